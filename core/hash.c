@@ -1,0 +1,104 @@
+/* The public PDQ entry points: input to pixels to luminance to hash. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int hash_image8(lk_pdq_result *out, const lk_image8 *img)
+{
+	const size_t n = (size_t)img->width * (size_t)img->height;
+	float *luma = lk__scratch(LK_SCRATCH_LUMA, n * sizeof(float));
+	float *work = lk__scratch(LK_SCRATCH_FILTER, (n + (size_t)img->width) * sizeof(float));
+	if (!luma || !work)
+		return LK_ENOMEM;
+	lk__luma_from_image8(luma, img);
+	lk__pdq_plane(out, luma, work, work + n, img->height, img->width);
+	return LK_OK;
+}
+
+static int finish(lk_pdq_result *out, int rc, const lk_image8 *img, const lk_source_info *info)
+{
+	if (rc != LK_OK)
+		return rc;
+	lk_pdq_result r;
+	memset(&r, 0, sizeof r);
+	r.source = *info;
+	rc = hash_image8(&r, img);
+	if (rc == LK_OK)
+		*out = r;
+	return rc;
+}
+
+int lk_pdq_hash_bytes(lk_pdq_result *out, const void *data, size_t len, const lk_ingest_options *opts)
+{
+	lk__clear_error();
+	if (!out || (!data && len))
+		return lk__fail(LK_EINVAL, "lk_pdq_hash_bytes: NULL argument");
+	int rc = lk__ensure_init();
+	if (rc != LK_OK)
+		return rc;
+	lk_image8 img;
+	lk_source_info info = { 0 };
+	rc = lk__decode_for_pdq(&img, &info, data, len, NULL, lk__ingest_defaults(opts));
+	return finish(out, rc, &img, &info);
+}
+
+int lk_pdq_hash_file(lk_pdq_result *out, const char *path, const lk_ingest_options *opts)
+{
+	lk__clear_error();
+	if (!out || !path)
+		return lk__fail(LK_EINVAL, "lk_pdq_hash_file: NULL argument");
+	int rc = lk__ensure_init();
+	if (rc != LK_OK)
+		return rc;
+	opts = lk__ingest_defaults(opts);
+	const void *data = NULL;
+	size_t len = 0;
+	lk_image8 img;
+	lk_source_info info = { 0 };
+	rc = lk__read_file(&data, &len, path, opts->max_bytes);
+	if (rc == LK_OK)
+		rc = lk__decode_for_pdq(&img, &info, data, len, path, opts);
+	rc = finish(out, rc, &img, &info);
+	if (rc != LK_OK)
+		lk__prefix_error(path);
+	return rc;
+}
+
+int lk_pdq_hash_pixels(lk_pdq_result *out, const lk_pixel_view *view, const lk_ingest_options *opts)
+{
+	lk__clear_error();
+	if (!out || !view)
+		return lk__fail(LK_EINVAL, "lk_pdq_hash_pixels: NULL argument");
+	int rc = lk__ensure_init();
+	if (rc != LK_OK)
+		return rc;
+	lk_image8 img;
+	lk_source_info info = { 0 };
+	rc = lk__view_for_pdq(&img, &info, view, lk__ingest_defaults(opts));
+	return finish(out, rc, &img, &info);
+}
+
+int lk_pdq_hash_luma(lk_pdq_result *out, const float *luma, int32_t width, int32_t height,
+		     ptrdiff_t stride)
+{
+	lk__clear_error();
+	if (!out || !luma || width <= 0 || height <= 0 || stride < width)
+		return lk__fail(LK_EINVAL, "lk_pdq_hash_luma: bad plane (%p, %dx%d, stride %td)",
+				(const void *)luma, (int)width, (int)height, stride);
+	const size_t n = (size_t)width * (size_t)height;
+	float *plane = lk__scratch(LK_SCRATCH_LUMA, n * sizeof(float));
+	float *work = lk__scratch(LK_SCRATCH_FILTER, (n + (size_t)width) * sizeof(float));
+	if (!plane || !work)
+		return LK_ENOMEM;
+	for (int32_t y = 0; y < height; y++)
+		memcpy(plane + (size_t)y * width, luma + (ptrdiff_t)y * stride, sizeof(float) * width);
+	lk_pdq_result r;
+	memset(&r, 0, sizeof r);
+	snprintf(r.source.format, sizeof r.source.format, "luma");
+	r.source.width = width;
+	r.source.height = height;
+	lk__pdq_plane(&r, plane, work, work + n, height, width);
+	*out = r;
+	return LK_OK;
+}

@@ -1,0 +1,223 @@
+/* Encoded bytes to pixels for PDQ, through libvips, with the limits that keep hostile input
+ * from costing more than a header read. */
+#include "internal.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <vips/vips.h>
+
+static const lk_ingest_options default_options = LK_INGEST_OPTIONS_INIT;
+
+const lk_ingest_options *lk__ingest_defaults(const lk_ingest_options *opts)
+{
+	return opts ? opts : &default_options;
+}
+
+/* libvips' error buffer is process-wide: take its text now and clear it, keeping the first
+ * line, which names the failing loader and reason. */
+static void take_vips_error(char *buf, size_t size)
+{
+	char *all = vips_error_buffer_copy();
+	size_t n = strcspn(all, "\n");
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, all, n);
+	buf[n] = '\0';
+	g_free(all);
+}
+
+static int decode_failure(int sniffed, const void *data, size_t len, const char *stage)
+{
+	char why[300];
+	take_vips_error(why, sizeof why);
+	if (sniffed != LK_SNIFF_UNKNOWN && lk__looks_truncated((lk_sniff_format)sniffed, data, len))
+		return lk__fail(LK_ETRUNCATED, "%s data ends early (%zu bytes, no end marker): %s",
+				lk__sniff_name((lk_sniff_format)sniffed), len, why);
+	return lk__fail(sniffed == LK_SNIFF_UNKNOWN && !data ? LK_EINTERNAL : LK_ECORRUPT,
+			"%s failed: %s", stage, why[0] ? why : "no reason given by libvips");
+}
+
+/* "pngload_buffer" -> "png" */
+static void format_from_loader(char *out, size_t size, const char *loader)
+{
+	size_t n = strcspn(loader, "_");
+	const char *load = strstr(loader, "load");
+	if (load && (size_t)(load - loader) < n)
+		n = (size_t)(load - loader);
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, loader, n);
+	out[n] = '\0';
+}
+
+/* Loaders that are compiled in but blocked as untrusted still recognise their formats; asking
+ * them explains a refusal better than "unknown format". */
+static const char *blocked_loader_for(const void *data, size_t len)
+{
+	static const char *const untrusted[] = { "magickload_buffer", "matrixload_source",
+						 "fitsload_source", "niftiload_source",
+						 "pdfload_buffer", "openslideload_source" };
+	for (size_t i = 0; i < sizeof untrusted / sizeof untrusted[0]; i++) {
+		if (!vips_type_find("VipsOperation", untrusted[i]))
+			continue;
+		if (strstr(untrusted[i], "_buffer") && vips_foreign_is_a_buffer(untrusted[i], data, len))
+			return untrusted[i];
+	}
+	vips_error_clear();
+	return NULL;
+}
+
+static int check_size(int64_t w, int64_t h, const lk_ingest_options *opts)
+{
+	if (w > opts->max_side || h > opts->max_side)
+		return lk__fail(LK_EDIMENSIONS, "image is %" PRId64 "x%" PRId64 ", the side limit is %u",
+				w, h, opts->max_side);
+	if ((uint64_t)w * (uint64_t)h > opts->max_pixels)
+		return lk__fail(LK_EPIXELS, "image is %" PRId64 "x%" PRId64 " = %" PRIu64
+				" pixels, the limit is %" PRIu64, w, h, (uint64_t)w * (uint64_t)h,
+				opts->max_pixels);
+	return LK_OK;
+}
+
+int lk__decode_for_pdq(lk_image8 *out, lk_source_info *info, const void *data, size_t len,
+		       const char *name, const lk_ingest_options *opts)
+{
+	if (len == 0)
+		return lk__fail(LK_EEMPTY, "zero bytes");
+	if (len > opts->max_bytes)
+		return lk__fail(LK_ETOOBIG, "%zu bytes, the limit is %zu", len, opts->max_bytes);
+
+	const lk_sniff_format sniffed = lk__sniff(data, len);
+	const char *loader = vips_foreign_find_load_buffer(data, len);
+	if (!loader) {
+		vips_error_clear();
+		const char *blocked = blocked_loader_for(data, len);
+		if (blocked)
+			return lk__fail(LK_EUNTRUSTED, "only libvips' %s can read this%s%s, and it is "
+					"blocked for untrusted input", blocked,
+					sniffed ? " " : "", sniffed ? lk__sniff_name(sniffed) : "");
+		if (sniffed != LK_SNIFF_UNKNOWN)
+			return lk__looks_truncated(sniffed, data, len)
+				       ? lk__fail(LK_ETRUNCATED, "%s data ends after %zu bytes",
+						  lk__sniff_name(sniffed), len)
+				       : lk__fail(LK_ECORRUPT, "starts like %s but no loader accepts it",
+						  lk__sniff_name(sniffed));
+		const lk_sniff_format claimed = lk__format_from_name(name);
+		if (claimed != LK_SNIFF_UNKNOWN)
+			return lk__fail(LK_EMISMATCH, "the name says %s, the content is not an image",
+					lk__sniff_name(claimed));
+		return lk__fail(LK_ENOTIMAGE, "content is not a recognised image format");
+	}
+	format_from_loader(info->format, sizeof info->format, loader);
+
+	/* The header costs well under a millisecond and is all the size checks need. */
+	VipsImage *img = vips_image_new_from_buffer(data, len, "", "access", VIPS_ACCESS_SEQUENTIAL,
+						    "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
+	if (!img)
+		return decode_failure(sniffed, data, len, "reading the header");
+	info->width = img->Xsize;
+	info->height = img->Ysize;
+	int rc = check_size(img->Xsize, img->Ysize, opts);
+	if (rc != LK_OK) {
+		g_object_unref(img);
+		return rc;
+	}
+
+	if (img->Xsize > LK_PDQ_WORK_SIDE || img->Ysize > LK_PDQ_WORK_SIDE) {
+		/* Reduce to the working size, letting the loader decode at a fraction of full size
+		 * where it can (JPEG DCT scaling, WebP, HEIF, SVG). Orientation is applied here. */
+		g_object_unref(img);
+		if (vips_thumbnail_buffer((void *)data, len, &img, LK_PDQ_WORK_SIDE, "height",
+					  LK_PDQ_WORK_SIDE, "size", VIPS_SIZE_FORCE, "fail_on",
+					  VIPS_FAIL_ON_TRUNCATED, NULL))
+			return decode_failure(sniffed, data, len, "decoding");
+	} else {
+		VipsImage *upright;
+		if (vips_autorot(img, &upright, NULL)) {
+			g_object_unref(img);
+			return decode_failure(sniffed, data, len, "applying EXIF orientation");
+		}
+		g_object_unref(img);
+		img = upright;
+	}
+	return lk__render_image8(out, img, opts, sniffed, data, len);
+}
+
+/* Applies an embedded ICC profile; a broken profile is ignored rather than making the image
+ * unreadable (the pixels are still meaningful as sRGB). */
+static VipsImage *to_srgb_profile(VipsImage *in)
+{
+	if (!vips_image_get_typeof(in, VIPS_META_ICC_NAME) || in->Bands < 3)
+		return in;
+	VipsImage *t;
+	if (vips_icc_transform(in, &t, "srgb", "embedded", TRUE, NULL)) {
+		vips_error_clear();
+		return in;
+	}
+	g_object_unref(in);
+	return t;
+}
+
+int lk__render_image8(lk_image8 *out, VipsImage *in, const lk_ingest_options *opts, int sniffed,
+		      const void *data, size_t len)
+{
+	VipsImage *img = to_srgb_profile(in), *t;
+	const int grey = img->Bands < 3 && img->Type != VIPS_INTERPRETATION_CMYK;
+	if (vips_colourspace(img, &t, grey ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB, NULL))
+		goto fail;
+	g_object_unref(img);
+	img = t;
+	if (vips_image_hasalpha(img)) {
+		const unsigned char *bg = opts->background;
+		double bg_grey = 0.299 * bg[0] + 0.587 * bg[1] + 0.114 * bg[2];
+		double rgb[3] = { bg[0], bg[1], bg[2] };
+		VipsArrayDouble *background = vips_array_double_new(grey ? &bg_grey : rgb, grey ? 1 : 3);
+		int bad = vips_flatten(img, &t, "background", background, NULL);
+		vips_area_unref(VIPS_AREA(background));
+		if (bad)
+			goto fail;
+		g_object_unref(img);
+		img = t;
+	}
+	if (img->Bands > (grey ? 1 : 3)) {
+		/* Extra non-alpha bands (e.g. a CMYK leftover) carry nothing PDQ uses. */
+		if (vips_extract_band(img, &t, 0, "n", grey ? 1 : 3, NULL))
+			goto fail;
+		g_object_unref(img);
+		img = t;
+	}
+	if (img->BandFmt != VIPS_FORMAT_UCHAR) {
+		if (vips_cast_uchar(img, &t, NULL))
+			goto fail;
+		g_object_unref(img);
+		img = t;
+	}
+
+	/* Render into this thread's scratch instead of a fresh libvips allocation. */
+	const int w = img->Xsize, h = img->Ysize, bands = img->Bands;
+	const size_t size = (size_t)w * h * bands;
+	unsigned char *pixels = lk__scratch(LK_SCRATCH_PIXELS, size);
+	if (!pixels) {
+		g_object_unref(img);
+		return LK_ENOMEM;
+	}
+	VipsImage *target = vips_image_new_from_memory(pixels, size, w, h, bands, VIPS_FORMAT_UCHAR);
+	if (!target)
+		goto fail;
+	int bad = vips_image_write(img, target);
+	g_object_unref(target);
+	if (bad)
+		goto fail;
+	g_object_unref(img);
+
+	out->data = pixels;
+	out->width = w;
+	out->height = h;
+	out->stride = (ptrdiff_t)w * bands;
+	out->channels = bands;
+	return LK_OK;
+
+fail:
+	g_object_unref(img);
+	return decode_failure(sniffed, data, len, "decoding");
+}

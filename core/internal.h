@@ -1,0 +1,119 @@
+/* Internal interfaces shared by the files of core/ and index/. Not installed. */
+#ifndef LK_INTERNAL_H
+#define LK_INTERNAL_H
+
+#include "likeness.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- errors (core/errors.c) */
+
+/* Records `code` and a printf-style detail for the calling thread; returns `code` so that a
+ * failure path reads `return lk__fail(LK_EIO, "%s: %s", path, strerror(errno));`. */
+int lk__fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Clears the calling thread's detail at the start of an API call. */
+void lk__clear_error(void);
+/* Prefixes the current detail with "`prefix`: " (used to add a file name). */
+void lk__prefix_error(const char *prefix);
+
+/* ---- runtime (core/runtime.c) */
+
+/* lk_init() for internal callers: LK_OK or the failure already recorded. */
+int lk__ensure_init(void);
+
+/* ---- per-thread scratch (core/scratch.c) */
+
+/* Named per-thread buffers that grow but never shrink, so the steady state of a worker thread
+ * allocates nothing per image (a fresh multi-MiB buffer costs milliseconds in page faults). */
+typedef enum lk_scratch_slot {
+	LK_SCRATCH_FILE,     /* encoded bytes read from a file */
+	LK_SCRATCH_PIXELS,   /* decoded 8-bit pixels */
+	LK_SCRATCH_VIEW,     /* a caller's pixels made contiguous or quantised */
+	LK_SCRATCH_LUMA,     /* float luminance */
+	LK_SCRATCH_FILTER,   /* float work plane of the box filter */
+	LK_SCRATCH_COUNT
+} lk_scratch_slot;
+
+/* A buffer of at least `bytes` for this thread, 64-byte aligned, contents unspecified.
+ * NULL (with LK_ENOMEM recorded) if it cannot grow. Valid until the next call for the same
+ * slot on this thread. */
+void *lk__scratch(lk_scratch_slot slot, size_t bytes);
+/* The same, keeping the first `keep` bytes of the slot's contents when it has to grow. */
+void *lk__scratch_keep(lk_scratch_slot slot, size_t bytes, size_t keep);
+
+/* ---- decoded pixels (core/ingest*.c) */
+
+/* 8-bit pixels, 1 (grey) or 3 (sRGB) channels, rows `stride` bytes apart. */
+typedef struct lk_image8 {
+	const unsigned char *data;
+	int32_t width;
+	int32_t height;
+	ptrdiff_t stride;
+	int channels;
+} lk_image8;
+
+/* The side above which PDQ input is reduced to LK_PDQ_WORK_SIDE x LK_PDQ_WORK_SIDE, as the
+ * reference tool does: the filter cost grows with the area and the hash does not improve. */
+#define LK_PDQ_WORK_SIDE 512
+
+const lk_ingest_options *lk__ingest_defaults(const lk_ingest_options *opts);
+
+/* Decodes encoded bytes into 8-bit pixels ready for PDQ (see lk_pdq_hash_file for the steps).
+ * `name` (may be NULL) is the file name, used for messages and the extension check. The pixels
+ * live in this thread's LK_SCRATCH_PIXELS. */
+int lk__decode_for_pdq(lk_image8 *out, lk_source_info *info, const void *data, size_t len,
+		       const char *name, const lk_ingest_options *opts);
+
+/* The same for a borrowed pixel view. May point `out` straight at the caller's pixels. */
+int lk__view_for_pdq(lk_image8 *out, lk_source_info *info, const lk_pixel_view *view,
+		     const lk_ingest_options *opts);
+
+/* Turns a libvips image (any bands, format, colour space) into 8-bit sRGB or grey pixels in
+ * this thread's LK_SCRATCH_PIXELS: colour to sRGB (an embedded ICC profile is honoured), alpha
+ * composited onto opts->background. Takes ownership of `in`. Failures are classified for
+ * `sniffed` bytes of `len` (truncated or corrupt); pass LK_SNIFF_UNKNOWN for raw pixels. */
+struct _VipsImage;
+int lk__render_image8(lk_image8 *out, struct _VipsImage *in, const lk_ingest_options *opts,
+		      int sniffed, const void *data, size_t len);
+
+/* Reads a whole file into this thread's LK_SCRATCH_FILE, refusing files over `max_bytes`. */
+int lk__read_file(const void **data, size_t *len, const char *path, size_t max_bytes);
+
+/* ---- format sniffing (core/sniff.c) */
+
+typedef enum lk_sniff_format {
+	LK_SNIFF_UNKNOWN = 0,
+	LK_SNIFF_PNG,
+	LK_SNIFF_JPEG,
+	LK_SNIFF_GIF,
+	LK_SNIFF_WEBP,
+	LK_SNIFF_TIFF,
+	LK_SNIFF_HEIF,
+	LK_SNIFF_SVG,
+	LK_SNIFF_BMP,
+} lk_sniff_format;
+
+/* The format the first bytes announce. */
+lk_sniff_format lk__sniff(const unsigned char *data, size_t len);
+/* The format a file name's extension claims, LK_SNIFF_UNKNOWN for none or an unknown one. */
+lk_sniff_format lk__format_from_name(const char *name);
+const char *lk__sniff_name(lk_sniff_format f);
+/* For formats with an end marker (PNG IEND, JPEG EOI, GIF trailer): 1 if the bytes stop before
+ * it, 0 if it is present or the format has none. Explains a decode failure as truncation. */
+int lk__looks_truncated(lk_sniff_format f, const unsigned char *data, size_t len);
+
+/* ---- luminance (core/luma.c) */
+
+/* Y = 0.299 R + 0.587 G + 0.114 B in float32, exactly as the PDQ reference computes it. */
+void lk__luma_from_image8(float *luma, const lk_image8 *img);
+
+/* ---- PDQ (core/pdq.c) */
+
+/* Hashes a compact rows x cols luminance plane, overwriting it. `tmp` must hold rows x cols
+ * floats and `sums` cols floats. Under 5x5 gives the all-zero hash of quality 0. Sets
+ * out->hash and out->quality only. */
+void lk__pdq_plane(lk_pdq_result *out, float *plane, float *tmp, float *sums, int rows, int cols);
+
+#endif

@@ -1,0 +1,61 @@
+/* Process-wide start-up: libvips once, with settings safe for untrusted input. */
+#include "internal.h"
+
+#include <pthread.h>
+#include <vips/vips.h>
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int init_status = LK_EINTERNAL;
+static char init_detail[256];
+
+static void init_once(void)
+{
+	if (VIPS_INIT("likeness") != 0) {
+		snprintf(init_detail, sizeof init_detail, "libvips failed to start: %s",
+			 vips_error_buffer());
+		vips_error_clear();
+		return;
+	}
+	/* The operation cache keys loads on the buffer's address: a caller that reuses one
+	 * buffer for many images could get an old image back. Each image is decoded once anyway. */
+	vips_cache_set_max(0);
+	vips_cache_set_max_mem(0);
+	/* Loaders such as ImageMagick, FITS or MATLAB are not hardened against hostile files. */
+	vips_block_untrusted_set(TRUE);
+	/* Callers run one image per thread; libvips' own worker threads would only contend. */
+	vips_concurrency_set(1);
+	init_status = LK_OK;
+}
+
+int lk__ensure_init(void)
+{
+	pthread_once(&once, init_once);
+	if (init_status != LK_OK)
+		return lk__fail(init_status, "%s", init_detail);
+	return LK_OK;
+}
+
+int lk_init(void)
+{
+	lk__clear_error();
+	return lk__ensure_init();
+}
+
+const char *lk_version(void)
+{
+	return LK_VERSION_STRING;
+}
+
+int lk_cpu_check(void)
+{
+	lk__clear_error();
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("avx2"))
+		return lk__fail(LK_ECPU, "this CPU has no AVX2; the bundled faiss index code needs it "
+				"(hashing works, registries and searches do not)");
+	return LK_OK;
+#else
+	return lk__fail(LK_ECPU, "likeness' index code is built for x86-64 with AVX2");
+#endif
+}
