@@ -37,6 +37,13 @@ static int decode_failure(int sniffed, const void *data, size_t len, const char 
 			"%s failed: %s", stage, why[0] ? why : "no reason given by libvips");
 }
 
+/* "VipsForeignLoadPngBuffer" -> "pngload_buffer" */
+static const char *nickname(const char *loader_class)
+{
+	const char *nick = vips_nickname_find(g_type_from_name(loader_class));
+	return nick ? nick : loader_class;
+}
+
 /* "pngload_buffer" -> "png" */
 static void format_from_loader(char *out, size_t size, const char *loader)
 {
@@ -50,21 +57,17 @@ static void format_from_loader(char *out, size_t size, const char *loader)
 	out[n] = '\0';
 }
 
-/* Loaders that are compiled in but blocked as untrusted still recognise their formats; asking
- * them explains a refusal better than "unknown format". */
-static const char *blocked_loader_for(const void *data, size_t len)
+/* vips_foreign_find_load_buffer() still names loaders that are blocked as untrusted (the
+ * load itself then fails); knowing it first gives a precise refusal. */
+static int loader_is_blocked(const char *loader)
 {
-	static const char *const untrusted[] = { "magickload_buffer", "matrixload_source",
-						 "fitsload_source", "niftiload_source",
-						 "pdfload_buffer", "openslideload_source" };
-	for (size_t i = 0; i < sizeof untrusted / sizeof untrusted[0]; i++) {
-		if (!vips_type_find("VipsOperation", untrusted[i]))
-			continue;
-		if (strstr(untrusted[i], "_buffer") && vips_foreign_is_a_buffer(untrusted[i], data, len))
-			return untrusted[i];
-	}
-	vips_error_clear();
-	return NULL;
+	GType type = vips_type_find("VipsOperation", loader);
+	if (!type)
+		return 0;
+	VipsOperationClass *klass = g_type_class_ref(type);
+	const int blocked = (klass->flags & (VIPS_OPERATION_BLOCKED | VIPS_OPERATION_UNTRUSTED)) != 0;
+	g_type_class_unref(klass);
+	return blocked;
 }
 
 static int check_size(int64_t w, int64_t h, const lk_ingest_options *opts)
@@ -89,13 +92,12 @@ int lk__decode_for_pdq(lk_image8 *out, lk_source_info *info, const void *data, s
 
 	const lk_sniff_format sniffed = lk__sniff(data, len);
 	const char *loader = vips_foreign_find_load_buffer(data, len);
+	if (loader && loader_is_blocked(loader))
+		return lk__fail(LK_EUNTRUSTED, "only libvips' %s can read this%s%s, and it is blocked "
+				"for untrusted input", nickname(loader), sniffed ? " " : "",
+				sniffed ? lk__sniff_name(sniffed) : "");
 	if (!loader) {
 		vips_error_clear();
-		const char *blocked = blocked_loader_for(data, len);
-		if (blocked)
-			return lk__fail(LK_EUNTRUSTED, "only libvips' %s can read this%s%s, and it is "
-					"blocked for untrusted input", blocked,
-					sniffed ? " " : "", sniffed ? lk__sniff_name(sniffed) : "");
 		if (sniffed != LK_SNIFF_UNKNOWN)
 			return lk__looks_truncated(sniffed, data, len)
 				       ? lk__fail(LK_ETRUNCATED, "%s data ends after %zu bytes",
@@ -108,7 +110,7 @@ int lk__decode_for_pdq(lk_image8 *out, lk_source_info *info, const void *data, s
 					lk__sniff_name(claimed));
 		return lk__fail(LK_ENOTIMAGE, "content is not a recognised image format");
 	}
-	format_from_loader(info->format, sizeof info->format, loader);
+	format_from_loader(info->format, sizeof info->format, nickname(loader));
 
 	/* The header costs well under a millisecond and is all the size checks need. */
 	VipsImage *img = vips_image_new_from_buffer(data, len, "", "access", VIPS_ACCESS_SEQUENTIAL,

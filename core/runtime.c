@@ -8,6 +8,14 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int init_status = LK_EINTERNAL;
 static char init_detail[256];
 
+/* libvips also logs a warning for each damaged image it meets; likeness already reports the
+ * failure through its own error, so the duplicate only floods a server's log. */
+static void drop_vips_warning(const gchar *domain, GLogLevelFlags level, const gchar *message,
+			      gpointer user)
+{
+	(void)domain, (void)level, (void)message, (void)user;
+}
+
 static void init_once(void)
 {
 	if (VIPS_INIT("likeness") != 0) {
@@ -24,6 +32,7 @@ static void init_once(void)
 	vips_block_untrusted_set(TRUE);
 	/* Callers run one image per thread; libvips' own worker threads would only contend. */
 	vips_concurrency_set(1);
+	g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, drop_vips_warning, NULL);
 	init_status = LK_OK;
 }
 

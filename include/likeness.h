@@ -17,8 +17,9 @@
  *
  * Process-wide side effects: the first call initialises libvips once for the process (VIPS_INIT,
  * about 35 ms), switches its operation cache off (so a reused input buffer can never return a
- * stale image), blocks libvips' loaders that are not safe for untrusted input, and sets libvips'
- * own worker concurrency to 1 (likeness parallelises across images, not within one).
+ * stale image), blocks libvips' loaders that are not safe for untrusted input, sets libvips'
+ * own worker concurrency to 1 (likeness parallelises across images, not within one), and drops
+ * libvips' log warnings about damaged files (likeness reports each failure as an error).
  */
 #ifndef LIKENESS_H
 #define LIKENESS_H

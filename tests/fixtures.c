@@ -1,0 +1,121 @@
+#include "fixtures.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *fx_pdq_image(const char *name)
+{
+	static _Thread_local char path[1024];
+	snprintf(path, sizeof path, "%s/vectors/pdq/img/%s", LK_SHARED_DIR, name);
+	return path;
+}
+
+unsigned char *fx_read(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert(f, "cannot open fixture %s", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	unsigned char *buf = malloc((size_t)n + 1);
+	cr_assert(buf);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+const char *fx_write_temp(const char *name, const void *data, size_t len)
+{
+	static char dir[256];
+	static _Thread_local char path[512];
+	if (!dir[0]) {
+		snprintf(dir, sizeof dir, "%s/likeness-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		cr_assert(mkdtemp(dir), "mkdtemp");
+	}
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	cr_assert(f, "cannot write %s", path);
+	if (len)
+		cr_assert_eq(fwrite(data, 1, len, f), len);
+	fclose(f);
+	return path;
+}
+
+VipsImage *fx_load(const char *path)
+{
+	cr_assert_eq(lk_init(), LK_OK);
+	VipsImage *img = vips_image_new_from_file(path, "access", VIPS_ACCESS_RANDOM, NULL);
+	cr_assert(img, "libvips cannot load %s: %s", path, vips_error_buffer());
+	return img;
+}
+
+void *fx_encode(VipsImage *img, const char *suffix, size_t *len)
+{
+	void *buf = NULL;
+	char fmt[64];
+	snprintf(fmt, sizeof fmt, ".%s", suffix);
+	cr_assert_eq(vips_image_write_to_buffer(img, fmt, &buf, len, NULL), 0, "encode %s: %s", suffix,
+		     vips_error_buffer());
+	return buf;
+}
+
+lk_pdq_result fx_hash_bytes(const void *data, size_t len)
+{
+	lk_pdq_result r;
+	int rc = lk_pdq_hash_bytes(&r, data, len, NULL);
+	cr_assert_eq(rc, LK_OK, "hash failed: %s (%s)", lk_error_name(rc), lk_error_detail());
+	return r;
+}
+
+int fx_distance(const lk_pdq_result *a, const lk_pdq_result *b)
+{
+	int best = LK_PDQ_BITS;
+	for (int d = 0; d < LK_DIHEDRAL_COUNT; d++) {
+		int x = lk_pdq_distance(&a->hash[0], &b->hash[d]);
+		if (x < best)
+			best = x;
+	}
+	return best;
+}
+
+static uint32_t crc32_of(const unsigned char *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+	for (size_t i = 0; i < n; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+	}
+	return ~c;
+}
+
+static unsigned char *put_chunk(unsigned char *o, const char *type, const void *data, size_t n)
+{
+	o[0] = (unsigned char)(n >> 24), o[1] = (unsigned char)(n >> 16), o[2] = (unsigned char)(n >> 8), o[3] = (unsigned char)n;
+	memcpy(o + 4, type, 4);
+	if (n)
+		memcpy(o + 8, data, n);
+	uint32_t c = crc32_of(o + 4, n + 4);
+	o[8 + n] = (unsigned char)(c >> 24), o[9 + n] = (unsigned char)(c >> 16), o[10 + n] = (unsigned char)(c >> 8), o[11 + n] = (unsigned char)c;
+	return o + 12 + n;
+}
+
+unsigned char *fx_png_with_header(uint32_t w, uint32_t h, int depth, int colour_type,
+				  const void *idat, size_t idat_len, size_t *len)
+{
+	unsigned char *buf = malloc(8 + 25 + 12 + idat_len + 12), *o = buf;
+	memcpy(o, "\x89PNG\r\n\x1a\n", 8);
+	o += 8;
+	unsigned char ihdr[13] = { (unsigned char)(w >> 24), (unsigned char)(w >> 16), (unsigned char)(w >> 8), (unsigned char)w,
+				   (unsigned char)(h >> 24), (unsigned char)(h >> 16), (unsigned char)(h >> 8), (unsigned char)h,
+				   (unsigned char)depth, (unsigned char)colour_type, 0, 0, 0 };
+	o = put_chunk(o, "IHDR", ihdr, sizeof ihdr);
+	o = put_chunk(o, "IDAT", idat, idat_len);
+	o = put_chunk(o, "IEND", NULL, 0);
+	*len = (size_t)(o - buf);
+	return buf;
+}

@@ -1,1 +1,111 @@
-int main(void){return 0;}
+/* likeness: the command-line program. Dispatches to one file per subcommand. */
+#include "cli.h"
+#include "likeness.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char exit_codes_text[] =
+	"Exit codes, the same for every subcommand:\n"
+	"  0  success (for checks: nothing was blocked)\n"
+	"  1  a check blocked at least one image\n"
+	"  2  wrong arguments\n"
+	"  3  at least one input could not be read; all others were processed\n"
+	"  4  the program could not work (output failed, out of memory, unsupported CPU)\n";
+
+static const struct lk_cli_command commands[] = {
+	{ "hash", "print PDQ hashes of images, in the reference tool's format", lk_cli_hash_usage,
+	  lk_cli_hash },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: likeness <command> [options] [arguments]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "  %-10s %s\n", "version", "print the version");
+	fprintf(out, "  %-10s %s\n", "help", "help on a command, or 'help exit-codes'");
+	fprintf(out, "\n%s", exit_codes_text);
+}
+
+void lk_cli_report(int code)
+{
+	const char *detail = lk_error_detail();
+	if (detail[0])
+		fprintf(stderr, "likeness: %s [%s]\n", detail, lk_strerror(code));
+	else
+		fprintf(stderr, "likeness: %s\n", lk_strerror(code));
+}
+
+int lk_cli_parse_size(const char *text, int binary, unsigned long long *out)
+{
+	if (!text || !*text || *text == '-')
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || end == text)
+		return -1;
+	unsigned long long unit = 1, k = binary ? 1024 : 1000;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': unit = k; end++; break;
+	case 'M': unit = k * k; end++; break;
+	case 'G': unit = k * k * k; end++; break;
+	default: return -1;
+	}
+	if (*end || (unit > 1 && v > ~0ULL / unit))
+		return -1;
+	*out = v * unit;
+	return 0;
+}
+
+static const struct lk_cli_command *find(const char *name)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return LK_EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		if (!strcmp(cmd, "help") && argc > 2) {
+			if (!strcmp(argv[2], "exit-codes")) {
+				fputs(exit_codes_text, stdout);
+				return LK_EXIT_OK;
+			}
+			const struct lk_cli_command *c = find(argv[2]);
+			if (!c) {
+				fprintf(stderr, "likeness: no command '%s'\n", argv[2]);
+				return LK_EXIT_USAGE;
+			}
+			fputs(c->usage, stdout);
+			return LK_EXIT_OK;
+		}
+		usage(stdout);
+		return LK_EXIT_OK;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		printf("likeness %s\n", lk_version());
+		return LK_EXIT_OK;
+	}
+	const struct lk_cli_command *c = find(cmd);
+	if (!c) {
+		fprintf(stderr, "likeness: no command '%s' (try 'likeness --help')\n", cmd);
+		return LK_EXIT_USAGE;
+	}
+	for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(c->usage, stdout);
+			return LK_EXIT_OK;
+		}
+	return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,33 @@
+/* Helpers shared by the tests: reference data paths, files, images made on the fly. */
+#ifndef LK_TEST_FIXTURES_H
+#define LK_TEST_FIXTURES_H
+
+#include "likeness.h"
+
+#include <stddef.h>
+#include <vips/vips.h>
+
+/* Path of a file in ../shared/vectors/pdq/img. Static buffer, one per call site use. */
+const char *fx_pdq_image(const char *name);
+
+/* Whole file into a malloc'd buffer (abort on failure: fixtures must exist). */
+unsigned char *fx_read(const char *path, size_t *len);
+/* Writes bytes to a new file under a per-test temporary folder; returns its path (static). */
+const char *fx_write_temp(const char *name, const void *data, size_t len);
+
+/* Loads an image file with libvips (whole, sRGB uchar); the caller unrefs it. */
+VipsImage *fx_load(const char *path);
+/* Encodes with the named saver ("png", "jpeg", "webp", "tif", "gif", ...) and optional libvips
+ * option string (e.g. "[Q=50]"). g_free() the result. */
+void *fx_encode(VipsImage *img, const char *suffix_and_options, size_t *len);
+
+/* Hashes encoded bytes and asserts success. */
+lk_pdq_result fx_hash_bytes(const void *data, size_t len);
+/* Smallest distance between `a`'s own hash and any of `b`'s dihedral variants. */
+int fx_distance(const lk_pdq_result *a, const lk_pdq_result *b);
+
+/* A PNG with the given header and an IDAT of `idat_len` bytes of `idat` (CRCs valid). */
+unsigned char *fx_png_with_header(uint32_t w, uint32_t h, int depth, int colour_type,
+				  const void *idat, size_t idat_len, size_t *len);
+
+#endif

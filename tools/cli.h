@@ -1,0 +1,33 @@
+/* Shared pieces of the likeness command-line program. */
+#ifndef LK_CLI_H
+#define LK_CLI_H
+
+#include <stdio.h>
+
+/* Exit codes, the same for every subcommand (documented in `likeness help exit-codes`). */
+enum {
+	LK_EXIT_OK = 0,          /* everything done; for checks: nothing blocked */
+	LK_EXIT_BLOCKED = 1,     /* a check blocked at least one image */
+	LK_EXIT_USAGE = 2,       /* wrong arguments */
+	LK_EXIT_INPUT = 3,       /* at least one input could not be read (the others were done) */
+	LK_EXIT_FAILURE = 4,     /* the program itself could not work (output, memory, CPU) */
+};
+
+struct lk_cli_command {
+	const char *name;
+	const char *summary;
+	const char *usage; /* full --help text */
+	int (*run)(int argc, char **argv);
+};
+
+int lk_cli_hash(int argc, char **argv);
+extern const char lk_cli_hash_usage[];
+
+/* Prints "likeness: <detail> [<sentence>]" for a failed library call. */
+void lk_cli_report(int code);
+
+/* Parses a non-negative integer with an optional k/M/G suffix (powers of 1000 for counts,
+ * of 1024 when `binary`); returns 0 on success. */
+int lk_cli_parse_size(const char *text, int binary, unsigned long long *out);
+
+#endif
