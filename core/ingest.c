@@ -65,7 +65,7 @@ static int loader_is_blocked(const char *loader)
 	if (!type)
 		return 0;
 	VipsOperationClass *klass = g_type_class_ref(type);
-	const int blocked = (klass->flags & (VIPS_OPERATION_BLOCKED | VIPS_OPERATION_UNTRUSTED)) != 0;
+	const int blocked = (klass->flags & VIPS_OPERATION_BLOCKED) != 0;
 	g_type_class_unref(klass);
 	return blocked;
 }
@@ -92,6 +92,8 @@ int lk__decode_for_pdq(lk_image8 *out, lk_source_info *info, const void *data, s
 
 	const lk_sniff_format sniffed = lk__sniff(data, len);
 	const char *loader = vips_foreign_find_load_buffer(data, len);
+	if (loader && !opts->allow_svg && strstr(nickname(loader), "svgload"))
+		return lk__fail(LK_EUNTRUSTED, "SVG is refused (allow_svg is off)");
 	if (loader && loader_is_blocked(loader))
 		return lk__fail(LK_EUNTRUSTED, "only libvips' %s can read this%s%s, and it is blocked "
 				"for untrusted input", nickname(loader), sniffed ? " " : "",

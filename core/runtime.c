@@ -30,6 +30,8 @@ static void init_once(void)
 	vips_cache_set_max_mem(0);
 	/* Loaders such as ImageMagick, FITS or MATLAB are not hardened against hostile files. */
 	vips_block_untrusted_set(TRUE);
+	/* ...except SVG, which lk_ingest_options.allow_svg governs per call (see likeness.h). */
+	vips_operation_block_set("VipsForeignLoadSvg", FALSE);
 	/* Callers run one image per thread; libvips' own worker threads would only contend. */
 	vips_concurrency_set(1);
 	g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, drop_vips_warning, NULL);

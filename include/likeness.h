@@ -98,11 +98,15 @@ typedef struct lk_ingest_options {
 	unsigned char background[3]; /* sRGB colour transparent pixels are composited onto
 	                                (default white: generated art with alpha is usually shown
 	                                on white, and the reference PDQ tool cannot read alpha) */
+	int allow_svg;               /* render SVG (default 1). librsvg is not on libvips' list of
+	                                loaders safe for hostile input; likeness allows it because
+	                                character art is often SVG, and renders only after the size
+	                                checks. Set 0 to refuse SVG with LK_EUNTRUSTED. */
 } lk_ingest_options;
 
 #define LK_INGEST_OPTIONS_VERSION 1
 #define LK_INGEST_OPTIONS_INIT \
-	{ LK_INGEST_OPTIONS_VERSION, (size_t)64 << 20, 100000000u, 32768u, { 255, 255, 255 } }
+	{ LK_INGEST_OPTIONS_VERSION, (size_t)64 << 20, 100000000u, 32768u, { 255, 255, 255 }, 1 }
 
 /* Pixel layouts a caller can lend without encoding. Channels are interleaved, rows top to
  * bottom; colour is taken as sRGB. */

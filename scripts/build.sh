@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Configures and builds likeness: scripts/build.sh [--sanitize] [BUILD_DIR]
+# Expects scripts/setup.sh to have run (it is idempotent; demo.sh and test.sh call it).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+sanitize=OFF
+if [ "${1:-}" = "--sanitize" ]; then
+  sanitize=ON
+  shift
+fi
+build=${1:-"$root/build"}
+faiss=$("$root/scripts/build-faiss.sh")
+cmake -S "$root" -B "$build" -G Ninja -DLK_FAISS_PREFIX="$faiss" -DLK_SANITIZE="$sanitize" \
+  ${LK_BUILD_TYPE:+-DCMAKE_BUILD_TYPE=$LK_BUILD_TYPE} >/dev/null
+cmake --build "$build" -j "$(nproc)"
