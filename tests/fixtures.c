@@ -8,8 +8,11 @@
 
 const char *fx_pdq_image(const char *name)
 {
-	static _Thread_local char path[1024];
-	snprintf(path, sizeof path, "%s/vectors/pdq/img/%s", LK_SHARED_DIR, name);
+	/* A small ring, so that several paths can appear in one expression. */
+	static _Thread_local char paths[4][1024];
+	static _Thread_local unsigned next;
+	char *path = paths[next++ % 4];
+	snprintf(path, sizeof paths[0], "%s/vectors/pdq/img/%s", LK_SHARED_DIR, name);
 	return path;
 }
 

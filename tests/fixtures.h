@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <vips/vips.h>
 
-/* Path of a file in ../shared/vectors/pdq/img. Static buffer, one per call site use. */
+/* Path of a file in ../shared/vectors/pdq/img, in a static ring of 4 buffers. */
 const char *fx_pdq_image(const char *name);
 
 /* Whole file into a malloc'd buffer (abort on failure: fixtures must exist). */

@@ -1,0 +1,134 @@
+/* The likeness program as a user runs it: output format, messages and exit codes. */
+#include "fixtures.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct run {
+	int status;
+	char out[16384];
+	char err[8192];
+};
+
+static void slurp(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, size - 1, f) : 0;
+	buf[n] = '\0';
+	if (f)
+		fclose(f);
+}
+
+/* Runs `likeness ARGS` through the shell (ARGS may hold redirections). */
+static struct run *cli(const char *args)
+{
+	static struct run r;
+	char out[] = "/tmp/lk-cli-out-XXXXXX", err[] = "/tmp/lk-cli-err-XXXXXX";
+	close(mkstemp(out));
+	close(mkstemp(err));
+	char cmd[4096];
+	snprintf(cmd, sizeof cmd, "'%s' %s >%s 2>%s", LK_CLI_PATH, args, out, err);
+	int st = system(cmd);
+	cr_assert(WIFEXITED(st), "likeness did not exit normally: %s", cmd);
+	r.status = WEXITSTATUS(st);
+	slurp(out, r.out, sizeof r.out);
+	slurp(err, r.err, sizeof r.err);
+	unlink(out);
+	unlink(err);
+	return &r;
+}
+
+Test(cli, hash_prints_reference_line)
+{
+	const char *img = fx_pdq_image("char1_orig.png");
+	char args[2048], want[2048];
+	snprintf(args, sizeof args, "hash '%s'", img);
+	struct run *r = cli(args);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	snprintf(want, sizeof want, "71c3cc72ccc3cc25ce1c39c9369c61c3925cf3c7734db0d60de30cf28d23cb3c,100,%s\n", img);
+	cr_assert_str_eq(r->out, want);
+	cr_assert_str_eq(r->err, "");
+}
+
+Test(cli, dihedral_prints_eight_hashes)
+{
+	char args[2048];
+	snprintf(args, sizeof args, "hash --dihedral '%s'", fx_pdq_image("char1_orig.png"));
+	struct run *r = cli(args);
+	cr_assert_eq(r->status, 0);
+	int commas = 0;
+	for (const char *p = r->out; *p; p++)
+		commas += *p == ',';
+	cr_assert_eq(commas, 9, "%s", r->out);
+	/* rot90 of char1_orig, from the reference vectors */
+	cr_assert(strstr(r->out, ",78d3079e87707d0f7c0f85f10ae17a94a75cfa83500fb56a0ea1e50ee15e4a95,"));
+}
+
+Test(cli, bad_input_is_reported_and_the_rest_is_done)
+{
+	const char *bad = fx_write_temp("notes.png", "plain text", 10);
+	char args[2048];
+	snprintf(args, sizeof args, "hash '%s' '%s' '%s'", fx_pdq_image("char2_orig.png"), bad,
+		 fx_pdq_image("char3_orig.png"));
+	struct run *r = cli(args);
+	cr_assert_eq(r->status, 3, "exit %d", r->status);
+	cr_assert(strstr(r->out, "char2_orig.png\n") && strstr(r->out, "char3_orig.png\n"), "%s", r->out);
+	cr_assert(strstr(r->err, bad), "%s", r->err);
+	cr_assert(strstr(r->err, "not an image"), "%s", r->err);
+}
+
+Test(cli, stdin_and_file_lists)
+{
+	char args[2048];
+	snprintf(args, sizeof args, "hash - < '%s'", fx_pdq_image("char1_orig.png"));
+	struct run *r = cli(args);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	cr_assert(strstr(r->out, "71c3cc72ccc3cc25ce1c39c9369c61c3925cf3c7734db0d60de30cf28d23cb3c,100,-\n"), "%s", r->out);
+
+	char list[4096];
+	snprintf(list, sizeof list, "%s\n%s\n", fx_pdq_image("char1_orig.png"), fx_pdq_image("char2_orig.png"));
+	const char *path = fx_write_temp("list.txt", list, strlen(list));
+	snprintf(args, sizeof args, "hash --files-from '%s'", path);
+	r = cli(args);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	cr_assert(strstr(r->out, "char1_orig.png\n") && strstr(r->out, "char2_orig.png\n"));
+}
+
+Test(cli, limits_from_the_command_line)
+{
+	char args[2048];
+	snprintf(args, sizeof args, "hash --max-pixels 1000 '%s'", fx_pdq_image("char1_orig.png"));
+	struct run *r = cli(args);
+	cr_assert_eq(r->status, 3);
+	cr_assert(strstr(r->err, "pixels"), "%s", r->err);
+	r = cli("hash --max-pixels lots x.png");
+	cr_assert_eq(r->status, 2);
+	cr_assert(strstr(r->err, "--max-pixels"), "%s", r->err);
+}
+
+Test(cli, usage_errors_and_help)
+{
+	struct run *r = cli("");
+	cr_assert_eq(r->status, 2);
+	cr_assert(strstr(r->err, "usage: likeness"));
+	r = cli("hash");
+	cr_assert_eq(r->status, 2);
+	r = cli("hash --bogus x.png");
+	cr_assert_eq(r->status, 2);
+	cr_assert(strstr(r->err, "--bogus"));
+	r = cli("frobnicate");
+	cr_assert_eq(r->status, 2);
+	r = cli("hash --help");
+	cr_assert_eq(r->status, 0);
+	cr_assert(strstr(r->out, "usage: likeness hash"));
+	r = cli("help exit-codes");
+	cr_assert_eq(r->status, 0);
+	cr_assert(strstr(r->out, "3  at least one input"));
+	r = cli("--version");
+	cr_assert_eq(r->status, 0);
+	cr_assert(strstr(r->out, LK_VERSION_STRING));
+}
