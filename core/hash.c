@@ -8,24 +8,29 @@ static int hash_image8(lk_pdq_result *out, const lk_image8 *img)
 {
 	const size_t n = (size_t)img->width * (size_t)img->height;
 	float *luma = lk__scratch(LK_SCRATCH_LUMA, n * sizeof(float));
-	float *work = lk__scratch(LK_SCRATCH_FILTER, (n + (size_t)img->width) * sizeof(float));
+	float *work = lk__scratch(LK_SCRATCH_FILTER, LK_PDQ_WORK_FLOATS(img->height, img->width) * sizeof(float));
 	if (!luma || !work)
 		return LK_ENOMEM;
 	lk__luma_from_image8(luma, img);
-	lk__pdq_plane(out, luma, work, work + n, img->height, img->width);
+	lk__pdq_plane(out, luma, work, img->height, img->width);
 	return LK_OK;
 }
 
+/* Scratch above this is released after each call: a worker thread keeps what ordinary images
+ * need (a 10-megapixel RGB decode) but not what one huge image needed. */
+#define SCRATCH_KEEP_BYTES ((size_t)32 << 20)
+
 static int finish(lk_pdq_result *out, int rc, const lk_image8 *img, const lk_source_info *info)
 {
-	if (rc != LK_OK)
-		return rc;
-	lk_pdq_result r;
-	memset(&r, 0, sizeof r);
-	r.source = *info;
-	rc = hash_image8(&r, img);
-	if (rc == LK_OK)
-		*out = r;
+	if (rc == LK_OK) {
+		lk_pdq_result r;
+		memset(&r, 0, sizeof r);
+		r.source = *info;
+		rc = hash_image8(&r, img);
+		if (rc == LK_OK)
+			*out = r;
+	}
+	lk__scratch_trim(SCRATCH_KEEP_BYTES);
 	return rc;
 }
 
@@ -88,7 +93,7 @@ int lk_pdq_hash_luma(lk_pdq_result *out, const float *luma, int32_t width, int32
 				(const void *)luma, (int)width, (int)height, stride);
 	const size_t n = (size_t)width * (size_t)height;
 	float *plane = lk__scratch(LK_SCRATCH_LUMA, n * sizeof(float));
-	float *work = lk__scratch(LK_SCRATCH_FILTER, (n + (size_t)width) * sizeof(float));
+	float *work = lk__scratch(LK_SCRATCH_FILTER, LK_PDQ_WORK_FLOATS(height, width) * sizeof(float));
 	if (!plane || !work)
 		return LK_ENOMEM;
 	for (int32_t y = 0; y < height; y++)
@@ -98,7 +103,8 @@ int lk_pdq_hash_luma(lk_pdq_result *out, const float *luma, int32_t width, int32
 	snprintf(r.source.format, sizeof r.source.format, "luma");
 	r.source.width = width;
 	r.source.height = height;
-	lk__pdq_plane(&r, plane, work, work + n, height, width);
+	lk__pdq_plane(&r, plane, work, height, width);
 	*out = r;
+	lk__scratch_trim(SCRATCH_KEEP_BYTES);
 	return LK_OK;
 }

@@ -112,16 +112,16 @@ int lk__view_for_pdq(lk_image8 *out, lk_source_info *info, const lk_pixel_view *
 			return LK_ENOMEM;
 		stride = (ptrdiff_t)view->width * channels;
 	}
-	if (small && channels != 4) {
+	if (channels != 4) {
 		out->data = pixels;
 		out->width = view->width;
 		out->height = view->height;
 		out->stride = stride;
 		out->channels = channels;
-		return LK_OK;
+		return small ? LK_OK : lk__fit_work_size(out);
 	}
 
-	/* libvips needs one contiguous block. */
+	/* Alpha is composited by libvips, as for a decoded RGBA file; it needs one block. */
 	if (stride != (ptrdiff_t)view->width * channels) {
 		if (!(pixels = compact_copy(view, channels)))
 			return LK_ENOMEM;
@@ -131,17 +131,7 @@ int lk__view_for_pdq(lk_image8 *out, lk_source_info *info, const lk_pixel_view *
 						    VIPS_FORMAT_UCHAR);
 	if (!img)
 		return vips_failure("wrapping the pixels");
-	img->Type = channels < 3 ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB;
-	if (!small) {
-		/* The same reduction the file path applies to a PNG of these pixels. */
-		VipsImage *t;
-		if (vips_thumbnail_image(img, &t, LK_PDQ_WORK_SIDE, "height", LK_PDQ_WORK_SIDE, "size",
-					 VIPS_SIZE_FORCE, NULL)) {
-			g_object_unref(img);
-			return vips_failure("reducing the pixels");
-		}
-		g_object_unref(img);
-		img = t;
-	}
-	return lk__render_image8(out, img, opts, LK_SNIFF_UNKNOWN, NULL, 0);
+	img->Type = VIPS_INTERPRETATION_sRGB;
+	rc = lk__render_image8(out, img, opts, LK_SNIFF_UNKNOWN, NULL, 0);
+	return rc == LK_OK && !small ? lk__fit_work_size(out) : rc;
 }

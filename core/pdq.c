@@ -17,6 +17,14 @@
 #define COEFS 16     /* low-frequency DCT coefficients kept per axis */
 #define PI_D 3.14159265358979323846
 
+/* The hot loops are built twice, for AVX2 and for the baseline, and picked at load time. Both
+ * give identical bits: only IEEE add, subtract, multiply and divide are used, never fused. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+#define LK_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define LK_HOT
+#endif
+
 static float dct[COEFS][GRID];   /* D[k][j] = sqrt(2/64) cos(pi (k+1)(2j+1) / 128) */
 static float dct_t[GRID][COEFS]; /* D transposed, for the second product */
 static pthread_once_t dct_once = PTHREAD_ONCE_INIT;
@@ -38,46 +46,9 @@ static int window_size(int n)
 	return (n + 2 * GRID - 1) / (2 * GRID);
 }
 
-/* Box filter along each row (stride 1). Phases as in the reference: grow the window without
- * writing, write while it grows, slide it, write while it shrinks. */
-static void box_rows(const float *in, float *out, int rows, int cols, int w)
-{
-	const int half = (w + 2) / 2;
-	const int grow_silent = half - 1;
-	const int grow_write = w - half + 1;
-	const int slide = cols - w;
-	const int shrink = half - 1;
-	for (int r = 0; r < rows; r++) {
-		const float *src = in + (size_t)r * cols;
-		float *dst = out + (size_t)r * cols;
-		const float *add = src, *sub = src;
-		float sum = 0.0f;
-		int count = 0;
-		for (int i = 0; i < grow_silent; i++) {
-			sum += *add++;
-			count++;
-		}
-		for (int i = 0; i < grow_write; i++) {
-			sum += *add++;
-			count++;
-			*dst++ = sum / count;
-		}
-		for (int i = 0; i < slide; i++) {
-			sum += *add++;
-			sum -= *sub++;
-			*dst++ = sum / count;
-		}
-		for (int i = 0; i < shrink; i++) {
-			sum -= *sub++;
-			count--;
-			*dst++ = sum / count;
-		}
-	}
-}
-
 /* Box filter along each column, computed a whole row at a time: `sums` holds one running sum
  * per column. Each column sees exactly the reference's sequence of operations. */
-static void box_cols(const float *in, float *out, float *sums, int rows, int cols, int w)
+LK_HOT static void box_cols(const float *restrict in, float *restrict out, float *restrict sums, int rows, int cols, int w)
 {
 	const int half = (w + 2) / 2;
 	const int grow_silent = half - 1;
@@ -119,13 +90,31 @@ static void box_cols(const float *in, float *out, float *sums, int rows, int col
 	}
 }
 
-/* Two rounds of (rows, then columns) box filtering; the result ends up back in `plane`. */
-static void jarosz(float *plane, float *tmp, float *sums, int rows, int cols)
+/* out (cols x rows) = in (rows x cols) transposed, in cache-sized tiles. */
+LK_HOT static void transpose(const float *restrict in, float *restrict out, int rows, int cols)
+{
+	enum { T = 8 };
+	for (int r0 = 0; r0 < rows; r0 += T)
+		for (int c0 = 0; c0 < cols; c0 += T) {
+			const int r1 = r0 + T < rows ? r0 + T : rows, c1 = c0 + T < cols ? c0 + T : cols;
+			for (int c = c0; c < c1; c++)
+				for (int r = r0; r < r1; r++)
+					out[(size_t)c * rows + r] = in[(size_t)r * cols + c];
+		}
+}
+
+/* Two rounds of (rows, then columns) box filtering; the result ends up back in `plane`.
+ * The row pass runs as a column pass over the transposed plane: each row's running sum is then
+ * one vector lane, computed in the reference's order, instead of a serial chain of dependent
+ * adds and divisions. `t1` and `t2` hold rows x cols floats each. */
+static void jarosz(float *plane, float *t1, float *t2, float *sums, int rows, int cols)
 {
 	const int wx = window_size(cols), wy = window_size(rows);
 	for (int round = 0; round < 2; round++) {
-		box_rows(plane, tmp, rows, cols, wx);
-		box_cols(tmp, plane, sums, rows, cols, wy);
+		transpose(plane, t1, rows, cols);
+		box_cols(t1, t2, sums, cols, rows, wx);
+		transpose(t2, t1, cols, rows);
+		box_cols(t1, plane, sums, rows, cols, wy);
 	}
 }
 
@@ -160,7 +149,7 @@ static int quality_of(float grid[GRID][GRID])
 }
 
 /* B = D A D^T, each sum accumulated over the inner index in ascending order. */
-static void dct_16x16(float grid[GRID][GRID], float b[COEFS][COEFS])
+LK_HOT static void dct_16x16(float grid[GRID][GRID], float b[COEFS][COEFS])
 {
 	float t[COEFS][GRID];
 	for (int k = 0; k < COEFS; k++) {
@@ -265,9 +254,7 @@ static void dihedral(const float b[COEFS][COEFS], int which, float out[COEFS][CO
 		}
 }
 
-/* Hashes a compact rows x cols plane, which is overwritten. `tmp` holds rows x cols floats and
- * `sums` cols floats. */
-void lk__pdq_plane(lk_pdq_result *out, float *plane, float *tmp, float *sums, int rows, int cols)
+void lk__pdq_plane(lk_pdq_result *out, float *plane, float *work, int rows, int cols)
 {
 	memset(out->hash, 0, sizeof out->hash);
 	out->quality = 0;
@@ -279,7 +266,8 @@ void lk__pdq_plane(lk_pdq_result *out, float *plane, float *tmp, float *sums, in
 	if (rows == GRID && cols == GRID) {
 		memcpy(grid, plane, sizeof grid);
 	} else {
-		jarosz(plane, tmp, sums, rows, cols);
+		const size_t n = (size_t)rows * cols;
+		jarosz(plane, work, work + n, work + 2 * n, rows, cols);
 		decimate(plane, rows, cols, grid);
 	}
 	out->quality = quality_of(grid);

@@ -63,3 +63,17 @@ void *lk__scratch(lk_scratch_slot slot, size_t bytes)
 {
 	return lk__scratch_keep(slot, bytes, 0);
 }
+
+void lk__scratch_trim(size_t keep_bytes)
+{
+	pthread_once(&key_once, make_key);
+	struct scratch *s = pthread_getspecific(key);
+	if (!s)
+		return;
+	for (int i = 0; i < LK_SCRATCH_COUNT; i++)
+		if (s->cap[i] > keep_bytes) {
+			free(s->buf[i]);
+			s->buf[i] = NULL;
+			s->cap[i] = 0;
+		}
+}
