@@ -4,25 +4,34 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
+# What each package is for:
+#   libvips-dev             image ingest (every loader Debian ships, shrink-on-load)
+#   libvips-tools           the `vips` command, used by the demo to make edited copies
+#   libopenblas-openmp-dev  BLAS/LAPACK for faiss, OpenMP flavour (faiss uses OpenMP too; the
+#                           pthread flavour beside it oversubscribes the cores)
+#   libcriterion-dev        the test framework
+#   zlib1g-dev              tests build a decompression bomb with it
+#   dpkg-dev                `apt-get source`, to build faiss from Debian's own source package
+#   libgflags-dev           faiss' build system looks for it
 packages=(
   build-essential cmake pkg-config ninja-build
-  libvips-dev
+  libvips-dev libvips-tools
   libopenblas-openmp-dev
-  libcriterion-dev
-  dpkg-dev
-  libgflags-dev
+  libcriterion-dev zlib1g-dev
+  dpkg-dev libgflags-dev
 )
 
 need=()
 for p in "${packages[@]}"; do
-  case "$p" in \
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 "$here/build-faiss.sh"

@@ -22,6 +22,8 @@ struct lk_cli_command {
 
 int lk_cli_hash(int argc, char **argv);
 extern const char lk_cli_hash_usage[];
+int lk_cli_compare(int argc, char **argv);
+extern const char lk_cli_compare_usage[];
 
 /* Prints "likeness: <detail> [<sentence>]" for a failed library call. */
 void lk_cli_report(int code);

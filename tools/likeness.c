@@ -17,6 +17,8 @@ static const char exit_codes_text[] =
 static const struct lk_cli_command commands[] = {
 	{ "hash", "print PDQ hashes of images, in the reference tool's format", lk_cli_hash_usage,
 	  lk_cli_hash },
+	{ "compare", "PDQ distance from a reference image to others, mirrors and rotations included",
+	  lk_cli_compare_usage, lk_cli_compare },
 };
 
 static void usage(FILE *out)
