@@ -38,7 +38,7 @@ int lk__read_file(const void **data, size_t *len, const char *path, size_t max_b
 		if (used == cap) {
 			if (cap > max_bytes) {
 				close(fd);
-				return lk__fail(LK_ETOOBIG, "more than %zu bytes, the limit", max_bytes);
+				return lk__fail(LK_ETOOBIG, "more than the limit of %zu bytes", max_bytes);
 			}
 			cap *= 2;
 			buf = lk__scratch_keep(LK_SCRATCH_FILE, cap, used);
