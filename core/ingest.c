@@ -192,6 +192,9 @@ static VipsImage *to_srgb_profile(VipsImage *in)
 	return t;
 }
 
+/* Rows computed per libvips request when rendering. */
+#define RENDER_STRIP 64
+
 int lk__render_image8(lk_image8 *out, VipsImage *in, const lk_ingest_options *opts, int sniffed,
 		      const void *data, size_t len)
 {
@@ -235,13 +238,24 @@ int lk__render_image8(lk_image8 *out, VipsImage *in, const lk_ingest_options *op
 		g_object_unref(img);
 		return LK_ENOMEM;
 	}
-	VipsImage *target = vips_image_new_from_memory(pixels, size, w, h, bands, VIPS_FORMAT_UCHAR);
-	if (!target)
+	/* Computed on this thread: vips_image_write() would hand the work to a libvips worker and
+	 * wait, a thread switch per tile that cost more than the JPEG decode itself. */
+	VipsRegion *region = vips_region_new(img);
+	if (!region)
 		goto fail;
-	int bad = vips_image_write(img, target);
-	g_object_unref(target);
-	if (bad)
-		goto fail;
+	/* In strips, top to bottom as sequential loaders want, so the region's buffer stays small
+	 * and is reused instead of a fresh whole-image allocation per image. */
+	const size_t row = (size_t)w * bands;
+	for (int y0 = 0; y0 < h; y0 += RENDER_STRIP) {
+		VipsRect strip = { 0, y0, w, h - y0 < RENDER_STRIP ? h - y0 : RENDER_STRIP };
+		if (vips_region_prepare(region, &strip)) {
+			g_object_unref(region);
+			goto fail;
+		}
+		for (int y = y0; y < y0 + strip.height; y++)
+			memcpy(pixels + (size_t)y * row, VIPS_REGION_ADDR(region, 0, y), row);
+	}
+	g_object_unref(region);
 	g_object_unref(img);
 
 	out->data = pixels;
