@@ -2,6 +2,9 @@
 #include "internal.h"
 
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <vips/vips.h>
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -57,16 +60,40 @@ const char *lk_version(void)
 	return LK_VERSION_STRING;
 }
 
+/* LIKENESS_TEST_NO_AVX2=1 makes this CPU look as if it had no AVX2: the only way to test the
+ * refusal below on machines that have it. */
+static int cpu_has_avx2(void)
+{
+	const char *pretend = getenv("LIKENESS_TEST_NO_AVX2");
+	if (pretend && *pretend == '1')
+		return 0;
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2");
+#else
+	return 0;
+#endif
+}
+
 int lk_cpu_check(void)
 {
 	lk__clear_error();
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_cpu_init();
-	if (!__builtin_cpu_supports("avx2"))
-		return lk__fail(LK_ECPU, "this CPU has no AVX2; the bundled faiss index code needs it "
-				"(hashing works, registries and searches do not)");
+	if (LK_FAISS_AVX2 && !cpu_has_avx2())
+		return lk__fail(LK_ECPU, "this CPU has no AVX2, which this build of likeness needs (its "
+				"faiss is the AVX2 build); rebuild with LK_FAISS_OPT=generic scripts/build.sh");
 	return LK_OK;
-#else
-	return lk__fail(LK_ECPU, "likeness' index code is built for x86-64 with AVX2");
-#endif
 }
+
+#if LK_FAISS_AVX2
+/* The bundled faiss is compiled for AVX2 and its C++ static initialisers may already execute
+ * AVX2 instructions when this library is loaded. This runs first (constructor priority 101
+ * sorts before default-priority initialisers in the same object), so a CPU without AVX2 gets
+ * a sentence and exit status 4 instead of an illegal-instruction crash. */
+__attribute__((constructor(101))) static void refuse_cpu_without_avx2(void)
+{
+	if (lk_cpu_check() == LK_OK)
+		return;
+	fprintf(stderr, "likeness: %s\n", lk_error_detail());
+	_exit(4);
+}
+#endif

@@ -78,9 +78,11 @@ const char *lk_error_detail(void);
  * Thread-safe; idempotent. */
 int lk_init(void);
 
-/* LK_OK when this CPU can run the registry and index code (the bundled faiss is built for
- * AVX2), LK_ECPU otherwise, with a detail naming what is missing. Hashing never needs it.
- * Programs call it at start-up so that an unsupported machine gets a sentence, not SIGILL. */
+/* LK_OK when this CPU can run this build's index code, LK_ECPU otherwise, with a detail naming
+ * what is missing. The default build links faiss compiled for AVX2; loading the library on a
+ * CPU without AVX2 prints that detail and exits with status 4 before anything else runs
+ * (faiss' own start-up code could already crash there). A build made with
+ * LK_FAISS_OPT=generic runs anywhere. Thread-safe. */
 int lk_cpu_check(void);
 
 /* The library's version, LK_VERSION_STRING at build time. Static string. */

@@ -23,15 +23,15 @@ static void slurp(const char *path, char *buf, size_t size)
 		fclose(f);
 }
 
-/* Runs `likeness ARGS` through the shell (ARGS may hold redirections). */
-static struct run *cli(const char *args)
+/* Runs `ENV likeness ARGS` through the shell (ARGS may hold redirections). */
+static struct run *cli_env(const char *env, const char *args)
 {
 	static struct run r;
 	char out[] = "/tmp/lk-cli-out-XXXXXX", err[] = "/tmp/lk-cli-err-XXXXXX";
 	close(mkstemp(out));
 	close(mkstemp(err));
 	char cmd[4096];
-	snprintf(cmd, sizeof cmd, "'%s' %s >%s 2>%s", LK_CLI_PATH, args, out, err);
+	snprintf(cmd, sizeof cmd, "%s '%s' %s >%s 2>%s", env, LK_CLI_PATH, args, out, err);
 	int st = system(cmd);
 	cr_assert(WIFEXITED(st), "likeness did not exit normally: %s", cmd);
 	r.status = WEXITSTATUS(st);
@@ -40,6 +40,11 @@ static struct run *cli(const char *args)
 	unlink(out);
 	unlink(err);
 	return &r;
+}
+
+static struct run *cli(const char *args)
+{
+	return cli_env("", args);
 }
 
 Test(cli, hash_prints_reference_line)
@@ -131,4 +136,18 @@ Test(cli, usage_errors_and_help)
 	r = cli("--version");
 	cr_assert_eq(r->status, 0);
 	cr_assert(strstr(r->out, LK_VERSION_STRING));
+}
+
+/* On a CPU without AVX2 the AVX2 build must refuse with a sentence before faiss' start-up code
+ * runs, not die of an illegal instruction. The test hook makes this CPU look like one. */
+Test(cli, cpu_without_avx2_is_refused_clearly)
+{
+	if (lk_cpu_check() != LK_OK)
+		cr_skip_test("this CPU really lacks AVX2");
+	struct run *r = cli_env("LIKENESS_TEST_NO_AVX2=1", "--version");
+	if (r->status == 0 && strstr(r->out, "likeness"))
+		cr_skip_test("this build links the generic faiss, which needs no AVX2");
+	cr_assert_eq(r->status, 4, "exit %d: %s", r->status, r->err);
+	cr_assert(strstr(r->err, "AVX2"), "%s", r->err);
+	cr_assert(strstr(r->err, "LK_FAISS_OPT=generic"), "%s", r->err);
 }
