@@ -2,7 +2,7 @@
  * order (compiled without FMA contraction, see CMakeLists.txt). */
 #include "internal.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 __attribute__((target_clones("avx2", "default")))
 #endif
 void lk__luma_from_image8(float *luma, const lk_image8 *img)

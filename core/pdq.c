@@ -19,7 +19,7 @@
 
 /* The hot loops are built twice, for AVX2 and for the baseline, and picked at load time. Both
  * give identical bits: only IEEE add, subtract, multiply and divide are used, never fused. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 #define LK_HOT __attribute__((target_clones("avx2", "default")))
 #else
 #define LK_HOT
