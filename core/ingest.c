@@ -177,11 +177,14 @@ int lk__fit_work_size(lk_image8 *img)
 	return rc;
 }
 
-/* Applies an embedded ICC profile; a broken profile is ignored rather than making the image
- * unreadable (the pixels are still meaningful as sRGB). */
+/* Applies an embedded ICC profile unless it is sRGB already; a broken profile is ignored rather
+ * than making the image unreadable (the pixels are still meaningful as sRGB). */
 static VipsImage *to_srgb_profile(VipsImage *in)
 {
-	if (!vips_image_get_typeof(in, VIPS_META_ICC_NAME) || in->Bands < 3)
+	const void *profile;
+	size_t size;
+	if (in->Bands < 3 || !vips_image_get_typeof(in, VIPS_META_ICC_NAME) ||
+	    vips_image_get_blob(in, VIPS_META_ICC_NAME, &profile, &size) || lk__icc_is_srgb(profile, size))
 		return in;
 	VipsImage *t;
 	if (vips_icc_transform(in, &t, "srgb", "embedded", TRUE, NULL)) {

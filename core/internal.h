@@ -119,6 +119,12 @@ const char *lk__sniff_name(lk_sniff_format f);
  * it, 0 if it is present or the format has none. Explains a decode failure as truncation. */
 int lk__looks_truncated(lk_sniff_format f, const unsigned char *data, size_t len);
 
+/* ---- colour (core/icc.c) */
+
+/* 1 if the ICC profile describes itself as sRGB (its 'desc' tag names sRGB), else 0.
+ * Safe on any bytes. */
+int lk__icc_is_srgb(const void *profile, size_t len);
+
 /* ---- luminance (core/luma.c) */
 
 /* Y = 0.299 R + 0.587 G + 0.114 B in float32, exactly as the PDQ reference computes it. */

@@ -1,6 +1,7 @@
 /* Every input format and pixel layout a generation server or gallery holds reaches PDQ as the
  * same picture: lossless re-encodings hash identically, lossy ones closely. */
 #include "fixtures.h"
+#include "internal.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -232,5 +233,114 @@ Test(ingest_formats, heif_or_avif_when_available)
 	int d = lk_pdq_distance(&r.hash[0], &ref.hash[0]);
 	cr_expect_leq(d, 20, "AVIF %d bits away", d);
 	g_free(buf);
+	g_object_unref(orig);
+}
+
+/* Decoded pixels of an encoded image, through the same path as hashing. */
+static unsigned char *decode_pixels(const void *buf, size_t len, int *w, int *h)
+{
+	lk_image8 img;
+	lk_source_info info;
+	lk_ingest_options opts = LK_INGEST_OPTIONS_INIT;
+	int rc = lk__decode_for_pdq(&img, &info, buf, len, NULL, &opts);
+	cr_assert_eq(rc, LK_OK, "%s", lk_error_detail());
+	cr_assert_eq(img.channels, 3);
+	*w = img.width;
+	*h = img.height;
+	unsigned char *copy = malloc((size_t)img.width * img.height * 3);
+	for (int y = 0; y < img.height; y++)
+		memcpy(copy + (size_t)y * img.width * 3, img.data + y * img.stride, (size_t)img.width * 3);
+	return copy;
+}
+
+static int max_abs_diff(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	int m = 0;
+	for (size_t i = 0; i < n; i++) {
+		int d = abs((int)a[i] - (int)b[i]);
+		m = d > m ? d : m;
+	}
+	return m;
+}
+
+/* Saturated colours are where colour spaces differ most: a P3-tagged file must come back as
+ * the sRGB pixels it was made from, not as its raw P3 numbers; an sRGB-tagged one unchanged. */
+Test(ingest_formats, icc_profiles_convert_to_srgb)
+{
+	cr_assert_eq(lk_init(), LK_OK);
+	static const double colours[4][3] = { { 230, 20, 20 }, { 20, 200, 40 }, { 30, 40, 220 }, { 250, 210, 0 } };
+	VipsImage *bars[4], *strip;
+	for (int i = 0; i < 4; i++) {
+		VipsImage *black;
+		cr_assert_eq(vips_black(&black, 16, 64, "bands", 3, NULL), 0);
+		cr_assert_eq(vips_linear(black, &bars[i], (double[]){ 1, 1, 1 }, (double *)colours[i], 3,
+					 "uchar", TRUE, NULL), 0);
+		g_object_unref(black);
+	}
+	cr_assert_eq(vips_arrayjoin(bars, &strip, 4, NULL), 0);
+	VipsImage *orig;
+	cr_assert_eq(vips_copy(strip, &orig, "interpretation", VIPS_INTERPRETATION_sRGB, NULL), 0);
+	size_t n;
+	unsigned char *want = vips_image_write_to_memory(orig, &n);
+
+	VipsImage *srgb, *p3, *raw;
+	cr_assert_eq(vips_icc_transform(orig, &srgb, "srgb", "input_profile", "srgb", NULL), 0);
+	size_t len;
+	void *png = fx_encode(srgb, "png", &len);
+	int w, h;
+	unsigned char *got = decode_pixels(png, len, &w, &h);
+	cr_expect_eq(max_abs_diff(got, want, n), 0, "sRGB-tagged pixels changed");
+	free(got);
+	g_free(png);
+
+	if (vips_icc_transform(orig, &p3, "p3", "input_profile", "srgb", NULL)) {
+		vips_error_clear();
+		cr_skip_test("this libvips has no built-in P3 profile");
+	}
+	cr_assert_eq(vips_copy(p3, &raw, NULL), 0);
+	vips_image_remove(raw, VIPS_META_ICC_NAME);
+	png = fx_encode(p3, "png", &len);
+	got = decode_pixels(png, len, &w, &h);
+	cr_expect_leq(max_abs_diff(got, want, n), 3, "P3 file not converted back to sRGB");
+	free(got);
+	g_free(png);
+	png = fx_encode(raw, "png", &len);
+	got = decode_pixels(png, len, &w, &h);
+	cr_expect_gt(max_abs_diff(got, want, n), 10, "the P3 numbers should differ from sRGB");
+	free(got);
+	g_free(png);
+	g_free(want);
+	g_object_unref(raw);
+	g_object_unref(p3);
+	g_object_unref(srgb);
+	g_object_unref(orig);
+	g_object_unref(strip);
+	for (int i = 0; i < 4; i++)
+		g_object_unref(bars[i]);
+}
+
+Test(ingest_formats, srgb_profile_detection)
+{
+	cr_assert_eq(lk_init(), LK_OK);
+	VipsImage *orig = fx_load(fx_pdq_image("char1_orig.png")), *t;
+	const void *p;
+	size_t n;
+	cr_assert_eq(vips_icc_transform(orig, &t, "srgb", "input_profile", "srgb", NULL), 0);
+	cr_assert_eq(vips_image_get_blob(t, VIPS_META_ICC_NAME, &p, &n), 0);
+	cr_expect(lk__icc_is_srgb(p, n));
+	unsigned char *cut = malloc(n);
+	memcpy(cut, p, n);
+	cr_expect(!lk__icc_is_srgb(cut, 131), "truncated header");
+	cut[128] = 0xff; /* absurd tag count */
+	cr_expect(!lk__icc_is_srgb(cut, n));
+	free(cut);
+	cr_expect(!lk__icc_is_srgb(NULL, 0));
+	g_object_unref(t);
+	if (vips_icc_transform(orig, &t, "p3", "input_profile", "srgb", NULL) == 0) {
+		cr_assert_eq(vips_image_get_blob(t, VIPS_META_ICC_NAME, &p, &n), 0);
+		cr_expect(!lk__icc_is_srgb(p, n), "P3 taken for sRGB");
+		g_object_unref(t);
+	}
+	vips_error_clear();
 	g_object_unref(orig);
 }
