@@ -20,6 +20,11 @@
  * stale image), blocks libvips' loaders that are not safe for untrusted input, sets libvips'
  * own worker concurrency to 1 (likeness parallelises across images, not within one), and drops
  * libvips' log warnings about damaged files (likeness reports each failure as an error).
+ *
+ * Environment: index searches run on faiss' OpenMP threads (libgomp). Start processes that embed
+ * likeness with OMP_WAIT_POLICY=PASSIVE (the `likeness` program sets it for itself): with the
+ * default active waiting, idle OpenMP workers spin and halve batch search throughput on two
+ * cores. libgomp reads it once at load, so a library cannot set it for you.
  */
 #ifndef LIKENESS_H
 #define LIKENESS_H

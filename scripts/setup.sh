@@ -34,4 +34,4 @@ if [ "${#need[@]}" -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-"$here/build-faiss.sh"
+"$here/build-faiss.sh" >/dev/null

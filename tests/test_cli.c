@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 struct run {
@@ -150,4 +151,59 @@ Test(cli, cpu_without_avx2_is_refused_clearly)
 	cr_assert_eq(r->status, 4, "exit %d: %s", r->status, r->err);
 	cr_assert(strstr(r->err, "AVX2"), "%s", r->err);
 	cr_assert(strstr(r->err, "LK_FAISS_OPT=generic"), "%s", r->err);
+}
+
+/* The program runs with passive OpenMP waiting unless the user chose otherwise: it is read in
+ * the running process's environment while it waits on standard input. */
+static int environ_has(pid_t pid, const char *entry)
+{
+	char path[64], buf[65536];
+	snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
+		if (!strcmp(buf + i, entry))
+			return 1;
+	return 0;
+}
+
+static int waits_with(const char *preset, const char *expected)
+{
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		dup2(fds[0], 0);
+		close(fds[1]);
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		if (preset)
+			setenv("OMP_WAIT_POLICY", preset, 1);
+		else
+			unsetenv("OMP_WAIT_POLICY");
+		execl(LK_CLI_PATH, "likeness", "hash", "-", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[0]);
+	int found = 0;
+	for (int i = 0; i < 200 && !found; i++) { /* up to 10 s on a loaded machine */
+		found = environ_has(pid, expected);
+		if (!found)
+			usleep(50000);
+	}
+	close(fds[1]); /* empty input: the program exits */
+	int st;
+	waitpid(pid, &st, 0);
+	return found;
+}
+
+Test(cli, openmp_waits_passively_unless_told_otherwise)
+{
+	cr_expect(waits_with(NULL, "OMP_WAIT_POLICY=PASSIVE"));
+	cr_expect(waits_with("ACTIVE", "OMP_WAIT_POLICY=ACTIVE"));
 }
