@@ -74,6 +74,22 @@ lk_pdq_result fx_hash_bytes(const void *data, size_t len)
 	return r;
 }
 
+lk_pdq_result fx_hash_encoded(VipsImage *img, const char *suffix_and_options)
+{
+	size_t len;
+	void *buf = fx_encode(img, suffix_and_options, &len);
+	lk_pdq_result r = fx_hash_bytes(buf, len);
+	g_free(buf);
+	return r;
+}
+
+void fx_expect_same(const lk_pdq_result *a, const lk_pdq_result *b, const char *what)
+{
+	cr_expect_eq(memcmp(a->hash, b->hash, sizeof a->hash), 0, "%s: %d bits apart", what,
+		     lk_pdq_distance(&a->hash[0], &b->hash[0]));
+	cr_expect_eq(a->quality, b->quality, "%s quality", what);
+}
+
 int fx_distance(const lk_pdq_result *a, const lk_pdq_result *b)
 {
 	int best = LK_PDQ_BITS;

@@ -23,6 +23,11 @@ void *fx_encode(VipsImage *img, const char *suffix_and_options, size_t *len);
 
 /* Hashes encoded bytes and asserts success. */
 lk_pdq_result fx_hash_bytes(const void *data, size_t len);
+/* Encodes with fx_encode and hashes the bytes. */
+lk_pdq_result fx_hash_encoded(VipsImage *img, const char *suffix_and_options);
+/* Expects identical hashes (all 8 variants) and quality; `what` names the case. */
+void fx_expect_same(const lk_pdq_result *a, const lk_pdq_result *b, const char *what);
+
 /* Smallest distance between `a`'s own hash and any of `b`'s dihedral variants. */
 int fx_distance(const lk_pdq_result *a, const lk_pdq_result *b);
 

@@ -7,22 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static lk_pdq_result hash_encoded(VipsImage *img, const char *format)
-{
-	size_t len;
-	void *buf = fx_encode(img, format, &len);
-	lk_pdq_result r = fx_hash_bytes(buf, len);
-	g_free(buf);
-	return r;
-}
-
-static void expect_same(const lk_pdq_result *a, const lk_pdq_result *b, const char *what)
-{
-	cr_expect_eq(memcmp(a->hash, b->hash, sizeof a->hash), 0, "%s: %d bits apart", what,
-		     lk_pdq_distance(&a->hash[0], &b->hash[0]));
-	cr_expect_eq(a->quality, b->quality, "%s quality", what);
-}
-
 static int has_saver(const char *nick)
 {
 	cr_assert_eq(lk_init(), LK_OK);
@@ -32,13 +16,13 @@ static int has_saver(const char *nick)
 Test(ingest_formats, lossless_encodings_hash_identically)
 {
 	VipsImage *orig = fx_load(fx_pdq_image("char1_orig.png"));
-	lk_pdq_result ref = hash_encoded(orig, "png");
-	lk_pdq_result tif = hash_encoded(orig, "tif");
-	expect_same(&tif, &ref, "TIFF");
+	lk_pdq_result ref = fx_hash_encoded(orig, "png");
+	lk_pdq_result tif = fx_hash_encoded(orig, "tif");
+	fx_expect_same(&tif, &ref, "TIFF");
 	cr_expect_str_eq(tif.source.format, "tiff");
 	if (has_saver("webpsave_buffer")) {
-		lk_pdq_result webp = hash_encoded(orig, "webp[lossless]");
-		expect_same(&webp, &ref, "lossless WebP");
+		lk_pdq_result webp = fx_hash_encoded(orig, "webp[lossless]");
+		fx_expect_same(&webp, &ref, "lossless WebP");
 		cr_expect_str_eq(webp.source.format, "webp");
 	}
 	g_object_unref(orig);
@@ -47,14 +31,14 @@ Test(ingest_formats, lossless_encodings_hash_identically)
 Test(ingest_formats, sixteen_bit_png)
 {
 	VipsImage *orig = fx_load(fx_pdq_image("char2_orig.png")), *wide, *tagged;
-	lk_pdq_result ref = hash_encoded(orig, "png");
+	lk_pdq_result ref = fx_hash_encoded(orig, "png");
 	/* v * 257 spreads 8 bits over 16 exactly; libvips reads it back to the same bytes. */
 	cr_assert_eq(vips_linear1(orig, &wide, 257.0, 0.0, "uchar", FALSE, NULL), 0);
 	VipsImage *u16;
 	cr_assert_eq(vips_cast_ushort(wide, &u16, NULL), 0);
 	cr_assert_eq(vips_copy(u16, &tagged, "interpretation", VIPS_INTERPRETATION_RGB16, NULL), 0);
-	lk_pdq_result r = hash_encoded(tagged, "png[bitdepth=16]");
-	expect_same(&r, &ref, "16-bit PNG");
+	lk_pdq_result r = fx_hash_encoded(tagged, "png[bitdepth=16]");
+	fx_expect_same(&r, &ref, "16-bit PNG");
 	g_object_unref(tagged);
 	g_object_unref(u16);
 	g_object_unref(wide);
@@ -65,13 +49,13 @@ Test(ingest_formats, grey_png_equals_grey_pixels)
 {
 	VipsImage *orig = fx_load(fx_pdq_image("char3_orig.png")), *grey;
 	cr_assert_eq(vips_colourspace(orig, &grey, VIPS_INTERPRETATION_B_W, NULL), 0);
-	lk_pdq_result from_png = hash_encoded(grey, "png");
+	lk_pdq_result from_png = fx_hash_encoded(grey, "png");
 	size_t size;
 	void *pixels = vips_image_write_to_memory(grey, &size);
 	lk_pixel_view view = { pixels, grey->Xsize, grey->Ysize, grey->Xsize, LK_PIXEL_GRAY8 };
 	lk_pdq_result from_view;
 	cr_assert_eq(lk_pdq_hash_pixels(&from_view, &view, NULL), LK_OK);
-	expect_same(&from_png, &from_view, "grey PNG vs GRAY8 view");
+	fx_expect_same(&from_png, &from_view, "grey PNG vs GRAY8 view");
 	g_free(pixels);
 	g_object_unref(grey);
 	g_object_unref(orig);
@@ -80,8 +64,8 @@ Test(ingest_formats, grey_png_equals_grey_pixels)
 Test(ingest_formats, palette_png_is_close)
 {
 	VipsImage *orig = fx_load(fx_pdq_image("char1_orig.png"));
-	lk_pdq_result ref = hash_encoded(orig, "png");
-	lk_pdq_result pal = hash_encoded(orig, "png[palette]");
+	lk_pdq_result ref = fx_hash_encoded(orig, "png");
+	lk_pdq_result pal = fx_hash_encoded(orig, "png[palette]");
 	int d = lk_pdq_distance(&pal.hash[0], &ref.hash[0]);
 	cr_expect_leq(d, 16, "palette PNG %d bits away", d);
 	g_object_unref(orig);
@@ -90,12 +74,12 @@ Test(ingest_formats, palette_png_is_close)
 Test(ingest_formats, alpha_is_composited_on_the_background)
 {
 	VipsImage *orig = fx_load(fx_pdq_image("char2_orig.png")), *alpha, *rgba, *flat;
-	lk_pdq_result ref = hash_encoded(orig, "png");
+	lk_pdq_result ref = fx_hash_encoded(orig, "png");
 
 	/* Fully opaque alpha changes nothing. */
 	cr_assert_eq(vips_bandjoin_const1(orig, &rgba, 255.0, NULL), 0);
-	lk_pdq_result opaque = hash_encoded(rgba, "png");
-	expect_same(&opaque, &ref, "opaque RGBA");
+	lk_pdq_result opaque = fx_hash_encoded(rgba, "png");
+	fx_expect_same(&opaque, &ref, "opaque RGBA");
 	g_object_unref(rgba);
 
 	/* Left half transparent: the same as the picture flattened on white by libvips. */
@@ -105,12 +89,12 @@ Test(ingest_formats, alpha_is_composited_on_the_background)
 	cr_assert_eq(vips_extract_band(ramp, &x, 0, NULL), 0);
 	cr_assert_eq(vips_more_const1(x, &mask, orig->Xsize / 2.0, NULL), 0);
 	cr_assert_eq(vips_bandjoin2(orig, mask, &alpha, NULL), 0);
-	lk_pdq_result half = hash_encoded(alpha, "png");
+	lk_pdq_result half = fx_hash_encoded(alpha, "png");
 	double white[3] = { 255, 255, 255 };
 	VipsArrayDouble *bg = vips_array_double_new(white, 3);
 	cr_assert_eq(vips_flatten(alpha, &flat, "background", bg, NULL), 0);
-	lk_pdq_result expected = hash_encoded(flat, "png");
-	expect_same(&half, &expected, "half-transparent PNG vs flattened on white");
+	lk_pdq_result expected = fx_hash_encoded(flat, "png");
+	fx_expect_same(&half, &expected, "half-transparent PNG vs flattened on white");
 	cr_expect_gt(lk_pdq_distance(&half.hash[0], &ref.hash[0]), 20, "transparency ignored?");
 
 	/* The background option is honoured: on black, the same as libvips' flatten on black. */
@@ -122,8 +106,8 @@ Test(ingest_formats, alpha_is_composited_on_the_background)
 	cr_assert_eq(lk_pdq_hash_bytes(&on_black, png, len, &opts), LK_OK);
 	VipsImage *flat_black;
 	cr_assert_eq(vips_flatten(alpha, &flat_black, NULL), 0); /* default background is black */
-	lk_pdq_result expected_black = hash_encoded(flat_black, "png");
-	expect_same(&on_black, &expected_black, "half-transparent PNG on black");
+	lk_pdq_result expected_black = fx_hash_encoded(flat_black, "png");
+	fx_expect_same(&on_black, &expected_black, "half-transparent PNG on black");
 	g_object_unref(flat_black);
 	g_free(png);
 	vips_area_unref(VIPS_AREA(bg));
@@ -143,9 +127,9 @@ Test(ingest_formats, exif_orientation_is_applied)
 	cr_assert_eq(vips_rot(orig, &stored, VIPS_ANGLE_D270, NULL), 0);
 	cr_assert_eq(vips_copy(stored, &tagged, NULL), 0);
 	vips_image_set_int(tagged, VIPS_META_ORIENTATION, 6);
-	lk_pdq_result upright = hash_encoded(orig, "png");
-	lk_pdq_result r = hash_encoded(tagged, "tif");
-	expect_same(&r, &upright, "orientation 6");
+	lk_pdq_result upright = fx_hash_encoded(orig, "png");
+	lk_pdq_result r = fx_hash_encoded(tagged, "tif");
+	fx_expect_same(&r, &upright, "orientation 6");
 	g_object_unref(tagged);
 	g_object_unref(stored);
 	g_object_unref(orig);
@@ -154,10 +138,10 @@ Test(ingest_formats, exif_orientation_is_applied)
 Test(ingest_formats, cmyk_jpeg_is_close_to_rgb)
 {
 	VipsImage *orig = fx_load(fx_pdq_image("char2_orig.png")), *cmyk;
-	lk_pdq_result ref = hash_encoded(orig, "png");
+	lk_pdq_result ref = fx_hash_encoded(orig, "png");
 	cr_assert_eq(vips_colourspace(orig, &cmyk, VIPS_INTERPRETATION_CMYK, NULL), 0);
 	cr_assert_eq(cmyk->Bands, 4);
-	lk_pdq_result r = hash_encoded(cmyk, "jpg[Q=95]");
+	lk_pdq_result r = fx_hash_encoded(cmyk, "jpg[Q=95]");
 	int d = lk_pdq_distance(&r.hash[0], &ref.hash[0]);
 	cr_expect_leq(d, 20, "CMYK JPEG %d bits away", d);
 	cr_expect_geq(r.quality, 50);
@@ -177,8 +161,8 @@ Test(ingest_formats, animated_gif_uses_first_frame)
 	vips_image_set_int(anim, VIPS_META_PAGE_HEIGHT, a->Ysize);
 	int delays[2] = { 100, 100 };
 	vips_image_set_array_int(anim, "delay", delays, 2);
-	lk_pdq_result r = hash_encoded(anim, "gif");
-	lk_pdq_result first = hash_encoded(a, "png"), second = hash_encoded(b, "png");
+	lk_pdq_result r = fx_hash_encoded(anim, "gif");
+	lk_pdq_result first = fx_hash_encoded(a, "png"), second = fx_hash_encoded(b, "png");
 	int d1 = lk_pdq_distance(&r.hash[0], &first.hash[0]);
 	int d2 = lk_pdq_distance(&r.hash[0], &second.hash[0]);
 	cr_expect_leq(d1, 20, "first frame %d bits away", d1);
@@ -219,7 +203,7 @@ Test(ingest_formats, heif_or_avif_when_available)
 	if (!has_saver("heifsave_buffer"))
 		cr_skip_test("no HEIF saver in this libvips");
 	VipsImage *orig = fx_load(fx_pdq_image("char1_orig.png"));
-	lk_pdq_result ref = hash_encoded(orig, "png");
+	lk_pdq_result ref = fx_hash_encoded(orig, "png");
 	size_t len = 0;
 	void *buf = NULL;
 	if (vips_heifsave_buffer(orig, &buf, &len, "compression", VIPS_FOREIGN_HEIF_COMPRESSION_AV1,

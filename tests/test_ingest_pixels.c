@@ -5,15 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static lk_pdq_result png_hash(VipsImage *img)
-{
-	size_t len;
-	void *png = fx_encode(img, "png", &len);
-	lk_pdq_result r = fx_hash_bytes(png, len);
-	g_free(png);
-	return r;
-}
-
 static lk_pdq_result view_hash(const void *data, int w, int h, ptrdiff_t stride, lk_pixel_format f)
 {
 	lk_pixel_view v = { data, w, h, stride, f };
@@ -23,21 +14,14 @@ static lk_pdq_result view_hash(const void *data, int w, int h, ptrdiff_t stride,
 	return r;
 }
 
-static void expect_same(const lk_pdq_result *a, const lk_pdq_result *b, const char *what)
-{
-	cr_expect_eq(memcmp(a->hash, b->hash, sizeof a->hash), 0, "%s: %d bits apart", what,
-		     lk_pdq_distance(&a->hash[0], &b->hash[0]));
-	cr_expect_eq(a->quality, b->quality, "%s quality", what);
-}
-
 Test(ingest_pixels, rgb8_equals_png)
 {
 	VipsImage *img = fx_load(fx_pdq_image("char1_orig.png"));
 	size_t size;
 	unsigned char *px = vips_image_write_to_memory(img, &size);
 	lk_pdq_result a = view_hash(px, img->Xsize, img->Ysize, img->Xsize * 3, LK_PIXEL_RGB8);
-	lk_pdq_result b = png_hash(img);
-	expect_same(&a, &b, "RGB8 view");
+	lk_pdq_result b = fx_hash_encoded(img, "png");
+	fx_expect_same(&a, &b, "RGB8 view");
 	cr_expect_str_eq(a.source.format, "raw-rgb8");
 	g_free(px);
 	g_object_unref(img);
@@ -54,13 +38,13 @@ Test(ingest_pixels, strided_crop_and_negative_stride)
 
 	cr_assert_eq(vips_crop(img, &crop, 50, 60, 300, 200, NULL), 0);
 	lk_pdq_result a = view_hash(px + 60 * row + 50 * 3, 300, 200, row, LK_PIXEL_RGB8);
-	lk_pdq_result b = png_hash(crop);
-	expect_same(&a, &b, "strided crop");
+	lk_pdq_result b = fx_hash_encoded(crop, "png");
+	fx_expect_same(&a, &b, "strided crop");
 
 	cr_assert_eq(vips_flip(img, &flipped, VIPS_DIRECTION_VERTICAL, NULL), 0);
 	lk_pdq_result c = view_hash(px + (img->Ysize - 1) * row, img->Xsize, img->Ysize, -row, LK_PIXEL_RGB8);
-	lk_pdq_result d = png_hash(flipped);
-	expect_same(&c, &d, "negative stride");
+	lk_pdq_result d = fx_hash_encoded(flipped, "png");
+	fx_expect_same(&c, &d, "negative stride");
 	g_object_unref(flipped);
 	g_object_unref(crop);
 	g_free(px);
@@ -78,8 +62,8 @@ Test(ingest_pixels, rgba8_equals_rgba_png)
 	unsigned char *px = vips_image_write_to_memory(rgba, &size);
 	cr_assert_eq(size, (size_t)img->Xsize * img->Ysize * 4);
 	lk_pdq_result a = view_hash(px, img->Xsize, img->Ysize, img->Xsize * 4, LK_PIXEL_RGBA8);
-	lk_pdq_result b = png_hash(rgba);
-	expect_same(&a, &b, "RGBA8 view with graded alpha");
+	lk_pdq_result b = fx_hash_encoded(rgba, "png");
+	fx_expect_same(&a, &b, "RGBA8 view with graded alpha");
 	g_free(px);
 	g_object_unref(rgba);
 	g_object_unref(alpha);
@@ -104,7 +88,7 @@ Test(ingest_pixels, rgbf32_quantises_like_numpy)
 	lk_pdq_result a = view_hash(f, img->Xsize, img->Ysize, img->Xsize * 3 * (ptrdiff_t)sizeof(float),
 				    LK_PIXEL_RGBF32);
 	lk_pdq_result b = view_hash(px, img->Xsize, img->Ysize, img->Xsize * 3, LK_PIXEL_RGB8);
-	expect_same(&a, &b, "RGBF32 vs RGB8");
+	fx_expect_same(&a, &b, "RGBF32 vs RGB8");
 	free(f);
 	g_free(px);
 	g_object_unref(img);
@@ -118,8 +102,8 @@ Test(ingest_pixels, large_view_equals_large_png)
 	unsigned char *px = vips_image_write_to_memory(img, &size);
 	cr_assert_eq(img->Bands, 3);
 	lk_pdq_result a = view_hash(px, img->Xsize, img->Ysize, img->Xsize * 3, LK_PIXEL_RGB8);
-	lk_pdq_result b = png_hash(img);
-	expect_same(&a, &b, "1024x640 view");
+	lk_pdq_result b = fx_hash_encoded(img, "png");
+	fx_expect_same(&a, &b, "1024x640 view");
 	g_free(px);
 	g_object_unref(img);
 }
