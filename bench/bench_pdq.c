@@ -58,12 +58,10 @@ static void stage_pdq(struct input *in)
 	const lk_image8 *img = &decoded[next++ % MAX_INPUTS];
 	if (!img->data)
 		img = &decoded[0];
-	const size_t n = (size_t)img->width * img->height;
-	float *luma = lk__scratch(LK_SCRATCH_LUMA, n * sizeof(float));
-	float *work = lk__scratch(LK_SCRATCH_FILTER, LK_PDQ_WORK_FLOATS(img->height, img->width) * sizeof(float));
+	float *luma = lk__pdq_plane_buffer(img->height, img->width);
 	lk_pdq_result r;
 	lk__luma_from_image8(luma, img);
-	lk__pdq_plane(&r, luma, work, img->height, img->width);
+	lk__pdq_plane(&r, luma, img->height, img->width);
 }
 
 static void stage_file(struct input *in)

@@ -6,13 +6,11 @@
 
 static int hash_image8(lk_pdq_result *out, const lk_image8 *img)
 {
-	const size_t n = (size_t)img->width * (size_t)img->height;
-	float *luma = lk__scratch(LK_SCRATCH_LUMA, n * sizeof(float));
-	float *work = lk__scratch(LK_SCRATCH_FILTER, LK_PDQ_WORK_FLOATS(img->height, img->width) * sizeof(float));
-	if (!luma || !work)
+	float *luma = lk__pdq_plane_buffer(img->height, img->width);
+	if (!luma)
 		return LK_ENOMEM;
 	lk__luma_from_image8(luma, img);
-	lk__pdq_plane(out, luma, work, img->height, img->width);
+	lk__pdq_plane(out, luma, img->height, img->width);
 	return LK_OK;
 }
 
@@ -91,10 +89,8 @@ int lk_pdq_hash_luma(lk_pdq_result *out, const float *luma, int32_t width, int32
 	if (!out || !luma || width <= 0 || height <= 0 || stride < width)
 		return lk__fail(LK_EINVAL, "lk_pdq_hash_luma: bad plane (%p, %dx%d, stride %td)",
 				(const void *)luma, (int)width, (int)height, stride);
-	const size_t n = (size_t)width * (size_t)height;
-	float *plane = lk__scratch(LK_SCRATCH_LUMA, n * sizeof(float));
-	float *work = lk__scratch(LK_SCRATCH_FILTER, LK_PDQ_WORK_FLOATS(height, width) * sizeof(float));
-	if (!plane || !work)
+	float *plane = lk__pdq_plane_buffer(height, width);
+	if (!plane)
 		return LK_ENOMEM;
 	for (int32_t y = 0; y < height; y++)
 		memcpy(plane + (size_t)y * width, luma + (ptrdiff_t)y * stride, sizeof(float) * width);
@@ -103,7 +99,7 @@ int lk_pdq_hash_luma(lk_pdq_result *out, const float *luma, int32_t width, int32
 	snprintf(r.source.format, sizeof r.source.format, "luma");
 	r.source.width = width;
 	r.source.height = height;
-	lk__pdq_plane(&r, plane, work, height, width);
+	lk__pdq_plane(&r, plane, height, width);
 	*out = r;
 	lk__scratch_trim(SCRATCH_KEEP_BYTES);
 	return LK_OK;

@@ -131,7 +131,9 @@ int lk__decode_for_pdq(lk_image8 *out, lk_source_info *info, const void *data, s
 	if (img->Xsize > LK_PDQ_WORK_SIDE || img->Ysize > LK_PDQ_WORK_SIDE) {
 		/* Decode at a fraction of full size where the format allows it, keeping both sides
 		 * at least the working size; lk__fit_work_size() does the rest after rendering.
-		 * (vips_thumbnail does both, but cost ~12 ms more per 1024x1024 JPEG here.) */
+		 * (vips_thumbnail does both, but cost ~12 ms more per 1024x1024 JPEG here.) Formats
+		 * without reduced decoding (PNG, TIFF, GIF, ...) then hash exactly as the reference
+		 * hashes them; a reduced JPEG lands a few bits away (0-6 on the test vectors). */
 		VipsImage *reduced = NULL;
 		const char *nick = nickname(loader);
 		const double need = fmax((double)LK_PDQ_WORK_SIDE / img->Xsize,

@@ -31,11 +31,9 @@ typedef enum lk_scratch_slot {
 	LK_SCRATCH_FILE,     /* encoded bytes read from a file */
 	LK_SCRATCH_PIXELS,   /* decoded 8-bit pixels */
 	LK_SCRATCH_VIEW,     /* a caller's pixels made contiguous or quantised */
-	LK_SCRATCH_LUMA,     /* float luminance */
-	LK_SCRATCH_FILTER,   /* float work plane of the box filter */
+	LK_SCRATCH_PLANES,   /* float luminance and the box filter's work planes */
 	LK_SCRATCH_REDUCED,  /* pixels reduced to the working size */
-	LK_SCRATCH_SPANS,    /* resampling weights */
-	LK_SCRATCH_ROWS,     /* resampling row buffers */
+	LK_SCRATCH_SPANS,    /* resampling positions */
 	LK_SCRATCH_COUNT
 } lk_scratch_slot;
 
@@ -81,12 +79,14 @@ struct _VipsImage;
 int lk__render_image8(lk_image8 *out, struct _VipsImage *in, const lk_ingest_options *opts,
 		      int sniffed, const void *data, size_t len);
 
-/* Brings pixels of a source larger than the working size to exactly LK_PDQ_WORK_SIDE square
- * (aspect not kept, as the reference tool does: PDQ's 64x64 grid ignores it anyway), by area
- * averaging. Encoded and raw inputs both go through it, so they agree. */
+/* Brings pixels of a source larger than the working size to exactly LK_PDQ_WORK_SIDE square,
+ * aspect not kept, by the reference tool's nearest-neighbour sampling. Encoded and raw inputs
+ * both go through it, so they agree. */
 int lk__fit_work_size(lk_image8 *img);
 
-/* Area-average resampling of `in` to out_w x out_h into this thread's LK_SCRATCH_REDUCED. */
+/* Nearest-neighbour resampling of `in` to out_w x out_h, sampling source column
+ * floor(x * width / out_w) and row likewise (the reference's choice), into this thread's
+ * LK_SCRATCH_REDUCED. */
 int lk__reduce_image8(lk_image8 *out, const lk_image8 *in, int out_w, int out_h);
 
 /* Frees this thread's scratch buffers larger than `keep_bytes`, so that one huge image does
@@ -132,10 +132,11 @@ void lk__luma_from_image8(float *luma, const lk_image8 *img);
 
 /* ---- PDQ (core/pdq.c) */
 
-/* Hashes a compact rows x cols luminance plane, overwriting it. `work` must hold
- * LK_PDQ_WORK_FLOATS(rows, cols) floats. Under 5x5 gives the all-zero hash of quality 0.
- * Sets out->hash and out->quality only. */
-#define LK_PDQ_WORK_FLOATS(rows, cols) (2 * (size_t)(rows) * (size_t)(cols) + (size_t)(rows) + (size_t)(cols))
-void lk__pdq_plane(lk_pdq_result *out, float *plane, float *work, int rows, int cols);
+/* A rows x cols float plane in this thread's scratch, to be filled with luminance and passed
+ * to lk__pdq_plane (which finds its work planes laid out after it). NULL on ENOMEM. */
+float *lk__pdq_plane_buffer(int rows, int cols);
+/* Hashes a compact rows x cols luminance plane from lk__pdq_plane_buffer, overwriting it.
+ * Under 5x5 gives the all-zero hash of quality 0. Sets out->hash and out->quality only. */
+void lk__pdq_plane(lk_pdq_result *out, float *plane, int rows, int cols);
 
 #endif
