@@ -31,6 +31,10 @@ static const struct error_text texts[] = {
 	{ LK_EUNTRUSTED, "LK_EUNTRUSTED", "the format needs a loader that is blocked for untrusted input" },
 	{ LK_ECPU, "LK_ECPU", "this CPU lacks an instruction set likeness was built for" },
 	{ LK_EINTERNAL, "LK_EINTERNAL", "internal error" },
+	{ LK_ENOTFOUND, "LK_ENOTFOUND", "not found" },
+	{ LK_EEXISTS, "LK_EEXISTS", "already exists" },
+	{ LK_ELOWQUALITY, "LK_ELOWQUALITY", "the image has too little structure for a reliable hash (quality below 50)" },
+	{ LK_EREGISTRY, "LK_EREGISTRY", "the registry cannot be used (damaged, locked or of another version)" },
 };
 
 static const struct error_text *lookup(int code)

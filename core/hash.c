@@ -18,7 +18,7 @@ static int hash_image8(lk_pdq_result *out, const lk_image8 *img)
  * need (a 10-megapixel RGB decode) but not what one huge image needed. */
 #define SCRATCH_KEEP_BYTES ((size_t)32 << 20)
 
-static int finish(lk_pdq_result *out, int rc, const lk_image8 *img, const lk_source_info *info)
+int lk__pdq_finish(lk_pdq_result *out, int rc, const lk_image8 *img, const lk_source_info *info)
 {
 	if (rc == LK_OK) {
 		lk_pdq_result r;
@@ -32,18 +32,24 @@ static int finish(lk_pdq_result *out, int rc, const lk_image8 *img, const lk_sou
 	return rc;
 }
 
-int lk_pdq_hash_bytes(lk_pdq_result *out, const void *data, size_t len, const lk_ingest_options *opts)
+int lk__pdq_from_bytes(lk_pdq_result *out, const void *data, size_t len, const char *name,
+		       const lk_ingest_options *opts)
 {
-	lk__clear_error();
-	if (!out || (!data && len))
-		return lk__fail(LK_EINVAL, "lk_pdq_hash_bytes: NULL argument");
 	int rc = lk__ensure_init();
 	if (rc != LK_OK)
 		return rc;
 	lk_image8 img;
 	lk_source_info info = { 0 };
-	rc = lk__decode_for_pdq(&img, &info, data, len, NULL, lk__ingest_defaults(opts));
-	return finish(out, rc, &img, &info);
+	rc = lk__decode_for_pdq(&img, &info, data, len, name, lk__ingest_defaults(opts));
+	return lk__pdq_finish(out, rc, &img, &info);
+}
+
+int lk_pdq_hash_bytes(lk_pdq_result *out, const void *data, size_t len, const lk_ingest_options *opts)
+{
+	lk__clear_error();
+	if (!out || (!data && len))
+		return lk__fail(LK_EINVAL, "lk_pdq_hash_bytes: NULL argument");
+	return lk__pdq_from_bytes(out, data, len, NULL, opts);
 }
 
 int lk_pdq_hash_file(lk_pdq_result *out, const char *path, const lk_ingest_options *opts)
@@ -57,12 +63,9 @@ int lk_pdq_hash_file(lk_pdq_result *out, const char *path, const lk_ingest_optio
 	opts = lk__ingest_defaults(opts);
 	const void *data = NULL;
 	size_t len = 0;
-	lk_image8 img;
-	lk_source_info info = { 0 };
 	rc = lk__read_file(&data, &len, path, opts->max_bytes);
 	if (rc == LK_OK)
-		rc = lk__decode_for_pdq(&img, &info, data, len, path, opts);
-	rc = finish(out, rc, &img, &info);
+		rc = lk__pdq_from_bytes(out, data, len, path, opts);
 	if (rc != LK_OK)
 		lk__prefix_error(path);
 	return rc;
@@ -79,7 +82,7 @@ int lk_pdq_hash_pixels(lk_pdq_result *out, const lk_pixel_view *view, const lk_i
 	lk_image8 img;
 	lk_source_info info = { 0 };
 	rc = lk__view_for_pdq(&img, &info, view, lk__ingest_defaults(opts));
-	return finish(out, rc, &img, &info);
+	return lk__pdq_finish(out, rc, &img, &info);
 }
 
 int lk_pdq_hash_luma(lk_pdq_result *out, const float *luma, int32_t width, int32_t height,

@@ -5,6 +5,7 @@
 #include "likeness.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -96,6 +97,17 @@ void lk__scratch_trim(size_t keep_bytes);
 /* Reads a whole file into this thread's LK_SCRATCH_FILE, refusing files over `max_bytes`. */
 int lk__read_file(const void **data, size_t *len, const char *path, size_t max_bytes);
 
+/* ---- hashing (core/hash.c) */
+
+/* lk_pdq_hash_bytes with a file name for messages and the extension check (may be NULL).
+ * Initialises the runtime; does not clear the error detail. */
+int lk__pdq_from_bytes(lk_pdq_result *out, const void *data, size_t len, const char *name,
+		       const lk_ingest_options *opts);
+
+/* When `rc` is LK_OK, hashes decoded pixels into *out (with `info` as its source); then
+ * releases oversized scratch. Returns the first failure. */
+int lk__pdq_finish(lk_pdq_result *out, int rc, const lk_image8 *img, const lk_source_info *info);
+
 /* ---- format sniffing (core/sniff.c) */
 
 typedef enum lk_sniff_format {
@@ -118,6 +130,12 @@ const char *lk__sniff_name(lk_sniff_format f);
 /* For formats with an end marker (PNG IEND, JPEG EOI, GIF trailer): 1 if the bytes stop before
  * it, 0 if it is present or the format has none. Explains a decode failure as truncation. */
 int lk__looks_truncated(lk_sniff_format f, const unsigned char *data, size_t len);
+
+/* ---- verdicts (core/verdict.c) */
+
+/* Sets r->verdict and r->reason from r->matches (closest first); marks matches cleared by an
+ * allow-listed reference of the same character as LK_VERDICT_ALLOW. */
+void lk__decide(lk_check_result *r);
 
 /* ---- colour (core/icc.c) */
 

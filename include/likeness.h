@@ -61,6 +61,10 @@ typedef enum lk_error {
 	LK_EUNTRUSTED = -12,     /* only a loader unsafe for untrusted input could read it */
 	LK_ECPU = -13,           /* this CPU lacks an instruction set the build needs (AVX2) */
 	LK_EINTERNAL = -14,      /* a bug or an unexpected library failure */
+	LK_ENOTFOUND = -15,      /* no such registry, character or reference */
+	LK_EEXISTS = -16,        /* the registry, character or reference already exists */
+	LK_ELOWQUALITY = -17,    /* the image's PDQ quality is below 50: too little structure */
+	LK_EREGISTRY = -18,      /* the registry's files are damaged, locked or of another version */
 } lk_error;
 
 /* The fixed sentence for an error code ("image data is truncated"). Never NULL; unknown codes
@@ -215,6 +219,180 @@ int lk_pdq_from_hex(lk_pdq_hash *out, const char *hex);
 
 /* Number of differing bits, 0..256. */
 int lk_pdq_distance(const lk_pdq_hash *a, const lk_pdq_hash *b);
+
+/* ---------------------------------------------------------------- registry */
+
+/* A registry of protected characters and their reference images: one directory holding an
+ * SQLite database (the record) from which the search indexes are built. Every change is one
+ * transaction: a process killed mid-write leaves the previous state readable, and checks
+ * running meanwhile keep answering from the last complete state.
+ *
+ * Thread safety: an open lk_registry may be used by any number of threads at once for checks
+ * and reads; writes are serialised inside it. Other processes may write the same directory;
+ * each check notices a newer version and switches to it before answering, so a takedown stops
+ * matching at once everywhere. */
+typedef struct lk_registry lk_registry;
+
+#define LK_SLUG_MAX 64      /* bytes, with NUL: a character's stable id, [a-z0-9._-] */
+#define LK_TEXT_MAX 256     /* bytes, with NUL: names, holders, licences, notes, lists */
+
+/* Default PDQ thresholds (Hamming distance, inclusive): <= block blocks, <= review asks a
+ * person. 31 is the PDQ convention. 55 stays below every unrelated pair measured on the
+ * reference vectors (118-152) and the demo characters (92-128) while catching most text
+ * overlays (48-58 bits), which PDQ alone cannot call copies with certainty. */
+#define LK_DEFAULT_BLOCK_THRESHOLD 31
+#define LK_DEFAULT_REVIEW_THRESHOLD 55
+/* Hashes of lower quality are never matched: their bits are mostly noise. */
+#define LK_MIN_QUALITY 50
+
+/* Creates an empty registry in `dir` (created if missing; must not hold a registry yet). */
+int lk_registry_create(const char *dir);
+
+/* Opens an existing registry. Free with lk_registry_close(). */
+int lk_registry_open(lk_registry **out, const char *dir);
+
+/* Closes it; in-flight checks on other threads must have returned. NULL is allowed. */
+void lk_registry_close(lk_registry *reg);
+
+/* The registry's version: it increases with every committed change. */
+int lk_registry_version(uint64_t *out, lk_registry *reg);
+
+/* A protected character. Lists (aliases, labels) are comma-separated. */
+typedef struct lk_character {
+	int64_t id;                      /* set by the registry */
+	char slug[LK_SLUG_MAX];          /* stable id chosen by the user, e.g. "ultraman" */
+	char name[LK_TEXT_MAX];
+	char aliases[LK_TEXT_MAX];
+	char rights_holder[LK_TEXT_MAX];
+	char licence[LK_TEXT_MAX];       /* licence or notes on the rights */
+	char labels[LK_TEXT_MAX];
+	int block_threshold;             /* -1: LK_DEFAULT_BLOCK_THRESHOLD */
+	int review_threshold;            /* -1: LK_DEFAULT_REVIEW_THRESHOLD */
+	int enabled;                     /* 0: kept but never matched */
+	int64_t references;              /* set by the registry: how many references it has */
+} lk_character;
+
+/* Adds a character. slug and name are required; LK_EEXISTS if the slug is taken. */
+int lk_character_add(lk_registry *reg, const lk_character *character);
+
+/* Reads one character by slug. */
+int lk_character_get(lk_character *out, lk_registry *reg, const char *slug);
+
+/* Replaces every field of an existing character except id and slug. */
+int lk_character_update(lk_registry *reg, const lk_character *character);
+
+/* Enables or disables matching against a character, effective for the next check. */
+int lk_character_set_enabled(lk_registry *reg, const char *slug, int enabled);
+
+/* Removes a character and all its references (a takedown), effective for the next check. */
+int lk_character_remove(lk_registry *reg, const char *slug);
+
+/* Copies up to `cap` characters, ordered by slug, into `out` and sets *total to how many
+ * there are (so a caller can size a second call). `out` may be NULL when cap is 0. */
+int lk_character_list(lk_character *out, size_t cap, size_t *total, lk_registry *reg);
+
+/* A reference image of a character, as its hashes. */
+typedef struct lk_reference {
+	int64_t id;
+	char character[LK_SLUG_MAX];
+	char sha256[65];                     /* of the source bytes; empty for imported hashes */
+	char source[LK_TEXT_MAX];            /* file name or import source */
+	lk_pdq_hash hash[LK_DIHEDRAL_COUNT]; /* the image's hash and its 7 dihedral variants */
+	int quality;
+	int allow;                           /* licensed or own content: suppresses matches */
+	int64_t added_at;                    /* Unix time */
+} lk_reference;
+
+typedef struct lk_reference_options {
+	unsigned int version;      /* LK_REFERENCE_OPTIONS_VERSION */
+	int allow;                 /* mark as licensed/own content (allow-list) */
+	const char *source;        /* recorded source name; NULL: the file name, or "" */
+	lk_ingest_options ingest;
+} lk_reference_options;
+
+#define LK_REFERENCE_OPTIONS_VERSION 1
+#define LK_REFERENCE_OPTIONS_INIT { LK_REFERENCE_OPTIONS_VERSION, 0, NULL, LK_INGEST_OPTIONS_INIT }
+
+/* Adds an image file as a reference of character `slug`. LK_ELOWQUALITY if its PDQ quality is
+ * below LK_MIN_QUALITY (it could never match); LK_EEXISTS if the same bytes are already a
+ * reference of that character. *out_id (may be NULL) receives the new id. */
+int lk_reference_add_file(int64_t *out_id, lk_registry *reg, const char *slug, const char *path,
+			  const lk_reference_options *opts);
+
+/* As lk_reference_add_file, from encoded bytes. */
+int lk_reference_add_bytes(int64_t *out_id, lk_registry *reg, const char *slug, const void *data,
+			   size_t len, const lk_reference_options *opts);
+
+/* Adds a reference from a PDQ hash alone (a rights holder's hash list); the dihedral variants
+ * cannot be derived from bits, so mirrored copies match only if their hashes are listed too. */
+int lk_reference_add_hash(int64_t *out_id, lk_registry *reg, const char *slug,
+			  const lk_pdq_hash *hash, int quality, const lk_reference_options *opts);
+
+/* Removes one reference, effective for the next check. */
+int lk_reference_remove(lk_registry *reg, int64_t id);
+
+/* Copies up to `cap` references (of `slug`, or all when NULL), ordered by id. */
+int lk_reference_list(lk_reference *out, size_t cap, size_t *total, lk_registry *reg,
+		      const char *slug);
+
+/* ---------------------------------------------------------------- check */
+
+typedef enum lk_verdict {
+	LK_VERDICT_ALLOW = 0,
+	LK_VERDICT_REVIEW = 1,
+	LK_VERDICT_BLOCK = 2,
+} lk_verdict;
+
+/* "allow", "review", "block". */
+const char *lk_verdict_name(lk_verdict v);
+
+#define LK_MAX_MATCHES 8
+
+/* One reference the image came close to. */
+typedef struct lk_match {
+	int64_t reference_id;
+	char character[LK_SLUG_MAX];
+	char character_name[LK_TEXT_MAX];
+	int distance;              /* PDQ Hamming distance, 0..256 */
+	lk_dihedral transform;     /* which of the image's variants matched (e.g. FLIPY: mirrored) */
+	int block_threshold;       /* the thresholds that applied to this character */
+	int review_threshold;
+	lk_verdict verdict;        /* what this match alone would mean */
+	int allow;                 /* the reference is licensed/own content */
+} lk_match;
+
+typedef struct lk_check_result {
+	lk_verdict verdict;
+	char reason[LK_TEXT_MAX];  /* one sentence a person can act on */
+	int quality;               /* of the image; below LK_MIN_QUALITY nothing is matched */
+	lk_pdq_hash hash;          /* the image's own PDQ hash */
+	lk_source_info source;
+	int n_matches;             /* closest first, at most LK_MAX_MATCHES */
+	lk_match matches[LK_MAX_MATCHES];
+	uint64_t registry_version; /* the state that decided */
+	double decode_ms, hash_ms, search_ms, total_ms;
+} lk_check_result;
+
+typedef struct lk_check_options {
+	unsigned int version;      /* LK_CHECK_OPTIONS_VERSION */
+	lk_ingest_options ingest;
+} lk_check_options;
+
+#define LK_CHECK_OPTIONS_VERSION 1
+#define LK_CHECK_OPTIONS_INIT { LK_CHECK_OPTIONS_VERSION, LK_INGEST_OPTIONS_INIT }
+
+/* Checks an image against the registry: ingest, hash, search, decide. A match to an enabled
+ * character at distance <= its block threshold blocks; <= its review threshold asks for review;
+ * an allow-listed reference of the same character at least as close suppresses that
+ * character's matches. Thread-safe on a shared registry. */
+int lk_check_file(lk_check_result *out, lk_registry *reg, const char *path,
+		  const lk_check_options *opts);
+int lk_check_bytes(lk_check_result *out, lk_registry *reg, const void *data, size_t len,
+		   const lk_check_options *opts);
+int lk_check_pixels(lk_check_result *out, lk_registry *reg, const lk_pixel_view *view,
+		    const lk_check_options *opts);
+/* Decides for an already computed PDQ result (e.g. from lk_pdq_hash_*). */
+int lk_check_pdq(lk_check_result *out, lk_registry *reg, const lk_pdq_result *pdq);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 #   libvips-tools           the `vips` command, used by the demo to make edited copies
 #   libopenblas-openmp-dev  BLAS/LAPACK for faiss, OpenMP flavour (faiss uses OpenMP too; the
 #                           pthread flavour beside it oversubscribes the cores)
+#   libsqlite3-dev          the character registry's record (transactions, crash safety, one file)
 #   libcriterion-dev        the test framework
 #   zlib1g-dev              tests build a decompression bomb with it
 #   dpkg-dev                `apt-get source`, to build faiss from Debian's own source package
@@ -17,6 +18,7 @@ packages=(
   build-essential cmake pkg-config ninja-build
   libvips-dev libvips-tools
   libopenblas-openmp-dev
+  libsqlite3-dev
   libcriterion-dev zlib1g-dev
   dpkg-dev libgflags-dev
 )

@@ -186,7 +186,7 @@ Test(ingest_errors, null_arguments)
 
 Test(ingest_errors, every_code_has_a_sentence_and_a_name)
 {
-	for (int code = LK_OK; code >= LK_EINTERNAL; code--) {
+	for (int code = LK_OK; code >= LK_EREGISTRY; code--) {
 		cr_expect_str_neq(lk_strerror(code), "unknown error", "code %d", code);
 		cr_expect_eq(strncmp(lk_error_name(code), "LK_", 3), 0);
 	}

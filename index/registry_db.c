@@ -1,0 +1,263 @@
+/* The registry's SQLite record: creating, opening, schema, transactions, version. */
+#include "registry_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define DB_NAME "registry.db"
+#define SCHEMA_VERSION "1"
+
+static const char schema_sql[] =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"INSERT INTO meta VALUES('schema', '" SCHEMA_VERSION "'), ('version', '0');"
+	"CREATE TABLE characters("
+	"  id INTEGER PRIMARY KEY,"
+	"  slug TEXT NOT NULL UNIQUE,"
+	"  name TEXT NOT NULL,"
+	"  aliases TEXT NOT NULL DEFAULT '',"
+	"  rights_holder TEXT NOT NULL DEFAULT '',"
+	"  licence TEXT NOT NULL DEFAULT '',"
+	"  labels TEXT NOT NULL DEFAULT '',"
+	"  block_threshold INTEGER,"   /* NULL: the default */
+	"  review_threshold INTEGER,"
+	"  enabled INTEGER NOT NULL DEFAULT 1,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE refs("
+	"  id INTEGER PRIMARY KEY,"
+	"  character_id INTEGER NOT NULL REFERENCES characters(id) ON DELETE CASCADE,"
+	"  sha256 TEXT NOT NULL DEFAULT '',"
+	"  source TEXT NOT NULL DEFAULT '',"
+	"  pdq BLOB NOT NULL,"          /* 8 x 32 bytes: the hash, then its 7 dihedral variants */
+	"  quality INTEGER NOT NULL,"
+	"  allow INTEGER NOT NULL DEFAULT 0,"
+	"  added_at INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX refs_same_bytes ON refs(character_id, sha256) WHERE sha256 != '';"
+	"CREATE INDEX refs_by_character ON refs(character_id);";
+
+int lk__db_fail(lk_registry *reg, const char *what)
+{
+	const int code = sqlite3_extended_errcode(reg->db);
+	const int rc = (code & 0xff) == SQLITE_CONSTRAINT ? LK_EEXISTS : LK_EREGISTRY;
+	return lk__fail(rc, "%s: %s: %s", reg->dir, what, sqlite3_errmsg(reg->db));
+}
+
+int lk__db_exec(lk_registry *reg, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(reg->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int rc = lk__fail(LK_EREGISTRY, "%s: %s", reg->dir, msg ? msg : "SQLite error");
+		sqlite3_free(msg);
+		return rc;
+	}
+	return LK_OK;
+}
+
+int lk__db_prepare(lk_registry *reg, sqlite3_stmt **stmt, const char *sql)
+{
+	if (sqlite3_prepare_v2(reg->db, sql, -1, stmt, NULL) != SQLITE_OK)
+		return lk__db_fail(reg, "preparing a query");
+	return LK_OK;
+}
+
+int lk__db_begin(lk_registry *reg)
+{
+	/* IMMEDIATE takes the write lock now, so two writers queue instead of failing late. */
+	int rc = lk__db_exec(reg, "BEGIN IMMEDIATE");
+	if (rc == LK_OK)
+		rc = lk__db_exec(reg, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'");
+	return rc;
+}
+
+int lk__db_commit(lk_registry *reg)
+{
+	int rc = lk__db_exec(reg, "COMMIT");
+	if (rc != LK_OK)
+		lk__db_rollback(reg);
+	return rc;
+}
+
+void lk__db_rollback(lk_registry *reg)
+{
+	sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int lk__db_version(lk_registry *reg, uint64_t *out)
+{
+	sqlite3_stmt *st = reg->version_stmt;
+	sqlite3_reset(st);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return lk__db_fail(reg, "reading the version");
+	*out = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return LK_OK;
+}
+
+int lk__db_character_id(lk_registry *reg, const char *slug, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc = lk__db_prepare(reg, &st, "SELECT id FROM characters WHERE slug = ?");
+	if (rc != LK_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+	const int step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else if (step == SQLITE_DONE)
+		rc = lk__fail(LK_ENOTFOUND, "no character '%s' in %s", slug, reg->dir);
+	else
+		rc = lk__db_fail(reg, "looking up a character");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static char *db_path(const char *dir)
+{
+	size_t n = strlen(dir) + sizeof "/" DB_NAME;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", dir, DB_NAME);
+	return p;
+}
+
+/* Connection settings: WAL so checks read while a writer commits; FULL sync so a committed
+ * change survives power loss; foreign keys for the cascade of a character's references; a
+ * busy timeout so concurrent writers wait for each other instead of failing. */
+static int configure(lk_registry *reg)
+{
+	sqlite3_busy_timeout(reg->db, 10000);
+	int rc = lk__db_exec(reg, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+	if (rc == LK_OK)
+		rc = lk__db_prepare(reg, &reg->version_stmt,
+				    "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'version'");
+	return rc;
+}
+
+static void registry_free(lk_registry *reg)
+{
+	if (!reg)
+		return;
+	if (reg->snap)
+		lk__snapshot_release(reg->snap);
+	sqlite3_finalize(reg->version_stmt);
+	sqlite3_close(reg->db);
+	pthread_mutex_destroy(&reg->db_lock);
+	pthread_mutex_destroy(&reg->snap_lock);
+	free(reg->dir);
+	free(reg);
+}
+
+static int registry_new(lk_registry **out, const char *dir, int flags)
+{
+	lk_registry *reg = calloc(1, sizeof *reg);
+	char *path = db_path(dir);
+	if (!reg || !path || !(reg->dir = strdup(dir))) {
+		free(reg ? reg->dir : NULL);
+		free(reg);
+		free(path);
+		return lk__fail(LK_ENOMEM, "opening a registry");
+	}
+	pthread_mutex_init(&reg->db_lock, NULL);
+	pthread_mutex_init(&reg->snap_lock, NULL);
+	const int open_rc = sqlite3_open_v2(path, &reg->db, flags | SQLITE_OPEN_FULLMUTEX, NULL);
+	free(path);
+	if (open_rc != SQLITE_OK) {
+		int rc = reg->db ? lk__db_fail(reg, "opening the database")
+				 : lk__fail(LK_ENOMEM, "opening %s", dir);
+		registry_free(reg);
+		return rc;
+	}
+	*out = reg;
+	return LK_OK;
+}
+
+int lk_registry_create(const char *dir)
+{
+	lk__clear_error();
+	if (!dir || !*dir)
+		return lk__fail(LK_EINVAL, "lk_registry_create: no directory");
+	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+		return lk__fail(LK_EIO, "%s: cannot create: %s", dir, strerror(errno));
+	char *path = db_path(dir);
+	if (!path)
+		return lk__fail(LK_ENOMEM, "lk_registry_create");
+	struct stat st;
+	const int exists = stat(path, &st) == 0;
+	free(path);
+	if (exists)
+		return lk__fail(LK_EEXISTS, "%s already holds a registry", dir);
+	lk_registry *reg;
+	int rc = registry_new(&reg, dir, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+	if (rc != LK_OK)
+		return rc;
+	rc = lk__db_exec(reg, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+	if (rc == LK_OK)
+		rc = lk__db_exec(reg, "BEGIN");
+	if (rc == LK_OK)
+		rc = lk__db_exec(reg, schema_sql);
+	if (rc == LK_OK)
+		rc = lk__db_commit(reg);
+	registry_free(reg);
+	return rc;
+}
+
+int lk_registry_open(lk_registry **out, const char *dir)
+{
+	lk__clear_error();
+	if (!out || !dir)
+		return lk__fail(LK_EINVAL, "lk_registry_open: NULL argument");
+	int rc = lk_cpu_check();
+	if (rc != LK_OK)
+		return rc;
+	char *path = db_path(dir);
+	struct stat st;
+	const int exists = path && stat(path, &st) == 0;
+	free(path);
+	if (!exists)
+		return lk__fail(LK_ENOTFOUND, "%s: no registry here (create one with 'likeness init')", dir);
+	lk_registry *reg = NULL;
+	rc = registry_new(&reg, dir, SQLITE_OPEN_READWRITE);
+	if (rc == LK_OK)
+		rc = configure(reg);
+	if (rc == LK_OK) {
+		sqlite3_stmt *s;
+		rc = lk__db_prepare(reg, &s, "SELECT value FROM meta WHERE key = 'schema'");
+		if (rc == LK_OK) {
+			if (sqlite3_step(s) != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(s, 0), SCHEMA_VERSION))
+				rc = lk__fail(LK_EREGISTRY, "%s: registry schema %s, this likeness reads %s", dir,
+					      sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0) : "?",
+					      SCHEMA_VERSION);
+			sqlite3_finalize(s);
+		}
+	}
+	if (rc == LK_OK) {
+		struct snapshot *snap;
+		rc = lk__snapshot_acquire(&snap, reg); /* builds the first snapshot now */
+		if (rc == LK_OK)
+			lk__snapshot_release(snap);
+	}
+	if (rc != LK_OK) {
+		if (reg)
+			registry_free(reg);
+		return rc;
+	}
+	*out = reg;
+	return LK_OK;
+}
+
+void lk_registry_close(lk_registry *reg)
+{
+	registry_free(reg);
+}
+
+int lk_registry_version(uint64_t *out, lk_registry *reg)
+{
+	lk__clear_error();
+	if (!out || !reg)
+		return lk__fail(LK_EINVAL, "lk_registry_version: NULL argument");
+	pthread_mutex_lock(&reg->db_lock);
+	int rc = lk__db_version(reg, out);
+	pthread_mutex_unlock(&reg->db_lock);
+	return rc;
+}

@@ -1,0 +1,76 @@
+/* Internal structure of an open registry, shared by the files of index/ and core/check.c. */
+#ifndef LK_REGISTRY_INTERNAL_H
+#define LK_REGISTRY_INTERNAL_H
+
+#include "internal.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+
+struct FaissIndexBinary_H;
+
+/* One character as the matcher needs it. */
+struct snap_character {
+	char slug[LK_SLUG_MAX];
+	char name[LK_TEXT_MAX];
+	int block_threshold, review_threshold;
+};
+
+/* One indexed reference: position i of the faiss index is refs[i]. */
+struct snap_reference {
+	int64_t id;
+	uint32_t character; /* index into characters */
+	int allow;
+};
+
+/* An immutable, complete picture of the registry at one version: what checks search. Built off
+ * to the side and swapped in whole, so a check never sees a half-applied change. Reference
+ * counted: a check holds it while searching even if a newer one replaces it meanwhile. */
+struct snapshot {
+	atomic_int refcount;
+	uint64_t version;
+	struct FaissIndexBinary_H *index; /* NULL when there is nothing to match */
+	size_t n_refs;
+	struct snap_reference *refs;
+	size_t n_characters;
+	struct snap_character *characters;
+	int max_review_threshold;
+};
+
+struct lk_registry {
+	char *dir;
+	sqlite3 *db;              /* one connection, used under db_lock */
+	pthread_mutex_t db_lock;
+	sqlite3_stmt *version_stmt;
+	pthread_mutex_t snap_lock; /* guards `snap` (the pointer, not what it points to) */
+	struct snapshot *snap;
+};
+
+/* ---- index/registry_db.c */
+/* Runs SQL with no result rows; on failure records LK_EREGISTRY with the SQLite message. */
+int lk__db_exec(lk_registry *reg, const char *sql);
+/* Prepares a statement, recording LK_EREGISTRY on failure. */
+int lk__db_prepare(lk_registry *reg, sqlite3_stmt **stmt, const char *sql);
+/* The failure of the last SQLite call, as a likeness error. */
+int lk__db_fail(lk_registry *reg, const char *what);
+/* BEGIN IMMEDIATE ... COMMIT with the version bumped inside the same transaction. */
+int lk__db_begin(lk_registry *reg);
+int lk__db_commit(lk_registry *reg);
+void lk__db_rollback(lk_registry *reg);
+/* The committed version (reads the database; caller holds db_lock). */
+int lk__db_version(lk_registry *reg, uint64_t *out);
+/* Looks up a character's row id by slug (caller holds db_lock). */
+int lk__db_character_id(lk_registry *reg, const char *slug, int64_t *out);
+
+/* ---- index/snapshot.c */
+/* The snapshot for the current version, rebuilt first if the database moved on. The caller
+ * owns one reference; give it back with lk__snapshot_release(). */
+int lk__snapshot_acquire(struct snapshot **out, lk_registry *reg);
+void lk__snapshot_release(struct snapshot *snap);
+/* Radius search of the image's 8 dihedral hashes; fills `out` (closest first, one entry per
+ * reference) with at most `cap` matches within each character's review threshold. */
+int lk__snapshot_search(const struct snapshot *snap, const lk_pdq_hash hashes[LK_DIHEDRAL_COUNT],
+			lk_match *out, int cap, int *n_out);
+
+#endif

@@ -1,0 +1,174 @@
+/* References: a character's images, kept as PDQ hashes with their dihedral variants. */
+#include "registry_internal.h"
+
+#include <string.h>
+#include <time.h>
+#include <vips/vips.h>
+
+static const lk_reference_options default_options = LK_REFERENCE_OPTIONS_INIT;
+
+static int insert(int64_t *out_id, lk_registry *reg, const char *slug, const lk_pdq_result *pdq,
+		  const char *sha256, const char *source, int allow)
+{
+	if (pdq->quality < LK_MIN_QUALITY)
+		return lk__fail(LK_ELOWQUALITY, "%s: PDQ quality %d is below %d (flat or featureless "
+				"image): it could never be matched", source[0] ? source : "reference",
+				pdq->quality, LK_MIN_QUALITY);
+	pthread_mutex_lock(&reg->db_lock);
+	int64_t character_id;
+	int rc = lk__db_character_id(reg, slug, &character_id);
+	sqlite3_stmt *st = NULL;
+	if (rc == LK_OK)
+		rc = lk__db_prepare(reg, &st,
+				    "INSERT INTO refs(character_id, sha256, source, pdq, quality, allow, added_at)"
+				    " VALUES(?,?,?,?,?,?,?)");
+	if (rc == LK_OK) {
+		sqlite3_bind_int64(st, 1, character_id);
+		sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 4, pdq->hash, sizeof pdq->hash, SQLITE_STATIC);
+		sqlite3_bind_int(st, 5, pdq->quality);
+		sqlite3_bind_int(st, 6, allow ? 1 : 0);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+		rc = lk__db_begin(reg);
+		if (rc == LK_OK && sqlite3_step(st) != SQLITE_DONE)
+			rc = lk__db_fail(reg, "adding a reference");
+		if (rc == LK_OK && out_id)
+			*out_id = sqlite3_last_insert_rowid(reg->db);
+		rc = rc == LK_OK ? lk__db_commit(reg) : (lk__db_rollback(reg), rc);
+		if (rc == LK_EEXISTS)
+			rc = lk__fail(LK_EEXISTS, "%s is already a reference of '%s'", source[0] ? source : sha256, slug);
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&reg->db_lock);
+	return rc;
+}
+
+static int add_encoded(int64_t *out_id, lk_registry *reg, const char *slug, const void *data, size_t len,
+		       const char *name, const lk_reference_options *opts)
+{
+	lk_pdq_result pdq;
+	int rc = lk__pdq_from_bytes(&pdq, data, len, name, &opts->ingest);
+	if (rc != LK_OK)
+		return rc;
+	gchar *sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len);
+	if (!sha)
+		return lk__fail(LK_ENOMEM, "hashing the reference bytes");
+	const char *source = opts->source ? opts->source : name ? name : "";
+	rc = insert(out_id, reg, slug, &pdq, sha, source, opts->allow);
+	g_free(sha);
+	return rc;
+}
+
+int lk_reference_add_file(int64_t *out_id, lk_registry *reg, const char *slug, const char *path,
+			  const lk_reference_options *opts)
+{
+	lk__clear_error();
+	if (!reg || !slug || !path)
+		return lk__fail(LK_EINVAL, "lk_reference_add_file: NULL argument");
+	opts = opts ? opts : &default_options;
+	const void *data;
+	size_t len;
+	int rc = lk__read_file(&data, &len, path, opts->ingest.max_bytes);
+	if (rc == LK_OK)
+		rc = add_encoded(out_id, reg, slug, data, len, path, opts);
+	if (rc != LK_OK && !strstr(lk_error_detail(), path))
+		lk__prefix_error(path);
+	return rc;
+}
+
+int lk_reference_add_bytes(int64_t *out_id, lk_registry *reg, const char *slug, const void *data,
+			   size_t len, const lk_reference_options *opts)
+{
+	lk__clear_error();
+	if (!reg || !slug || (!data && len))
+		return lk__fail(LK_EINVAL, "lk_reference_add_bytes: NULL argument");
+	return add_encoded(out_id, reg, slug, data, len, NULL, opts ? opts : &default_options);
+}
+
+int lk_reference_add_hash(int64_t *out_id, lk_registry *reg, const char *slug, const lk_pdq_hash *hash,
+			  int quality, const lk_reference_options *opts)
+{
+	lk__clear_error();
+	if (!reg || !slug || !hash)
+		return lk__fail(LK_EINVAL, "lk_reference_add_hash: NULL argument");
+	if (quality < 0 || quality > 100)
+		return lk__fail(LK_EINVAL, "PDQ quality is 0..100, got %d", quality);
+	opts = opts ? opts : &default_options;
+	/* Only the hash is known; the variant slots repeat it (queries bring their own variants). */
+	lk_pdq_result pdq;
+	memset(&pdq, 0, sizeof pdq);
+	for (int d = 0; d < LK_DIHEDRAL_COUNT; d++)
+		pdq.hash[d] = *hash;
+	pdq.quality = quality;
+	char hex[LK_PDQ_HEX_LEN + 1];
+	lk_pdq_to_hex(hex, hash);
+	char sha[80];
+	snprintf(sha, sizeof sha, "pdq:%s", hex); /* one listing per hash and character */
+	return insert(out_id, reg, slug, &pdq, sha, opts->source ? opts->source : "", opts->allow);
+}
+
+int lk_reference_remove(lk_registry *reg, int64_t id)
+{
+	lk__clear_error();
+	if (!reg)
+		return lk__fail(LK_EINVAL, "lk_reference_remove: NULL argument");
+	pthread_mutex_lock(&reg->db_lock);
+	sqlite3_stmt *st;
+	int rc = lk__db_prepare(reg, &st, "DELETE FROM refs WHERE id = ?");
+	if (rc == LK_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		rc = lk__db_begin(reg);
+		if (rc == LK_OK && sqlite3_step(st) != SQLITE_DONE)
+			rc = lk__db_fail(reg, "removing a reference");
+		else if (rc == LK_OK && sqlite3_changes(reg->db) == 0)
+			rc = lk__fail(LK_ENOTFOUND, "no reference %lld in %s", (long long)id, reg->dir);
+		rc = rc == LK_OK ? lk__db_commit(reg) : (lk__db_rollback(reg), rc);
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&reg->db_lock);
+	return rc;
+}
+
+int lk_reference_list(lk_reference *out, size_t cap, size_t *total, lk_registry *reg, const char *slug)
+{
+	lk__clear_error();
+	if (!reg || !total || (cap && !out))
+		return lk__fail(LK_EINVAL, "lk_reference_list: NULL argument");
+	pthread_mutex_lock(&reg->db_lock);
+	sqlite3_stmt *st;
+	int rc = lk__db_prepare(reg, &st,
+				"SELECT r.id, c.slug, r.sha256, r.source, r.pdq, r.quality, r.allow, r.added_at"
+				" FROM refs r JOIN characters c ON c.id = r.character_id"
+				" WHERE ?1 IS NULL OR c.slug = ?1 ORDER BY r.id");
+	size_t n = 0;
+	if (rc == LK_OK) {
+		if (slug)
+			sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+		int step;
+		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+			if (n < cap) {
+				lk_reference *r = &out[n];
+				memset(r, 0, sizeof *r);
+				r->id = sqlite3_column_int64(st, 0);
+				snprintf(r->character, sizeof r->character, "%s", sqlite3_column_text(st, 1));
+				const char *sha = (const char *)sqlite3_column_text(st, 2);
+				snprintf(r->sha256, sizeof r->sha256, "%s", strncmp(sha, "pdq:", 4) ? sha : "");
+				snprintf(r->source, sizeof r->source, "%s", sqlite3_column_text(st, 3));
+				if (sqlite3_column_bytes(st, 4) == (int)sizeof r->hash)
+					memcpy(r->hash, sqlite3_column_blob(st, 4), sizeof r->hash);
+				r->quality = sqlite3_column_int(st, 5);
+				r->allow = sqlite3_column_int(st, 6);
+				r->added_at = sqlite3_column_int64(st, 7);
+			}
+			n++;
+		}
+		if (step != SQLITE_DONE)
+			rc = lk__db_fail(reg, "listing references");
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&reg->db_lock);
+	if (rc == LK_OK)
+		*total = n;
+	return rc;
+}
