@@ -1,0 +1,272 @@
+/* The copy check end to end: every verdict path, takedown, allow-list, dihedral matches,
+ * low-quality refusal, and checks running while references are added. */
+#include "fixtures.h"
+
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[300];
+static lk_registry *reg;
+
+static void add_character(const char *slug, int block, int review)
+{
+	lk_character c;
+	memset(&c, 0, sizeof c);
+	snprintf(c.slug, sizeof c.slug, "%s", slug);
+	snprintf(c.name, sizeof c.name, "Name of %s", slug);
+	c.block_threshold = block;
+	c.review_threshold = review;
+	c.enabled = 1;
+	cr_assert_eq(lk_character_add(reg, &c), LK_OK, "%s", lk_error_detail());
+}
+
+static int64_t add_reference(const char *slug, const char *image, int allow)
+{
+	lk_reference_options o = LK_REFERENCE_OPTIONS_INIT;
+	o.allow = allow;
+	int64_t id;
+	cr_assert_eq(lk_reference_add_file(&id, reg, slug, fx_pdq_image(image), &o), LK_OK, "%s", lk_error_detail());
+	return id;
+}
+
+/* char1..char3 each registered with their original image. */
+static void setup(void)
+{
+	char tmpl[256];
+	snprintf(tmpl, sizeof tmpl, "%s/likeness-check-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	cr_assert(mkdtemp(tmpl));
+	snprintf(dir, sizeof dir, "%s/reg", tmpl);
+	cr_assert_eq(lk_registry_create(dir), LK_OK);
+	cr_assert_eq(lk_registry_open(&reg, dir), LK_OK, "%s", lk_error_detail());
+	for (int c = 1; c <= 3; c++) {
+		char slug[16], image[32];
+		snprintf(slug, sizeof slug, "char%d", c);
+		snprintf(image, sizeof image, "char%d_orig.png", c);
+		add_character(slug, -1, -1);
+		add_reference(slug, image, 0);
+	}
+}
+
+static void teardown(void)
+{
+	lk_registry_close(reg);
+}
+
+static lk_check_result check(const char *image)
+{
+	lk_check_result r;
+	int rc = lk_check_file(&r, reg, fx_pdq_image(image), NULL);
+	cr_assert_eq(rc, LK_OK, "%s: %s", image, lk_error_detail());
+	return r;
+}
+
+TestSuite(check, .init = setup, .fini = teardown);
+
+/* The bar: these edits of each original are blocked as that character. */
+Test(check, pdq_edits_are_blocked_as_their_original)
+{
+	static const char *const edits[] = { "jpeg50.jpg", "blur.png", "resize256.png", "bright.png",
+					     "flipy.png", "rot90.png", "orig.png" };
+	for (int c = 1; c <= 3; c++)
+		for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
+			char image[64], slug[16];
+			snprintf(image, sizeof image, "char%d_%s", c, edits[e]);
+			snprintf(slug, sizeof slug, "char%d", c);
+			lk_check_result r = check(image);
+			cr_expect_eq(r.verdict, LK_VERDICT_BLOCK, "%s: %s (%s)", image, lk_verdict_name(r.verdict), r.reason);
+			cr_expect_geq(r.n_matches, 1);
+			cr_expect_str_eq(r.matches[0].character, slug, "%s matched %s", image, r.matches[0].character);
+			cr_expect_leq(r.matches[0].distance, 31);
+			cr_expect_gt(r.registry_version, 0u);
+			cr_expect_geq(r.total_ms, r.search_ms);
+		}
+}
+
+Test(check, mirrors_and_turns_match_through_dihedral_variants)
+{
+	lk_check_result r = check("char2_flipy.png");
+	cr_expect_eq(r.matches[0].transform, LK_DIHEDRAL_FLIPY, "transform %d", r.matches[0].transform);
+	cr_expect(strstr(r.reason, "mirrored"), "%s", r.reason);
+	r = check("char3_rot90.png");
+	cr_expect_neq(r.matches[0].transform, LK_DIHEDRAL_ORIGINAL);
+}
+
+Test(check, unrelated_images_are_allowed)
+{
+	static const char *const others[] = { "char7_1024x640.png", "noise_200x150_grey.png",
+					      "bench_b0000_1024.jpg", "bench_b0001_1024.jpg" };
+	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+		lk_check_result r = check(others[i]);
+		cr_expect_eq(r.verdict, LK_VERDICT_ALLOW, "%s: %s", others[i], r.reason);
+		cr_expect_eq(r.n_matches, 0);
+		cr_expect_str_eq(r.reason, "no reference within review distance");
+	}
+}
+
+Test(check, low_quality_images_are_never_matched)
+{
+	lk_check_result r = check("flat_grey.png");
+	cr_expect_eq(r.verdict, LK_VERDICT_ALLOW);
+	cr_expect_eq(r.n_matches, 0);
+	cr_expect(strstr(r.reason, "quality 0"), "%s", r.reason);
+	/* Even a hash identical to a reference's is not matched when its quality is low. */
+	lk_pdq_result pdq;
+	cr_assert_eq(lk_pdq_hash_file(&pdq, fx_pdq_image("char1_orig.png"), NULL), LK_OK);
+	pdq.quality = 40;
+	cr_assert_eq(lk_check_pdq(&r, reg, &pdq), LK_OK);
+	cr_expect_eq(r.verdict, LK_VERDICT_ALLOW);
+	cr_expect_eq(r.n_matches, 0);
+}
+
+/* Distance bands on a hash with a known number of flipped bits. */
+static lk_check_result check_flipped(int bits)
+{
+	lk_pdq_result pdq;
+	cr_assert_eq(lk_pdq_hash_file(&pdq, fx_pdq_image("char1_orig.png"), NULL), LK_OK);
+	for (int d = 0; d < LK_DIHEDRAL_COUNT; d++) /* keep variants far away from everything */
+		if (d)
+			memset(pdq.hash[d].bytes, d * 37, LK_PDQ_BYTES);
+	for (int b = 0; b < bits; b++)
+		pdq.hash[0].bytes[b / 8] ^= (unsigned char)(1u << (b % 8));
+	lk_check_result r;
+	cr_assert_eq(lk_check_pdq(&r, reg, &pdq), LK_OK);
+	return r;
+}
+
+Test(check, block_review_and_allow_bands)
+{
+	lk_check_result r = check_flipped(31);
+	cr_expect_eq(r.verdict, LK_VERDICT_BLOCK, "%s", r.reason);
+	r = check_flipped(32);
+	cr_expect_eq(r.verdict, LK_VERDICT_REVIEW, "%s", r.reason);
+	cr_expect(strstr(r.reason, "char1") && strstr(r.reason, "32 bits"), "%s", r.reason);
+	r = check_flipped(55);
+	cr_expect_eq(r.verdict, LK_VERDICT_REVIEW);
+	r = check_flipped(56);
+	cr_expect_eq(r.verdict, LK_VERDICT_ALLOW, "%s", r.reason);
+}
+
+Test(check, per_character_thresholds)
+{
+	lk_character c;
+	cr_assert_eq(lk_character_get(&c, reg, "char1"), LK_OK);
+	c.block_threshold = 10;
+	c.review_threshold = 40;
+	cr_assert_eq(lk_character_update(reg, &c), LK_OK);
+	lk_check_result r = check_flipped(20);
+	cr_expect_eq(r.verdict, LK_VERDICT_REVIEW, "%s", r.reason);
+	cr_expect_eq(r.matches[0].block_threshold, 10);
+	r = check_flipped(45);
+	cr_expect_eq(r.verdict, LK_VERDICT_ALLOW, "%s", r.reason);
+}
+
+/* A takedown stops matching at the next check: through this handle and through another one
+ * (another process would see the same). */
+Test(check, takedown_and_disable_take_effect_at_once)
+{
+	lk_registry *other;
+	cr_assert_eq(lk_registry_open(&other, dir), LK_OK);
+	lk_check_result r;
+	cr_assert_eq(lk_check_file(&r, other, fx_pdq_image("char2_blur.png"), NULL), LK_OK);
+	cr_expect_eq(r.verdict, LK_VERDICT_BLOCK);
+
+	cr_assert_eq(lk_reference_remove(reg, r.matches[0].reference_id), LK_OK);
+	cr_assert_eq(lk_check_file(&r, other, fx_pdq_image("char2_blur.png"), NULL), LK_OK);
+	cr_expect_eq(r.verdict, LK_VERDICT_ALLOW, "still matched after removal: %s", r.reason);
+
+	r = check("char3_blur.png");
+	cr_expect_eq(r.verdict, LK_VERDICT_BLOCK);
+	cr_assert_eq(lk_character_set_enabled(reg, "char3", 0), LK_OK);
+	cr_assert_eq(lk_check_file(&r, other, fx_pdq_image("char3_blur.png"), NULL), LK_OK);
+	cr_expect_eq(r.verdict, LK_VERDICT_ALLOW, "%s", r.reason);
+	cr_assert_eq(lk_character_set_enabled(reg, "char3", 1), LK_OK);
+	r = check("char3_blur.png");
+	cr_expect_eq(r.verdict, LK_VERDICT_BLOCK);
+
+	cr_assert_eq(lk_character_remove(reg, "char3"), LK_OK);
+	cr_assert_eq(lk_check_file(&r, other, fx_pdq_image("char3_orig.png"), NULL), LK_OK);
+	cr_expect_eq(r.verdict, LK_VERDICT_ALLOW);
+	lk_registry_close(other);
+}
+
+/* A licensed copy (allow-listed reference) is allowed; other copies of the character are not. */
+Test(check, allow_list_suppresses_matches_of_its_character)
+{
+	add_reference("char1", "char1_overlay.png", 1);
+	lk_check_result r = check("char1_overlay.png");
+	cr_expect_eq(r.verdict, LK_VERDICT_ALLOW, "%s", r.reason);
+	cr_expect(strstr(r.reason, "licensed"), "%s", r.reason);
+	cr_expect_geq(r.n_matches, 1);
+	cr_expect(r.matches[0].allow);
+	r = check("char1_blur.png");
+	cr_expect_eq(r.verdict, LK_VERDICT_BLOCK, "%s", r.reason);
+	r = check("char2_blur.png");
+	cr_expect_eq(r.verdict, LK_VERDICT_BLOCK, "%s", r.reason);
+}
+
+struct adder {
+	int errors;
+};
+
+static void *add_many(void *arg)
+{
+	struct adder *a = arg;
+	lk_character c;
+	memset(&c, 0, sizeof c);
+	snprintf(c.slug, sizeof c.slug, "many");
+	snprintf(c.name, sizeof c.name, "Many");
+	c.block_threshold = c.review_threshold = -1;
+	c.enabled = 1;
+	if (lk_character_add(reg, &c) != LK_OK)
+		a->errors++;
+	for (int i = 0; i < 40; i++) {
+		lk_pdq_hash h;
+		for (int b = 0; b < LK_PDQ_BYTES; b++)
+			h.bytes[b] = (unsigned char)(i * 131 + b * 7);
+		if (lk_reference_add_hash(NULL, reg, "many", &h, 90, NULL) != LK_OK)
+			a->errors++;
+	}
+	return NULL;
+}
+
+struct checker {
+	const char *image;
+	int wrong;
+	int errors;
+};
+
+static void *check_many(void *arg)
+{
+	struct checker *k = arg;
+	for (int i = 0; i < 25; i++) {
+		lk_check_result r;
+		if (lk_check_file(&r, reg, fx_pdq_image(k->image), NULL) != LK_OK)
+			k->errors++;
+		else if (r.verdict != LK_VERDICT_BLOCK)
+			k->wrong++;
+	}
+	return NULL;
+}
+
+Test(check, concurrent_checks_while_adding)
+{
+	pthread_t writer, readers[3];
+	struct adder a = { 0 };
+	struct checker k[3] = { { "char1_jpeg50.jpg", 0, 0 }, { "char2_bright.png", 0, 0 }, { "char3_rot90.png", 0, 0 } };
+	pthread_create(&writer, NULL, add_many, &a);
+	for (int i = 0; i < 3; i++)
+		pthread_create(&readers[i], NULL, check_many, &k[i]);
+	pthread_join(writer, NULL);
+	for (int i = 0; i < 3; i++) {
+		pthread_join(readers[i], NULL);
+		cr_expect_eq(k[i].errors, 0, "checker %d failed", i);
+		cr_expect_eq(k[i].wrong, 0, "checker %d got a wrong verdict", i);
+	}
+	cr_expect_eq(a.errors, 0);
+	size_t total;
+	cr_assert_eq(lk_reference_list(NULL, 0, &total, reg, "many"), LK_OK);
+	cr_expect_eq(total, 40u);
+}
