@@ -54,3 +54,11 @@ int lk_pdq_distance(const lk_pdq_hash *a, const lk_pdq_hash *b)
 		d += __builtin_popcount((unsigned)(a->bytes[i] ^ b->bytes[i]));
 	return d;
 }
+
+const char *lk_dihedral_name(lk_dihedral d)
+{
+	static const char *const names[LK_DIHEDRAL_COUNT] = {
+		"original", "rot90", "rot180", "rot270", "flipx", "flipy", "flipplus1", "flipminus1"
+	};
+	return (unsigned)d < LK_DIHEDRAL_COUNT ? names[d] : "?";
+}

@@ -14,9 +14,10 @@ const char *lk_verdict_name(lk_verdict v)
 	return "?";
 }
 
+/* How the image relates to the reference when its variant `d` matched. */
 static const char *const transform_words[LK_DIHEDRAL_COUNT] = {
-	"", ", rotated 90", ", rotated 180", ", rotated 270", ", flipped top to bottom", ", mirrored",
-	", transposed", ", anti-transposed"
+	"", ", rotated", ", rotated", ", rotated", ", upside down", ", mirrored", ", transposed",
+	", transposed"
 };
 
 void lk__decide(lk_check_result *r)

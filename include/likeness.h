@@ -176,6 +176,10 @@ typedef enum lk_dihedral {
 	LK_DIHEDRAL_COUNT = 8
 } lk_dihedral;
 
+/* "original", "rot90", "rot180", "rot270", "flipx", "flipy", "flipplus1", "flipminus1" (the
+ * reference implementation's names); "?" for other values. Static. */
+const char *lk_dihedral_name(lk_dihedral d);
+
 /* PDQ of one image. */
 typedef struct lk_pdq_result {
 	lk_pdq_hash hash[LK_DIHEDRAL_COUNT]; /* [LK_DIHEDRAL_ORIGINAL] is the image's own hash */
@@ -354,7 +358,8 @@ typedef struct lk_match {
 	char character[LK_SLUG_MAX];
 	char character_name[LK_TEXT_MAX];
 	int distance;              /* PDQ Hamming distance, 0..256 */
-	lk_dihedral transform;     /* which of the image's variants matched (e.g. FLIPY: mirrored) */
+	lk_dihedral transform;     /* the image's variant that matched: FLIPY means the image is a
+	                              mirrored copy, ROT270 a copy turned 90 degrees counter-clockwise */
 	int block_threshold;       /* the thresholds that applied to this character */
 	int review_threshold;
 	lk_verdict verdict;        /* what this match alone would mean */

@@ -10,6 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 #   libopenblas-openmp-dev  BLAS/LAPACK for faiss, OpenMP flavour (faiss uses OpenMP too; the
 #                           pthread flavour beside it oversubscribes the cores)
 #   libsqlite3-dev          the character registry's record (transactions, crash safety, one file)
+#   libjansson-dev          JSON output of the command-line program (check --json, audit)
 #   libcriterion-dev        the test framework
 #   zlib1g-dev              tests build a decompression bomb with it
 #   dpkg-dev                `apt-get source`, to build faiss from Debian's own source package
@@ -18,7 +19,7 @@ packages=(
   build-essential cmake pkg-config ninja-build
   libvips-dev libvips-tools
   libopenblas-openmp-dev
-  libsqlite3-dev
+  libsqlite3-dev libjansson-dev
   libcriterion-dev zlib1g-dev
   dpkg-dev libgflags-dev
 )

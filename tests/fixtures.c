@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 const char *fx_pdq_image(const char *name)
@@ -137,4 +138,44 @@ unsigned char *fx_png_with_header(uint32_t w, uint32_t h, int depth, int colour_
 	o = put_chunk(o, "IEND", NULL, 0);
 	*len = (size_t)(o - buf);
 	return buf;
+}
+
+static void slurp(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, size - 1, f) : 0;
+	buf[n] = '\0';
+	if (f)
+		fclose(f);
+}
+
+struct fx_run *fx_cli_env(const char *env, const char *args)
+{
+	static struct fx_run r;
+	char out[] = "/tmp/lk-cli-out-XXXXXX", err[] = "/tmp/lk-cli-err-XXXXXX";
+	close(mkstemp(out));
+	close(mkstemp(err));
+	char cmd[8192];
+	snprintf(cmd, sizeof cmd, "%s '%s' %s >%s 2>%s", env, LK_CLI_PATH, args, out, err);
+	int st = system(cmd);
+	cr_assert(WIFEXITED(st), "likeness did not exit normally: %s", cmd);
+	r.status = WEXITSTATUS(st);
+	slurp(out, r.out, sizeof r.out);
+	slurp(err, r.err, sizeof r.err);
+	unlink(out);
+	unlink(err);
+	return &r;
+}
+
+struct fx_run *fx_cli(const char *args)
+{
+	return fx_cli_env("", args);
+}
+
+const char *fx_temp_dir(void)
+{
+	static char dir[256];
+	snprintf(dir, sizeof dir, "%s/likeness-dir-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	cr_assert(mkdtemp(dir));
+	return dir;
 }

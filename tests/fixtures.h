@@ -35,4 +35,16 @@ int fx_distance(const lk_pdq_result *a, const lk_pdq_result *b);
 unsigned char *fx_png_with_header(uint32_t w, uint32_t h, int depth, int colour_type,
 				  const void *idat, size_t idat_len, size_t *len);
 
+/* Output and exit status of one run of the likeness program. */
+struct fx_run {
+	int status;
+	char out[65536];
+	char err[16384];
+};
+/* Runs `ENV likeness ARGS` through the shell (ARGS may hold redirections). Static result. */
+struct fx_run *fx_cli_env(const char *env, const char *args);
+struct fx_run *fx_cli(const char *args);
+/* A new empty directory under $TMPDIR (static buffer). */
+const char *fx_temp_dir(void);
+
 #endif

@@ -9,51 +9,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-struct run {
-	int status;
-	char out[16384];
-	char err[8192];
-};
-
-static void slurp(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, size - 1, f) : 0;
-	buf[n] = '\0';
-	if (f)
-		fclose(f);
-}
-
-/* Runs `ENV likeness ARGS` through the shell (ARGS may hold redirections). */
-static struct run *cli_env(const char *env, const char *args)
-{
-	static struct run r;
-	char out[] = "/tmp/lk-cli-out-XXXXXX", err[] = "/tmp/lk-cli-err-XXXXXX";
-	close(mkstemp(out));
-	close(mkstemp(err));
-	char cmd[4096];
-	snprintf(cmd, sizeof cmd, "%s '%s' %s >%s 2>%s", env, LK_CLI_PATH, args, out, err);
-	int st = system(cmd);
-	cr_assert(WIFEXITED(st), "likeness did not exit normally: %s", cmd);
-	r.status = WEXITSTATUS(st);
-	slurp(out, r.out, sizeof r.out);
-	slurp(err, r.err, sizeof r.err);
-	unlink(out);
-	unlink(err);
-	return &r;
-}
-
-static struct run *cli(const char *args)
-{
-	return cli_env("", args);
-}
-
 Test(cli, hash_prints_reference_line)
 {
 	const char *img = fx_pdq_image("char1_orig.png");
 	char args[2048], want[2048];
 	snprintf(args, sizeof args, "hash '%s'", img);
-	struct run *r = cli(args);
+	struct fx_run *r = fx_cli(args);
 	cr_assert_eq(r->status, 0, "%s", r->err);
 	snprintf(want, sizeof want, "71c3cc72ccc3cc25ce1c39c9369c61c3925cf3c7734db0d60de30cf28d23cb3c,100,%s\n", img);
 	cr_assert_str_eq(r->out, want);
@@ -64,7 +25,7 @@ Test(cli, dihedral_prints_eight_hashes)
 {
 	char args[2048];
 	snprintf(args, sizeof args, "hash --dihedral '%s'", fx_pdq_image("char1_orig.png"));
-	struct run *r = cli(args);
+	struct fx_run *r = fx_cli(args);
 	cr_assert_eq(r->status, 0);
 	int commas = 0;
 	for (const char *p = r->out; *p; p++)
@@ -80,7 +41,7 @@ Test(cli, bad_input_is_reported_and_the_rest_is_done)
 	char args[2048];
 	snprintf(args, sizeof args, "hash '%s' '%s' '%s'", fx_pdq_image("char2_orig.png"), bad,
 		 fx_pdq_image("char3_orig.png"));
-	struct run *r = cli(args);
+	struct fx_run *r = fx_cli(args);
 	cr_assert_eq(r->status, 3, "exit %d", r->status);
 	cr_assert(strstr(r->out, "char2_orig.png\n") && strstr(r->out, "char3_orig.png\n"), "%s", r->out);
 	cr_assert(strstr(r->err, bad), "%s", r->err);
@@ -91,7 +52,7 @@ Test(cli, stdin_and_file_lists)
 {
 	char args[2048];
 	snprintf(args, sizeof args, "hash - < '%s'", fx_pdq_image("char1_orig.png"));
-	struct run *r = cli(args);
+	struct fx_run *r = fx_cli(args);
 	cr_assert_eq(r->status, 0, "%s", r->err);
 	cr_assert(strstr(r->out, "71c3cc72ccc3cc25ce1c39c9369c61c3925cf3c7734db0d60de30cf28d23cb3c,100,-\n"), "%s", r->out);
 
@@ -99,7 +60,7 @@ Test(cli, stdin_and_file_lists)
 	snprintf(list, sizeof list, "%s\n%s\n", fx_pdq_image("char1_orig.png"), fx_pdq_image("char2_orig.png"));
 	const char *path = fx_write_temp("list.txt", list, strlen(list));
 	snprintf(args, sizeof args, "hash --files-from '%s'", path);
-	r = cli(args);
+	r = fx_cli(args);
 	cr_assert_eq(r->status, 0, "%s", r->err);
 	cr_assert(strstr(r->out, "char1_orig.png\n") && strstr(r->out, "char2_orig.png\n"));
 }
@@ -108,33 +69,33 @@ Test(cli, limits_from_the_command_line)
 {
 	char args[2048];
 	snprintf(args, sizeof args, "hash --max-pixels 1000 '%s'", fx_pdq_image("char1_orig.png"));
-	struct run *r = cli(args);
+	struct fx_run *r = fx_cli(args);
 	cr_assert_eq(r->status, 3);
 	cr_assert(strstr(r->err, "pixels"), "%s", r->err);
-	r = cli("hash --max-pixels lots x.png");
+	r = fx_cli("hash --max-pixels lots x.png");
 	cr_assert_eq(r->status, 2);
 	cr_assert(strstr(r->err, "--max-pixels"), "%s", r->err);
 }
 
 Test(cli, usage_errors_and_help)
 {
-	struct run *r = cli("");
+	struct fx_run *r = fx_cli("");
 	cr_assert_eq(r->status, 2);
 	cr_assert(strstr(r->err, "usage: likeness"));
-	r = cli("hash");
+	r = fx_cli("hash");
 	cr_assert_eq(r->status, 2);
-	r = cli("hash --bogus x.png");
+	r = fx_cli("hash --bogus x.png");
 	cr_assert_eq(r->status, 2);
 	cr_assert(strstr(r->err, "--bogus"));
-	r = cli("frobnicate");
+	r = fx_cli("frobnicate");
 	cr_assert_eq(r->status, 2);
-	r = cli("hash --help");
+	r = fx_cli("hash --help");
 	cr_assert_eq(r->status, 0);
 	cr_assert(strstr(r->out, "usage: likeness hash"));
-	r = cli("help exit-codes");
+	r = fx_cli("help exit-codes");
 	cr_assert_eq(r->status, 0);
 	cr_assert(strstr(r->out, "3  at least one input"));
-	r = cli("--version");
+	r = fx_cli("--version");
 	cr_assert_eq(r->status, 0);
 	cr_assert(strstr(r->out, LK_VERSION_STRING));
 }
@@ -145,7 +106,7 @@ Test(cli, cpu_without_avx2_is_refused_clearly)
 {
 	if (lk_cpu_check() != LK_OK)
 		cr_skip_test("this CPU really lacks AVX2");
-	struct run *r = cli_env("LIKENESS_TEST_NO_AVX2=1", "--version");
+	struct fx_run *r = fx_cli_env("LIKENESS_TEST_NO_AVX2=1", "--version");
 	if (r->status == 0 && strstr(r->out, "likeness"))
 		cr_skip_test("this build links the generic faiss, which needs no AVX2");
 	cr_assert_eq(r->status, 4, "exit %d: %s", r->status, r->err);

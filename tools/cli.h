@@ -11,6 +11,7 @@ enum {
 	LK_EXIT_USAGE = 2,       /* wrong arguments */
 	LK_EXIT_INPUT = 3,       /* at least one input could not be read (the others were done) */
 	LK_EXIT_FAILURE = 4,     /* the program itself could not work (output, memory, CPU) */
+	LK_EXIT_REVIEW = 5,      /* a check found images a person should review, none blocked */
 };
 
 struct lk_cli_command {
@@ -24,6 +25,22 @@ int lk_cli_hash(int argc, char **argv);
 extern const char lk_cli_hash_usage[];
 int lk_cli_compare(int argc, char **argv);
 extern const char lk_cli_compare_usage[];
+int lk_cli_init(int argc, char **argv);
+extern const char lk_cli_init_usage[];
+int lk_cli_character(int argc, char **argv);
+extern const char lk_cli_character_usage[];
+int lk_cli_ref(int argc, char **argv);
+extern const char lk_cli_ref_usage[];
+int lk_cli_stats(int argc, char **argv);
+extern const char lk_cli_stats_usage[];
+int lk_cli_check(int argc, char **argv);
+extern const char lk_cli_check_usage[];
+
+struct lk_registry;
+/* The registry directory: `given`, else $LIKENESS_REGISTRY, else NULL. */
+const char *lk_cli_registry_dir(const char *given);
+/* Opens it or explains why not; returns an exit code (LK_EXIT_OK on success). */
+int lk_cli_open_registry(struct lk_registry **reg, const char *given);
 
 /* Prints "likeness: <detail> [<sentence>]" for a failed library call. */
 void lk_cli_report(int code);

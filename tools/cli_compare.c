@@ -22,10 +22,6 @@ const char lk_cli_compare_usage[] =
 	"Exit status: 0 all compared, 2 wrong arguments, 3 some images could not be read,\n"
 	"4 output failed.\n";
 
-static const char *const transform_names[LK_DIHEDRAL_COUNT] = {
-	"original", "rot90", "rot180", "rot270", "flipx", "flipy", "flipplus1", "flipminus1"
-};
-
 int lk_cli_compare(int argc, char **argv)
 {
 	unsigned long long threshold = 31;
@@ -72,7 +68,7 @@ int lk_cli_compare(int argc, char **argv)
 		}
 		const int quality = img.quality < ref.quality ? img.quality : ref.quality;
 		const char *verdict = quality < 50 ? "unusable" : (unsigned)best <= threshold ? "match" : "different";
-		printf("%d\t%s\t%s\t%d\t%s\n", best, transform_names[which], verdict, quality, argv[k]);
+		printf("%d\t%s\t%s\t%d\t%s\n", best, lk_dihedral_name((lk_dihedral)which), verdict, quality, argv[k]);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		perror("likeness: writing the output");

@@ -9,17 +9,24 @@
 
 static const char exit_codes_text[] =
 	"Exit codes, the same for every subcommand:\n"
-	"  0  success (for checks: nothing was blocked)\n"
+	"  0  success (for checks: everything allowed)\n"
 	"  1  a check blocked at least one image\n"
 	"  2  wrong arguments\n"
 	"  3  at least one input could not be read; all others were processed\n"
-	"  4  the program could not work (output failed, out of memory, unsupported CPU)\n";
+	"  4  the program could not work (output failed, out of memory, unsupported CPU)\n"
+	"  5  a check found images to review and blocked none\n";
 
 static const struct lk_cli_command commands[] = {
 	{ "hash", "print PDQ hashes of images, in the reference tool's format", lk_cli_hash_usage,
 	  lk_cli_hash },
 	{ "compare", "PDQ distance from a reference image to others, mirrors and rotations included",
 	  lk_cli_compare_usage, lk_cli_compare },
+	{ "init", "create an empty registry", lk_cli_init_usage, lk_cli_init },
+	{ "character", "add, list, show, update, enable, disable, remove characters",
+	  lk_cli_character_usage, lk_cli_character },
+	{ "ref", "add (files, folders), list, remove reference images", lk_cli_ref_usage, lk_cli_ref },
+	{ "check", "verdicts for images against the registry", lk_cli_check_usage, lk_cli_check },
+	{ "stats", "registry version and sizes", lk_cli_stats_usage, lk_cli_stats },
 };
 
 static void usage(FILE *out)
