@@ -33,6 +33,10 @@ int lk_cli_ref(int argc, char **argv);
 extern const char lk_cli_ref_usage[];
 int lk_cli_stats(int argc, char **argv);
 extern const char lk_cli_stats_usage[];
+int lk_cli_import(int argc, char **argv);
+extern const char lk_cli_import_usage[];
+int lk_cli_export(int argc, char **argv);
+extern const char lk_cli_export_usage[];
 int lk_cli_check(int argc, char **argv);
 extern const char lk_cli_check_usage[];
 

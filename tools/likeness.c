@@ -27,6 +27,8 @@ static const struct lk_cli_command commands[] = {
 	{ "ref", "add (files, folders), list, remove reference images", lk_cli_ref_usage, lk_cli_ref },
 	{ "check", "verdicts for images against the registry", lk_cli_check_usage, lk_cli_check },
 	{ "stats", "registry version and sizes", lk_cli_stats_usage, lk_cli_stats },
+	{ "import", "add references from a PDQ hash list (CSV)", lk_cli_import_usage, lk_cli_import },
+	{ "export", "print the references as a PDQ hash list (CSV)", lk_cli_export_usage, lk_cli_export },
 };
 
 static void usage(FILE *out)
