@@ -37,6 +37,8 @@ int lk_cli_import(int argc, char **argv);
 extern const char lk_cli_import_usage[];
 int lk_cli_export(int argc, char **argv);
 extern const char lk_cli_export_usage[];
+int lk_cli_audit(int argc, char **argv);
+extern const char lk_cli_audit_usage[];
 int lk_cli_check(int argc, char **argv);
 extern const char lk_cli_check_usage[];
 
@@ -52,5 +54,11 @@ void lk_cli_report(int code);
 /* Parses a non-negative integer with an optional k/M/G suffix (powers of 1000 for counts,
  * of 1024 when `binary`); returns 0 on success. */
 int lk_cli_parse_size(const char *text, int binary, unsigned long long *out);
+
+/* JSON of one check (as 'check --json' prints it) and of a failed one; the caller owns them. */
+struct json_t;
+struct lk_check_result;
+struct json_t *lk_cli_result_json(const char *path, const struct lk_check_result *r);
+struct json_t *lk_cli_error_json(const char *path, int code);
 
 #endif

@@ -26,6 +26,8 @@ static const struct lk_cli_command commands[] = {
 	  lk_cli_character_usage, lk_cli_character },
 	{ "ref", "add (files, folders), list, remove reference images", lk_cli_ref_usage, lk_cli_ref },
 	{ "check", "verdicts for images against the registry", lk_cli_check_usage, lk_cli_check },
+	{ "audit", "check whole galleries on several threads, JSON lines, resumable", lk_cli_audit_usage,
+	  lk_cli_audit },
 	{ "stats", "registry version and sizes", lk_cli_stats_usage, lk_cli_stats },
 	{ "import", "add references from a PDQ hash list (CSV)", lk_cli_import_usage, lk_cli_import },
 	{ "export", "print the references as a PDQ hash list (CSV)", lk_cli_export_usage, lk_cli_export },

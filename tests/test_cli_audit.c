@@ -1,0 +1,159 @@
+/* likeness audit: a gallery in, one JSON line per image out; resumable after a crash or Ctrl-C. */
+#include "fixtures.h"
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char env[512], gallery[400];
+
+/* Registry with char1, char2; a gallery of copies and unrelated images. */
+static void setup(void)
+{
+	char reg[300], args[900];
+	snprintf(reg, sizeof reg, "%s/reg", fx_temp_dir());
+	snprintf(env, sizeof env, "LIKENESS_REGISTRY='%s'", reg);
+	snprintf(args, sizeof args, "init '%s'", reg);
+	cr_assert_eq(fx_cli(args)->status, 0);
+	fx_cli_env(env, "character add char1 --name One");
+	fx_cli_env(env, "character add char2 --name Two");
+	snprintf(args, sizeof args, "ref add char1 '%s'", fx_pdq_image("char1_orig.png"));
+	cr_assert_eq(fx_cli_env(env, args)->status, 0);
+	snprintf(args, sizeof args, "ref add char2 '%s'", fx_pdq_image("char2_orig.png"));
+	cr_assert_eq(fx_cli_env(env, args)->status, 0);
+	snprintf(gallery, sizeof gallery, "%s", fx_temp_dir());
+	static const char *const files[] = { "char1_jpeg50.jpg", "char1_blur.png", "char2_flipy.png",
+					     "char3_orig.png", "char7_1024x640.png", "noise_200x150_grey.png" };
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char cmd[1200];
+		snprintf(cmd, sizeof cmd, "mkdir -p '%s/sub' && cp '%s' '%s/%s%s'", gallery, fx_pdq_image(files[i]),
+			 gallery, i % 2 ? "sub/" : "", files[i]);
+		cr_assert_eq(system(cmd), 0);
+	}
+	cr_assert_eq(system((snprintf(args, sizeof args, "echo 'not an image' > '%s/notes.png'", gallery), args)), 0);
+}
+
+TestSuite(cli_audit, .init = setup);
+
+/* Parses JSON lines; returns how many, and counts verdicts and errors. */
+static int parse_lines(const char *text, int *blocked, int *errors)
+{
+	int n = 0;
+	*blocked = *errors = 0;
+	const char *p = text;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		cr_assert(nl, "last line without newline");
+		json_error_t err;
+		json_t *obj = json_loadb(p, (size_t)(nl - p), 0, &err);
+		cr_assert(obj, "not JSON: %.*s (%s)", (int)(nl - p), p, err.text);
+		cr_assert(json_string_value(json_object_get(obj, "path")));
+		const char *v = json_string_value(json_object_get(obj, "verdict"));
+		*blocked += v && !strcmp(v, "block");
+		*errors += json_object_get(obj, "error") != NULL;
+		json_decref(obj);
+		n++;
+		p = nl + 1;
+	}
+	return n;
+}
+
+Test(cli_audit, folder_to_json_lines)
+{
+	char args[600];
+	snprintf(args, sizeof args, "audit -j 2 '%s'", gallery);
+	struct fx_run *r = fx_cli_env(env, args);
+	cr_expect_eq(r->status, 1, "blocked images -> 1 (%s)", r->err);
+	int blocked, errors;
+	cr_expect_eq(parse_lines(r->out, &blocked, &errors), 7);
+	cr_expect_eq(blocked, 3);
+	cr_expect_eq(errors, 1);
+	cr_expect(strstr(r->err, "7 image(s)") && strstr(r->err, "3 blocked"), "%s", r->err);
+	cr_expect(!strstr(r->err, "\r"), "progress shown although stderr is not a terminal");
+}
+
+Test(cli_audit, list_from_stdin_and_resume_after_a_cut_line)
+{
+	char out[500], args[1200];
+	snprintf(out, sizeof out, "%s/audit.jsonl", fx_temp_dir());
+	snprintf(args, sizeof args, "audit -j 1 -o '%s' '%s'", out, gallery);
+	cr_assert_eq(fx_cli_env(env, args)->status, 1);
+
+	/* Keep 3 complete lines and half of the 4th, as a killed run would leave. */
+	char cmd[4096];
+	snprintf(cmd, sizeof cmd, "head -3 '%s' > '%s.t' && sed -n 4p '%s' | head -c 40 >> '%s.t' && mv '%s.t' '%s'",
+		 out, out, out, out, out, out);
+	cr_assert_eq(system(cmd), 0);
+	snprintf(args, sizeof args, "audit --resume -o '%s' '%s'", out, gallery);
+	struct fx_run *r = fx_cli_env(env, args);
+	cr_expect(strstr(r->err, "3 image(s) already audited, 4 to go"), "%s", r->err);
+	size_t len;
+	char *text = (char *)fx_read(out, &len);
+	text[len] = '\0';
+	int blocked, errors;
+	cr_expect_eq(parse_lines(text, &blocked, &errors), 7, "%s", text);
+	cr_expect_eq(blocked, 3);
+	free(text);
+
+	/* Paths from standard input. */
+	snprintf(args, sizeof args, "audit --files-from - < '%s'", fx_write_temp("list.txt", "", 0));
+	r = fx_cli_env(env, args);
+	cr_expect_eq(r->status, 0, "empty list: %s", r->err);
+	char list[1200];
+	snprintf(list, sizeof list, "%s/char1_jpeg50.jpg\n%s/sub/char1_blur.png\n", gallery, gallery);
+	snprintf(args, sizeof args, "audit --files-from - < '%s'", fx_write_temp("list2.txt", list, strlen(list)));
+	r = fx_cli_env(env, args);
+	cr_expect_eq(r->status, 1);
+	cr_expect_eq(parse_lines(r->out, &blocked, &errors), 2);
+}
+
+/* Ctrl-C: in-flight images finish, the output stays whole, and --resume completes the run. */
+Test(cli_audit, interrupt_then_resume, .timeout = 120)
+{
+	char big[400], out[500], cmd[1400];
+	snprintf(big, sizeof big, "%s", fx_temp_dir());
+	snprintf(cmd, sizeof cmd, "for i in $(seq 1 150); do ln -s '%s' '%s/img'$i'.jpg'; done",
+		 fx_pdq_image("bench_b0000_1024.jpg"), big);
+	cr_assert_eq(system(cmd), 0);
+	snprintf(out, sizeof out, "%s/big.jsonl", fx_temp_dir());
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		char e[600];
+		snprintf(e, sizeof e, "%s", env + strlen("LIKENESS_REGISTRY='"));
+		e[strlen(e) - 1] = '\0';
+		setenv("LIKENESS_REGISTRY", e, 1);
+		int devnull = open("/dev/null", 1);
+		dup2(devnull, 2);
+		execl(LK_CLI_PATH, "likeness", "audit", "-j", "1", "-o", out, big, (char *)NULL);
+		_exit(127);
+	}
+	usleep(150000);
+	kill(pid, SIGINT);
+	int st;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st));
+	size_t len;
+	char *text = (char *)fx_read(out, &len);
+	text[len] = '\0';
+	int blocked, errors;
+	const int first = parse_lines(text, &blocked, &errors);
+	free(text);
+	if (WEXITSTATUS(st) != 130)
+		cr_skip_test("the audit finished before the interrupt (%d lines)", first);
+	cr_expect_lt(first, 150);
+	char args[1200];
+	snprintf(args, sizeof args, "audit --resume -o '%s' '%s'", out, big);
+	struct fx_run *r = fx_cli_env(env, args);
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	text = (char *)fx_read(out, &len);
+	text[len] = '\0';
+	cr_expect_eq(parse_lines(text, &blocked, &errors), 150);
+	free(text);
+}

@@ -1,0 +1,351 @@
+/* likeness audit: checks a whole gallery (folders, a file list, standard input) on several
+ * threads, writing one JSON line per image. Resumable: with --out and --resume, images already
+ * in the output are skipped and a line cut short by a crash is dropped. */
+#include "cli.h"
+#include "likeness.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+const char lk_cli_audit_usage[] =
+	"usage: likeness audit [options] [DIR|FILE]...\n"
+	"\n"
+	"Checks every image under the given folders (recursively, in name order), the given files,\n"
+	"and the paths listed with --files-from, on several threads. Writes one JSON object per\n"
+	"image (as 'likeness check --json' does) and a summary on standard error. A progress line\n"
+	"is shown when standard error is a terminal. Ctrl-C stops cleanly after the images in\n"
+	"flight; run again with --resume to continue.\n"
+	"\n"
+	"options:\n"
+	"  -o, --out FILE        write the JSON lines to FILE (default: standard output)\n"
+	"  --resume              skip images already in --out FILE and append the rest\n"
+	"  --files-from LIST     also audit the paths in LIST, one per line ('-': standard input)\n"
+	"  -j, --jobs N          threads (default: the number of cores)\n"
+	"  -r, --registry DIR    the registry (default: $LIKENESS_REGISTRY)\n"
+	"\n"
+	"Exit status as for 'likeness check': 1 if any image was blocked, else 3 if any could not be\n"
+	"read, else 5 if any needs review, else 0; 2 wrong arguments, 4 failure, 130 interrupted.\n";
+
+struct paths {
+	char **v;
+	size_t n, cap;
+};
+
+static int push(struct paths *p, const char *path)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 1024;
+		char **v = realloc(p->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		p->v = v, p->cap = cap;
+	}
+	if (!(p->v[p->n] = strdup(path)))
+		return -1;
+	p->n++;
+	return 0;
+}
+
+static int walk(struct paths *p, const char *dir)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0) {
+		fprintf(stderr, "likeness audit: %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.' && rc == 0) {
+			char *child = malloc(strlen(dir) + strlen(names[i]->d_name) + 2);
+			if (!child)
+				rc = -1;
+			else {
+				sprintf(child, "%s/%s", dir, names[i]->d_name);
+				struct stat st;
+				if (stat(child, &st) == 0 && S_ISDIR(st.st_mode))
+					rc = walk(p, child);
+				else
+					rc = push(p, child);
+				free(child);
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+static int read_list(struct paths *p, const char *list)
+{
+	FILE *f = strcmp(list, "-") ? fopen(list, "r") : stdin;
+	if (!f) {
+		fprintf(stderr, "likeness audit: %s: %s\n", list, strerror(errno));
+		return -1;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rc = 0;
+	while (rc == 0 && (n = getline(&line, &cap, f)) > 0) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n > 0)
+			rc = push(p, line);
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+/* ---- resume: the paths an earlier run already wrote */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads FILE's complete lines, collects their "path" values (sorted into `done`), and cuts off
+ * a last line without its newline (the run that wrote it died mid-line). */
+static int load_done(struct paths *done, const char *out)
+{
+	FILE *f = fopen(out, "r+");
+	if (!f)
+		return errno == ENOENT ? 0 : -1;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	long good = 0;
+	int rc = 0;
+	while (rc == 0 && (n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] != '\n')
+			break;
+		json_t *obj = json_loads(line, 0, NULL);
+		const char *path = obj ? json_string_value(json_object_get(obj, "path")) : NULL;
+		if (path)
+			rc = push(done, path);
+		json_decref(obj);
+		good += (long)n;
+	}
+	free(line);
+	if (rc == 0 && ftruncate(fileno(f), good) != 0)
+		rc = -1;
+	fclose(f);
+	qsort(done->v, done->n, sizeof *done->v, cmp_str);
+	return rc;
+}
+
+/* ---- the run */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+struct audit {
+	lk_registry *reg;
+	struct paths todo;
+	atomic_size_t next;
+	FILE *out;
+	pthread_mutex_t out_lock;
+	atomic_size_t done, blocked, review, failed;
+	int write_error;
+};
+
+static void *worker(void *arg)
+{
+	struct audit *a = arg;
+	for (;;) {
+		if (interrupted)
+			break;
+		const size_t i = atomic_fetch_add(&a->next, 1);
+		if (i >= a->todo.n)
+			break;
+		const char *path = a->todo.v[i];
+		lk_check_result r;
+		const int rc = lk_check_file(&r, a->reg, path, NULL);
+		json_t *obj = rc == LK_OK ? lk_cli_result_json(path, &r) : lk_cli_error_json(path, rc);
+		char *text = json_dumps(obj, JSON_COMPACT);
+		json_decref(obj);
+		pthread_mutex_lock(&a->out_lock);
+		/* One whole line per write and a flush after it: a crash loses at most the line being
+		 * written, which --resume then drops. */
+		if (!text || fprintf(a->out, "%s\n", text) < 0 || fflush(a->out) != 0)
+			a->write_error = 1;
+		pthread_mutex_unlock(&a->out_lock);
+		free(text);
+		if (rc != LK_OK)
+			atomic_fetch_add(&a->failed, 1);
+		else if (r.verdict == LK_VERDICT_BLOCK)
+			atomic_fetch_add(&a->blocked, 1);
+		else if (r.verdict == LK_VERDICT_REVIEW)
+			atomic_fetch_add(&a->review, 1);
+		atomic_fetch_add(&a->done, 1);
+	}
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void progress(struct audit *a, double started, int final)
+{
+	const size_t done = atomic_load(&a->done);
+	const double secs = now_s() - started, rate = secs > 0 ? (double)done / secs : 0;
+	const double eta = rate > 0 ? (double)(a->todo.n - done) / rate : 0;
+	fprintf(stderr, "\r\033[Kaudited %zu/%zu (%.0f%%), %.0f images/s, %zu blocked, %zu review, %zu errors, ETA %02d:%02d%s",
+		done, a->todo.n, a->todo.n ? 100.0 * (double)done / (double)a->todo.n : 100.0, rate,
+		atomic_load(&a->blocked), atomic_load(&a->review), atomic_load(&a->failed), (int)eta / 60,
+		(int)eta % 60, final ? "\n" : "");
+}
+
+int lk_cli_audit(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "resume", no_argument, NULL, 'R' },
+		{ "files-from", required_argument, NULL, 'f' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "registry", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *registry = NULL, *out_path = NULL, *lists[16];
+	int resume = 0, nlists = 0, opt;
+	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+	while ((opt = getopt_long(argc, argv, "o:j:r:", options, NULL)) != -1) {
+		switch (opt) {
+		case 'o': out_path = optarg; break;
+		case 'R': resume = 1; break;
+		case 'r': registry = optarg; break;
+		case 'f':
+			if (nlists == 16) {
+				fputs("likeness audit: at most 16 --files-from\n", stderr);
+				return LK_EXIT_USAGE;
+			}
+			lists[nlists++] = optarg;
+			break;
+		case 'j': {
+			unsigned long long v;
+			if (lk_cli_parse_size(optarg, 0, &v) || v < 1 || v > 256) {
+				fprintf(stderr, "likeness audit: --jobs needs 1..256, got '%s'\n", optarg);
+				return LK_EXIT_USAGE;
+			}
+			jobs = (long)v;
+			break;
+		}
+		default: return LK_EXIT_USAGE;
+		}
+	}
+	if (resume && !out_path) {
+		fputs("likeness audit: --resume needs --out FILE\n", stderr);
+		return LK_EXIT_USAGE;
+	}
+	if (optind >= argc && nlists == 0) {
+		fputs("likeness audit: nothing to audit (see likeness audit --help)\n", stderr);
+		return LK_EXIT_USAGE;
+	}
+	struct audit a = { .out = stdout };
+	struct paths all = { 0 }, done = { 0 };
+	int input_error = 0;
+	for (int i = optind; i < argc; i++) {
+		struct stat st;
+		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
+			input_error |= walk(&all, argv[i]) != 0;
+		else
+			input_error |= push(&all, argv[i]) != 0;
+	}
+	for (int i = 0; i < nlists; i++)
+		input_error |= read_list(&all, lists[i]) != 0;
+	if (resume && load_done(&done, out_path) != 0) {
+		fprintf(stderr, "likeness audit: cannot resume from %s: %s\n", out_path, strerror(errno));
+		return LK_EXIT_INPUT;
+	}
+	for (size_t i = 0; i < all.n; i++) {
+		if (done.n && bsearch(&all.v[i], done.v, done.n, sizeof *done.v, cmp_str)) {
+			free(all.v[i]);
+			continue;
+		}
+		all.v[a.todo.n++] = all.v[i]; /* compact in place */
+	}
+	a.todo.v = all.v;
+	if (done.n)
+		fprintf(stderr, "likeness audit: resuming: %zu image(s) already audited, %zu to go\n", done.n, a.todo.n);
+
+	int exit_code = lk_cli_open_registry(&a.reg, registry);
+	if (exit_code == LK_EXIT_OK && out_path && !(a.out = fopen(out_path, resume ? "a" : "w"))) {
+		fprintf(stderr, "likeness audit: %s: %s\n", out_path, strerror(errno));
+		exit_code = LK_EXIT_FAILURE;
+	}
+	if (exit_code == LK_EXIT_OK) {
+		pthread_mutex_init(&a.out_lock, NULL);
+		struct sigaction sa = { .sa_handler = on_interrupt };
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		const int tty = isatty(2);
+		const double started = now_s();
+		if (jobs > (long)a.todo.n && a.todo.n > 0)
+			jobs = (long)a.todo.n;
+		pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
+		long started_threads = 0;
+		for (long t = 0; threads && t < jobs; t++)
+			started_threads += pthread_create(&threads[t], NULL, worker, &a) == 0;
+		if (started_threads == 0)
+			worker(&a);
+		while (tty && atomic_load(&a.done) < a.todo.n && !interrupted) {
+			progress(&a, started, 0);
+			usleep(200000);
+		}
+		for (long t = 0; t < started_threads; t++)
+			pthread_join(threads[t], NULL);
+		free(threads);
+		if (tty)
+			progress(&a, started, 1);
+		const double secs = now_s() - started;
+		const size_t n = atomic_load(&a.done);
+		fprintf(stderr, "likeness audit: %zu image(s) in %.1f s (%.0f images/s, %ld thread(s)): %zu blocked, "
+			"%zu review, %zu allowed, %zu unreadable\n", n, secs, secs > 0 ? (double)n / secs : 0.0, jobs,
+			atomic_load(&a.blocked), atomic_load(&a.review),
+			n - atomic_load(&a.blocked) - atomic_load(&a.review) - atomic_load(&a.failed), atomic_load(&a.failed));
+		if (a.out != stdout && fclose(a.out) != 0)
+			a.write_error = 1;
+		if (a.write_error) {
+			fputs("likeness audit: writing the output failed\n", stderr);
+			exit_code = LK_EXIT_FAILURE;
+		} else if (interrupted) {
+			fprintf(stderr, "likeness audit: interrupted; run again with --resume to continue\n");
+			exit_code = 130;
+		} else {
+			exit_code = atomic_load(&a.blocked) ? LK_EXIT_BLOCKED
+				    : atomic_load(&a.failed) || input_error ? LK_EXIT_INPUT
+				    : atomic_load(&a.review) ? LK_EXIT_REVIEW : LK_EXIT_OK;
+		}
+		pthread_mutex_destroy(&a.out_lock);
+	}
+	if (a.reg)
+		lk_registry_close(a.reg);
+	for (size_t i = 0; i < a.todo.n; i++)
+		free(a.todo.v[i]);
+	free(all.v);
+	for (size_t i = 0; i < done.n; i++)
+		free(done.v[i]);
+	free(done.v);
+	return exit_code;
+}
