@@ -332,6 +332,22 @@ int lk_reference_add_bytes(int64_t *out_id, lk_registry *reg, const char *slug, 
 int lk_reference_add_hash(int64_t *out_id, lk_registry *reg, const char *slug,
 			  const lk_pdq_hash *hash, int quality, const lk_reference_options *opts);
 
+/* One line of a hash list. */
+typedef struct lk_hash_entry {
+	lk_pdq_hash hash;
+	int quality;               /* 0..100; below LK_MIN_QUALITY the whole batch is refused */
+	const char *character;     /* slug of an existing character */
+	const char *source;        /* recorded source (may be NULL) */
+} lk_hash_entry;
+
+/* Adds many hash references in one transaction (a rights holder's hash bank: a million lines
+ * take seconds, not a million commits). All or nothing: an unknown character, a quality out of
+ * range or below LK_MIN_QUALITY refuses the batch with the entry's index in the detail. Hashes
+ * already listed for their character are skipped; *added (may be NULL) counts the new ones.
+ * opts->allow applies to all of them. */
+int lk_reference_add_hashes(size_t *added, lk_registry *reg, const lk_hash_entry *entries, size_t n,
+			    const lk_reference_options *opts);
+
 /* Removes one reference, effective for the next check. */
 int lk_reference_remove(lk_registry *reg, int64_t id);
 

@@ -7,6 +7,19 @@
 
 static const lk_reference_options default_options = LK_REFERENCE_OPTIONS_INIT;
 
+/* The stored form of a hash-only reference: the hash in every variant slot (queries bring their
+ * own variants) and a key that makes one listing per hash and character. */
+static void hash_only(lk_pdq_result *pdq, char key[80], const lk_pdq_hash *hash, int quality)
+{
+	memset(pdq, 0, sizeof *pdq);
+	for (int d = 0; d < LK_DIHEDRAL_COUNT; d++)
+		pdq->hash[d] = *hash;
+	pdq->quality = quality;
+	char hex[LK_PDQ_HEX_LEN + 1];
+	lk_pdq_to_hex(hex, hash);
+	snprintf(key, 80, "pdq:%s", hex);
+}
+
 static int insert(int64_t *out_id, lk_registry *reg, const char *slug, const lk_pdq_result *pdq,
 		  const char *sha256, const char *source, int allow)
 {
@@ -95,17 +108,76 @@ int lk_reference_add_hash(int64_t *out_id, lk_registry *reg, const char *slug, c
 	if (quality < 0 || quality > 100)
 		return lk__fail(LK_EINVAL, "PDQ quality is 0..100, got %d", quality);
 	opts = opts ? opts : &default_options;
-	/* Only the hash is known; the variant slots repeat it (queries bring their own variants). */
 	lk_pdq_result pdq;
-	memset(&pdq, 0, sizeof pdq);
-	for (int d = 0; d < LK_DIHEDRAL_COUNT; d++)
-		pdq.hash[d] = *hash;
-	pdq.quality = quality;
-	char hex[LK_PDQ_HEX_LEN + 1];
-	lk_pdq_to_hex(hex, hash);
-	char sha[80];
-	snprintf(sha, sizeof sha, "pdq:%s", hex); /* one listing per hash and character */
-	return insert(out_id, reg, slug, &pdq, sha, opts->source ? opts->source : "", opts->allow);
+	char key[80];
+	hash_only(&pdq, key, hash, quality);
+	return insert(out_id, reg, slug, &pdq, key, opts->source ? opts->source : "", opts->allow);
+}
+
+int lk_reference_add_hashes(size_t *added, lk_registry *reg, const lk_hash_entry *entries, size_t n,
+			    const lk_reference_options *opts)
+{
+	lk__clear_error();
+	if (!reg || (n && !entries))
+		return lk__fail(LK_EINVAL, "lk_reference_add_hashes: NULL argument");
+	opts = opts ? opts : &default_options;
+	for (size_t i = 0; i < n; i++) {
+		if (!entries[i].character)
+			return lk__fail(LK_EINVAL, "entry %zu has no character", i);
+		if (entries[i].quality < 0 || entries[i].quality > 100)
+			return lk__fail(LK_EINVAL, "entry %zu: PDQ quality is 0..100, got %d", i, entries[i].quality);
+		if (entries[i].quality < LK_MIN_QUALITY)
+			return lk__fail(LK_ELOWQUALITY, "entry %zu: PDQ quality %d is below %d: it could never be matched",
+					i, entries[i].quality, LK_MIN_QUALITY);
+	}
+	pthread_mutex_lock(&reg->db_lock);
+	sqlite3_stmt *ins = NULL;
+	size_t count = 0;
+	int rc = lk__db_prepare(reg, &ins,
+				"INSERT OR IGNORE INTO refs(character_id, sha256, source, pdq, quality, allow, added_at)"
+				" VALUES(?,?,?,?,?,?,?)");
+	if (rc == LK_OK)
+		rc = lk__db_begin(reg);
+	const char *last_slug = NULL;
+	int64_t character_id = 0;
+	const sqlite3_int64 now = (sqlite3_int64)time(NULL);
+	for (size_t i = 0; rc == LK_OK && i < n; i++) {
+		const lk_hash_entry *e = &entries[i];
+		if (!last_slug || strcmp(last_slug, e->character)) {
+			rc = lk__db_character_id(reg, e->character, &character_id);
+			if (rc != LK_OK) {
+				char where[32];
+				snprintf(where, sizeof where, "entry %zu", i);
+				lk__prefix_error(where);
+				break;
+			}
+			last_slug = e->character;
+		}
+		lk_pdq_result pdq;
+		char key[80];
+		hash_only(&pdq, key, &e->hash, e->quality);
+		sqlite3_reset(ins);
+		sqlite3_bind_int64(ins, 1, character_id);
+		sqlite3_bind_text(ins, 2, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(ins, 3, e->source ? e->source : (opts->source ? opts->source : ""), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(ins, 4, pdq.hash, sizeof pdq.hash, SQLITE_TRANSIENT);
+		sqlite3_bind_int(ins, 5, e->quality);
+		sqlite3_bind_int(ins, 6, opts->allow ? 1 : 0);
+		sqlite3_bind_int64(ins, 7, now);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			rc = lk__db_fail(reg, "adding hash references");
+		else
+			count += (size_t)sqlite3_changes(reg->db);
+	}
+	if (rc == LK_OK)
+		rc = lk__db_commit(reg);
+	else
+		lk__db_rollback(reg);
+	sqlite3_finalize(ins);
+	pthread_mutex_unlock(&reg->db_lock);
+	if (rc == LK_OK && added)
+		*added = count;
+	return rc;
 }
 
 int lk_reference_remove(lk_registry *reg, int64_t id)

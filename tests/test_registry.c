@@ -151,3 +151,38 @@ Test(registry, references_and_versions)
 	cr_expect_eq(total, 0u);
 	lk_registry_close(reg);
 }
+
+Test(registry, hash_batches_are_all_or_nothing)
+{
+	lk_registry *reg;
+	cr_assert_eq(lk_registry_open(&reg, new_registry_dir()), LK_OK);
+	lk_character a = character("a", "A"), b = character("b", "B");
+	cr_assert_eq(lk_character_add(reg, &a), LK_OK);
+	cr_assert_eq(lk_character_add(reg, &b), LK_OK);
+	lk_hash_entry e[300];
+	for (int i = 0; i < 300; i++) {
+		for (int k = 0; k < LK_PDQ_BYTES; k++)
+			e[i].hash.bytes[k] = (unsigned char)(i * 97 + k * 13 + (i >> 8));
+		e[i].quality = 90;
+		e[i].character = i % 2 ? "a" : "b";
+		e[i].source = NULL;
+	}
+	size_t added;
+	cr_assert_eq(lk_reference_add_hashes(&added, reg, e, 300, NULL), LK_OK, "%s", lk_error_detail());
+	cr_expect_eq(added, 300u);
+	cr_assert_eq(lk_reference_add_hashes(&added, reg, e, 300, NULL), LK_OK);
+	cr_expect_eq(added, 0u, "duplicates are skipped");
+
+	size_t total;
+	e[5].character = "nobody";
+	for (int k = 0; k < LK_PDQ_BYTES; k++)
+		e[4].hash.bytes[k] ^= 0xff; /* a new hash before the bad entry */
+	cr_expect_eq(lk_reference_add_hashes(&added, reg, e, 300, NULL), LK_ENOTFOUND);
+	cr_expect(strstr(lk_error_detail(), "entry 5"), "%s", lk_error_detail());
+	cr_assert_eq(lk_reference_list(NULL, 0, &total, reg, NULL), LK_OK);
+	cr_expect_eq(total, 300u, "a refused batch must add nothing");
+	e[5].character = "a";
+	e[7].quality = 20;
+	cr_expect_eq(lk_reference_add_hashes(&added, reg, e, 300, NULL), LK_ELOWQUALITY);
+	lk_registry_close(reg);
+}

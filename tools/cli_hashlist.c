@@ -60,6 +60,24 @@ static int split(char *line, char **fields, int max)
 	return n;
 }
 
+static const char *find(char **list, size_t n, const char *slug)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i], slug))
+			return list[i];
+	return NULL;
+}
+
+/* Appends a copy of `slug` to the list; returns the copy, NULL when out of memory. */
+static const char *remember(char ***list, size_t *n, const char *slug)
+{
+	char **grown = realloc(*list, (*n + 1) * sizeof *grown);
+	if (!grown)
+		return NULL;
+	*list = grown;
+	return (grown[*n] = strdup(slug)) ? grown[(*n)++] : NULL;
+}
+
 int lk_cli_import(int argc, char **argv)
 {
 	const char *registry = NULL, *character = NULL;
@@ -82,11 +100,15 @@ int lk_cli_import(int argc, char **argv)
 		return exit_code;
 	}
 	char *line = NULL;
-	size_t cap = 0;
+	size_t cap = 0, n_entries = 0, entries_cap = 0;
 	ssize_t len;
 	long lineno = 0;
-	int added = 0, skipped = 0, failed = 0;
-	char source[LK_TEXT_MAX];
+	int failed = 0;
+	lk_hash_entry *entries = NULL;
+	/* Characters seen so far, to refuse a line naming an unknown one without failing the
+	 * whole batch. */
+	char **known = NULL, **unknown = NULL;
+	size_t n_known = 0, n_unknown = 0;
 	while ((len = getline(&line, &cap, f)) > 0) {
 		lineno++;
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -114,6 +136,12 @@ int lk_cli_import(int argc, char **argv)
 			}
 			quality = (int)q;
 		}
+		if (quality < LK_MIN_QUALITY) {
+			fprintf(stderr, "likeness import: %s:%ld: quality %d is below %d: such a hash could never be "
+				"matched\n", file, lineno, quality, LK_MIN_QUALITY);
+			failed++;
+			continue;
+		}
 		const char *slug = character ? character : n >= 3 ? fields[2] : NULL;
 		if (!slug || !*slug) {
 			fprintf(stderr, "likeness import: %s:%ld: no character (give --character or a label column)\n",
@@ -121,25 +149,61 @@ int lk_cli_import(int argc, char **argv)
 			failed++;
 			continue;
 		}
-		snprintf(source, sizeof source, "%s:%ld", file, lineno);
-		ropts.source = source;
-		int rc = lk_reference_add_hash(NULL, reg, slug, &hash, quality, &ropts);
-		if (rc == LK_OK)
-			added++;
-		else if (rc == LK_EEXISTS)
-			skipped++;
-		else {
-			fprintf(stderr, "likeness import: %s:%ld: ", file, lineno);
-			lk_cli_report(rc);
-			failed++;
+		const char *stored = find(known, n_known, slug);
+		int bad = find(unknown, n_unknown, slug) != NULL;
+		if (!stored && !bad) {
+			lk_character c;
+			if (lk_character_get(&c, reg, slug) == LK_OK)
+				stored = remember(&known, &n_known, slug);
+			else
+				bad = remember(&unknown, &n_unknown, slug) != NULL;
+			if (!stored && !bad) {
+				fputs("likeness import: out of memory\n", stderr);
+				exit_code = LK_EXIT_FAILURE;
+				break;
+			}
 		}
+		if (bad) {
+			fprintf(stderr, "likeness import: %s:%ld: no character '%s' (add it first)\n", file, lineno, slug);
+			failed++;
+			continue;
+		}
+		if (n_entries == entries_cap) {
+			entries_cap = entries_cap ? entries_cap * 2 : 4096;
+			lk_hash_entry *grown = realloc(entries, entries_cap * sizeof *grown);
+			if (!grown) {
+				fputs("likeness import: out of memory\n", stderr);
+				exit_code = LK_EXIT_FAILURE;
+				break;
+			}
+			entries = grown;
+		}
+		entries[n_entries++] = (lk_hash_entry){ hash, quality, stored, NULL };
 	}
 	free(line);
 	if (f != stdin)
 		fclose(f);
+	/* One transaction for the whole list: a million lines commit once, or not at all. */
+	ropts.source = file;
+	size_t added = 0;
+	if (exit_code == LK_EXIT_OK && n_entries) {
+		int rc = lk_reference_add_hashes(&added, reg, entries, n_entries, &ropts);
+		if (rc != LK_OK) {
+			lk_cli_report(rc);
+			exit_code = LK_EXIT_INPUT;
+		}
+	}
+	free(entries);
+	for (size_t i = 0; i < n_known; i++)
+		free(known[i]);
+	for (size_t i = 0; i < n_unknown; i++)
+		free(unknown[i]);
+	free(known);
+	free(unknown);
 	lk_registry_close(reg);
-	fprintf(stderr, "likeness: imported %d hash(es), %d already present, %d refused\n", added, skipped, failed);
-	return failed ? LK_EXIT_INPUT : LK_EXIT_OK;
+	fprintf(stderr, "likeness: imported %zu hash(es), %zu already present, %d refused\n", added,
+		exit_code == LK_EXIT_OK ? n_entries - added : 0, failed);
+	return exit_code != LK_EXIT_OK ? exit_code : failed ? LK_EXIT_INPUT : LK_EXIT_OK;
 }
 
 int lk_cli_export(int argc, char **argv)
