@@ -1,63 +1,86 @@
 #!/usr/bin/env bash
-# Quick start, first command: installs what is needed, builds, and runs likeness on the bundled
-# demo characters: renders them, makes edited copies, and shows which copies PDQ recognises.
+# Quick start, first command: installs what is needed, builds, and runs the main job on real
+# third-party character art: registers 30 characters drawn by Microsoft's Fluent Emoji artists
+# (fetched from npm at set-up, MIT), makes edited copies of each (JPEG, resize, recolour,
+# mirror, text overlay, crop), and checks them together with unrelated art.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh" "$root/build" >/dev/null
-likeness="$root/build/likeness"
+bin="$root/build"
+icons=$("$root/scripts/fetch-art.sh")
 
 out=${LK_DEMO_DIR:-"$root/build/demo"}
 rm -rf "$out"
-mkdir -p "$out/refs" "$out/copies"
+mkdir -p "$out/svg" "$out/refs" "$out/copies" "$out/unrelated"
+export LIKENESS_REGISTRY="$out/registry"
 
-echo "== rendering the demo characters and making edited copies in $out"
-for svg in "$root"/demo/characters/*.svg; do
-  name=$(basename "$svg" .svg)
+characters=(cat-face dog-face panda frog unicorn robot ghost alien clown-face fox tiger-face lion
+  koala penguin owl octopus dragon-face monkey-face pig-face rabbit-face bear hamster mouse-face
+  cow-face horse-face t-rex snowman jack-o-lantern teddy-bear alien-monster)
+unrelated=(llama sloth otter hedgehog bat shark butterfly turtle wolf gorilla)
+
+echo "== rendering ${#characters[@]} characters and ${#unrelated[@]} unrelated emoji"
+"$bin/likeness-iconify" "$icons" "$out/svg" "${characters[@]}" "${unrelated[@]}" >/dev/null
+for name in "${characters[@]}"; do
+  vips flatten "$out/svg/$name.svg" "$out/refs/$name.png" --background "255 255 255"
+done
+for name in "${unrelated[@]}"; do
+  vips flatten "$out/svg/$name.svg" "$out/unrelated/$name.png" --background "255 255 255"
+done
+for svg in "$root"/demo/characters/*.svg; do # the project's own mascots: unrelated too
+  vips copy "$svg" "$out/unrelated/mascot-$(basename "$svg" .svg).png"
+done
+
+echo "== registering them"
+"$bin/likeness" init "$LIKENESS_REGISTRY" >/dev/null
+for name in "${characters[@]}"; do
+  "$bin/likeness" character add "$name" --name "$(tr '-' ' ' <<<"$name")" \
+    --rights-holder "Microsoft Corporation (Fluent Emoji, MIT)" >/dev/null
+  "$bin/likeness" ref add "$name" "$out/refs/$name.png" >/dev/null 2>&1
+done
+"$bin/likeness" stats | sed 's/^/   /'
+
+echo "== making edited copies"
+vips black "$out/black.v" 512 512 --bands 3
+for name in "${characters[@]}"; do
   ref="$out/refs/$name.png"
-  vips copy "$svg" "$ref"
-  vips copy "$ref" "$out/copies/$name-jpeg40.jpg[Q=40]"
-  vips resize "$ref" "$out/copies/$name-half.png" 0.5
-  vips gaussblur "$ref" "$out/copies/$name-blur.png" 2
-  vips linear "$ref" "$out/copies/$name-bright.png" 1.15 12 --uchar
-  vips flip "$ref" "$out/copies/$name-mirror.png" horizontal
-  vips rot "$ref" "$out/copies/$name-turned.png" d90
+  vips copy "$ref" "$out/copies/$name--jpeg40.jpg[Q=40]"
+  vips resize "$ref" "$out/copies/$name--half-size.png" 0.5
+  vips linear "$ref" "$out/copies/$name--recolour.png" "0.8 1.0 1.2" "25 0 -10" --uchar
+  vips flip "$ref" "$out/copies/$name--mirror.png" horizontal
+  vips text "$out/text.v" "fan art #1" --width 480 --dpi 160
+  vips embed "$out/text.v" "$out/mask.v" 20 440 512 512
+  vips ifthenelse "$out/mask.v" "$out/black.v" "$ref" "$out/copies/$name--text.png" --blend
+  vips crop "$ref" "$out/copies/$name--crop10.png" 26 26 460 460
 done
 
+echo "== checking $(ls "$out/copies" | wc -l) copies and $(ls "$out/unrelated" | wc -l) unrelated images"
+"$bin/likeness" audit -j "$(nproc)" -o "$out/verdicts.jsonl" "$out/copies" "$out/unrelated" 2>/dev/null || true
+node -e '
+  const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
+  const rows = {};
+  let unrelated = { total: 0, allow: 0 }, wrong = 0;
+  for (const r of lines) {
+    const file = r.path.split("/").pop();
+    if (r.path.includes("/unrelated/")) {
+      unrelated.total++;
+      if (r.verdict === "allow") unrelated.allow++;
+      else console.log(`   unrelated ${file}: ${r.verdict} (${r.reason})`);
+      continue;
+    }
+    const [name, edit] = file.replace(/\.[a-z]+$/, "").split("--");
+    const e = rows[edit] = rows[edit] || { total: 0, block: 0, review: 0, allow: 0 };
+    e.total++;
+    e[r.verdict]++;
+    if (r.matches && r.matches.length && r.matches[0].character !== name) wrong++;
+  }
+  console.log("   edit         copies  block  review  allow");
+  for (const [edit, e] of Object.entries(rows).sort())
+    console.log(`   ${edit.padEnd(12)} ${String(e.total).padStart(6)} ${String(e.block).padStart(6)} ${String(e.review).padStart(7)} ${String(e.allow).padStart(6)}`);
+  console.log(`   unrelated images allowed: ${unrelated.allow} of ${unrelated.total}; copies matched to the wrong character: ${wrong}`);
+' "$out/verdicts.jsonl"
 echo
-echo "== PDQ hashes of the characters (reference tool's format: hash,quality,path)"
-"$likeness" hash "$out"/refs/*.png
-
-echo
-echo "== every copy against every character (distance <= 31 bits is a match)"
-printf '%-22s' "copy"
-for ref in "$out"/refs/*.png; do printf '%-12s' "$(basename "$ref" .png)"; done
-echo
-own_hits=0 own_total=0 false_hits=0 misses=()
-for copy in "$out"/copies/*; do
-  base=$(basename "$copy")
-  printf '%-22s' "$base"
-  for ref in "$out"/refs/*.png; do
-    name=$(basename "$ref" .png)
-    line=$("$likeness" compare "$ref" "$copy")
-    dist=$(cut -f1 <<<"$line")
-    verdict=$(cut -f3 <<<"$line")
-    if [ "$verdict" = match ]; then cell="MATCH $dist"; else cell="$dist"; fi
-    printf '%-12s' "$cell"
-    if [ "${base%%-*}" = "$name" ]; then
-      own_total=$((own_total + 1))
-      if [ "$verdict" = match ]; then own_hits=$((own_hits + 1)); else misses+=("$base ($dist bits)"); fi
-    elif [ "$verdict" = match ]; then
-      false_hits=$((false_hits + 1))
-    fi
-  done
-  echo
-done
-echo
-echo "copies matched to their own character: $own_hits of $own_total; matches to another character: $false_hits"
-if [ "${#misses[@]}" -gt 0 ]; then
-  echo "missed: ${misses[*]}"
-  echo "(PDQ's mirror and rotation hashes are derived from the original's DCT; on flat cartoon"
-  echo " art they can land further than 31 bits from the hash of the actually mirrored picture.)"
-fi
-echo "Next: 'likeness --help'."
+echo "One JSON line per image with its evidence: $out/verdicts.jsonl"
+echo "PDQ catches re-encoding, resizing, recolouring and mirroring; crops and large overlays need"
+echo "the embedding signal (next issue). Try: likeness check --json $out/copies/cat-face--text.png"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Fetches third-party character art from the npm registry into the cache (never into the
+# repository) and prints the path of its Iconify icons.json. The package's licence is written
+# beside it (LICENSE-INFO) and printed on standard error.
+#   scripts/fetch-art.sh [PACKAGE@VERSION]   (default @iconify-json/fluent-emoji-flat@1.2.6, MIT)
+set -euo pipefail
+spec=${1:-@iconify-json/fluent-emoji-flat@1.2.6}
+if [ -n "${LIKENESS_CACHE:-}" ]; then
+  cache_root=$LIKENESS_CACHE
+elif [ -w /var/cache ] || [ -w /var/cache/likeness ]; then
+  cache_root=/var/cache/likeness
+else
+  cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/likeness
+fi
+dir="$cache_root/npm/$(printf '%s' "$spec" | tr '@/' '__')"
+if [ ! -f "$dir/package/icons.json" ]; then
+  command -v npm >/dev/null || { echo "fetch-art: npm is needed (apt-get install npm)" >&2; exit 2; }
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/likeness-art.XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && npm pack --silent "$spec" >/dev/null && tar xzf ./*.tgz && rm -f ./*.tgz)
+  [ -f "$tmp/package/icons.json" ] || { echo "fetch-art: $spec has no icons.json" >&2; exit 1; }
+  mkdir -p "$(dirname "$dir")"
+  rm -rf "$dir.tmp"
+  mv "$tmp" "$dir.tmp"
+  node -e '
+    const p = require(process.argv[1] + "/package/package.json");
+    let info = {};
+    try { info = require(process.argv[1] + "/package/info.json"); } catch (e) {}
+    const a = info.author || {}, l = info.license || {};
+    console.log(`${p.name} ${p.version}: licence ${p.license}` +
+      (l.title ? ` (${l.title}${l.url ? ", " + l.url : ""})` : "") +
+      (a.name ? `; art by ${a.name}${a.url ? " (" + a.url + ")" : ""}` : ""));
+  ' "$dir.tmp" > "$dir.tmp/LICENSE-INFO"
+  rm -rf "$dir"
+  mv "$dir.tmp" "$dir"
+fi
+cat "$dir/LICENSE-INFO" >&2
+echo "$dir/package/icons.json"
