@@ -168,3 +168,26 @@ Test(cli, openmp_waits_passively_unless_told_otherwise)
 	cr_expect(waits_with(NULL, "OMP_WAIT_POLICY=PASSIVE"));
 	cr_expect(waits_with("ACTIVE", "OMP_WAIT_POLICY=ACTIVE"));
 }
+
+/* The manual page is generated from the --help texts: every command is in it, and it is
+ * valid troff (groff reports no warning when it is available). */
+Test(cli, manual_page_from_the_help_texts)
+{
+	struct fx_run *r = fx_cli("help --man");
+	cr_assert_eq(r->status, 0);
+	cr_expect(strncmp(r->out, ".TH LIKENESS 1", 14) == 0);
+	static const char *const commands[] = { "hash", "compare", "init", "character", "ref", "check",
+						"audit", "stats", "import", "export" };
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		char heading[64];
+		snprintf(heading, sizeof heading, ".SS %s\n", commands[i]);
+		cr_expect(strstr(r->out, heading), "no section for %s", commands[i]);
+	}
+	cr_expect(strstr(r->out, "usage: likeness audit"));
+	if (system("command -v groff >/dev/null 2>&1") == 0) {
+		const char *page = fx_write_temp("likeness.1", r->out, strlen(r->out));
+		char cmd[600];
+		snprintf(cmd, sizeof cmd, "groff -man -Tutf8 -ww -z '%s' 2>&1 | grep -q . && exit 1 || exit 0", page);
+		cr_expect_eq(system(cmd), 0, "groff warns about the page");
+	}
+}

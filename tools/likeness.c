@@ -39,7 +39,7 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "  %-10s %s\n", "version", "print the version");
-	fprintf(out, "  %-10s %s\n", "help", "help on a command, or 'help exit-codes'");
+	fprintf(out, "  %-10s %s\n", "help", "help on a command, 'help exit-codes', 'help --man'");
 	fprintf(out, "\n%s", exit_codes_text);
 }
 
@@ -87,6 +87,47 @@ static void ensure_passive_openmp(char **argv)
 	/* exec failed (no /proc): carry on with active waiting, which is slower, not wrong */
 }
 
+/* Writes `text` for troff: backslashes escaped, lines starting with '.' or '\'' protected. */
+static void troff_text(const char *text)
+{
+	int line_start = 1;
+	for (const char *p = text; *p; p++) {
+		if (line_start && (*p == '.' || *p == '\''))
+			fputs("\\&", stdout);
+		if (*p == '\\')
+			fputs("\\e", stdout);
+		else if (*p == '-')
+			fputs("\\-", stdout);
+		else
+			putchar(*p);
+		line_start = *p == '\n';
+	}
+}
+
+/* The manual page, generated from the same texts as --help, so the two never disagree. */
+static void print_man_page(void)
+{
+	printf(".TH LIKENESS 1 \"\" \"likeness %s\" \"User Commands\"\n", lk_version());
+	puts(".SH NAME\nlikeness \\- find copies of protected characters in generated images");
+	puts(".SH SYNOPSIS\n.B likeness\n.I command\n[options] [arguments]");
+	puts(".SH DESCRIPTION\nlikeness hashes images with PDQ, keeps a registry of protected characters "
+	     "and their reference images, and gives each checked image a verdict (allow, review, block) "
+	     "with the evidence behind it.");
+	puts(".SH COMMANDS");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		printf(".SS %s\n", commands[i].name);
+		troff_text(commands[i].summary);
+		puts("\n.PP\n.nf");
+		troff_text(commands[i].usage);
+		puts(".fi");
+	}
+	puts(".SH ENVIRONMENT\n.TP\n.B LIKENESS_REGISTRY\nthe registry directory when --registry is not given"
+	     "\n.TP\n.B OMP_WAIT_POLICY\nset to PASSIVE by likeness unless already set");
+	puts(".SH EXIT STATUS\n.nf");
+	troff_text(exit_codes_text);
+	puts(".fi");
+}
+
 static const struct lk_cli_command *find(const char *name)
 {
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -105,6 +146,10 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
 		if (!strcmp(cmd, "help") && argc > 2) {
+			if (!strcmp(argv[2], "--man")) {
+				print_man_page();
+				return fflush(stdout) == 0 ? LK_EXIT_OK : LK_EXIT_FAILURE;
+			}
 			if (!strcmp(argv[2], "exit-codes")) {
 				fputs(exit_codes_text, stdout);
 				return LK_EXIT_OK;
