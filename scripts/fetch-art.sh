@@ -14,7 +14,12 @@ else
 fi
 dir="$cache_root/npm/$(printf '%s' "$spec" | tr '@/' '__')"
 if [ ! -f "$dir/package/icons.json" ]; then
-  command -v npm >/dev/null || { echo "fetch-art: npm is needed (apt-get install npm)" >&2; exit 2; }
+  if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+    echo "fetch-art: installing Debian's npm and nodejs" >&2
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm nodejs >/dev/null
+  fi
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/likeness-art.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
   (cd "$tmp" && npm pack --silent "$spec" >/dev/null && tar xzf ./*.tgz && rm -f ./*.tgz)

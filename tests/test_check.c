@@ -270,3 +270,19 @@ Test(check, concurrent_checks_while_adding)
 	cr_assert_eq(lk_reference_list(NULL, 0, &total, reg, "many"), LK_OK);
 	cr_expect_eq(total, 40u);
 }
+
+/* Unrelated pairs: with only char1 registered, no edit of char2 or char3 matches anything. */
+Test(check, other_characters_edits_are_allowed)
+{
+	cr_assert_eq(lk_character_remove(reg, "char2"), LK_OK);
+	cr_assert_eq(lk_character_remove(reg, "char3"), LK_OK);
+	static const char *const edits[] = { "orig.png", "jpeg50.jpg", "blur.png", "resize256.png", "bright.png",
+					     "flipy.png", "rot90.png", "hue.png", "overlay.png", "crop10.png" };
+	for (int c = 2; c <= 3; c++)
+		for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
+			char image[64];
+			snprintf(image, sizeof image, "char%d_%s", c, edits[e]);
+			lk_check_result r = check(image);
+			cr_expect_eq(r.verdict, LK_VERDICT_ALLOW, "%s: %s", image, r.reason);
+		}
+}
