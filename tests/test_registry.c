@@ -186,3 +186,25 @@ Test(registry, hash_batches_are_all_or_nothing)
 	cr_expect_eq(lk_reference_add_hashes(&added, reg, e, 300, NULL), LK_ELOWQUALITY);
 	lk_registry_close(reg);
 }
+
+/* A damaged database is refused with a clear error, and nothing is written to it. */
+Test(registry, damaged_database_is_refused)
+{
+	const char *dir = new_registry_dir();
+	char path[400];
+	snprintf(path, sizeof path, "%s/registry.db", dir);
+	FILE *f = fopen(path, "r+b");
+	cr_assert(f);
+	char junk[4096];
+	memset(junk, 0x5a, sizeof junk);
+	fwrite(junk, 1, sizeof junk, f);
+	fclose(f);
+	lk_registry *reg;
+	int rc = lk_registry_open(&reg, dir);
+	cr_expect_eq(rc, LK_EREGISTRY, "got %s: %s", lk_error_name(rc), lk_error_detail());
+	cr_expect(strstr(lk_error_detail(), dir), "%s", lk_error_detail());
+	size_t len;
+	unsigned char *after = fx_read(path, &len);
+	cr_expect_eq(memcmp(after, junk, sizeof junk), 0, "the damaged file was modified");
+	free(after);
+}
