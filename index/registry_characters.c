@@ -75,28 +75,64 @@ static int write_one(lk_registry *reg, sqlite3_stmt *st, const char *what, const
 	return rc;
 }
 
+/* Prepares `sql`, lets `bind` fill its parameters from `arg`, and runs it as one versioned
+ * transaction under the registry's lock. */
+static int write_statement(lk_registry *reg, const char *sql, void (*bind)(sqlite3_stmt *, const void *),
+			   const void *arg, const char *what, const char *slug, int changes_needed)
+{
+	pthread_mutex_lock(&reg->db_lock);
+	sqlite3_stmt *st;
+	int rc = lk__db_prepare(reg, &st, sql);
+	if (rc == LK_OK) {
+		bind(st, arg);
+		rc = write_one(reg, st, what, slug, changes_needed);
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&reg->db_lock);
+	return rc;
+}
+
+static void bind_new_character(sqlite3_stmt *st, const void *arg)
+{
+	bind_fields(st, arg);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)time(NULL));
+}
+
+static void bind_character(sqlite3_stmt *st, const void *arg)
+{
+	bind_fields(st, arg);
+}
+
+struct slug_flag {
+	const char *slug;
+	int flag;
+};
+
+static void bind_flag_slug(sqlite3_stmt *st, const void *arg)
+{
+	const struct slug_flag *a = arg;
+	sqlite3_bind_int(st, 1, a->flag);
+	sqlite3_bind_text(st, 2, a->slug, -1, SQLITE_STATIC);
+}
+
+static void bind_slug(sqlite3_stmt *st, const void *arg)
+{
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+}
+
 int lk_character_add(lk_registry *reg, const lk_character *c)
 {
 	lk__clear_error();
 	if (!reg || !c)
 		return lk__fail(LK_EINVAL, "lk_character_add: NULL argument");
 	int rc = check_input(c);
-	if (rc != LK_OK)
-		return rc;
-	pthread_mutex_lock(&reg->db_lock);
-	sqlite3_stmt *st;
-	rc = lk__db_prepare(reg, &st,
-			    "INSERT INTO characters(name, aliases, rights_holder, licence, labels, block_threshold,"
-			    " review_threshold, enabled, slug, created_at) VALUES(?,?,?,?,?,?,?,?,?,?)");
-	if (rc == LK_OK) {
-		bind_fields(st, c);
-		sqlite3_bind_int64(st, 10, (sqlite3_int64)time(NULL));
-		rc = write_one(reg, st, "adding a character", c->slug, 0);
-		if (rc == LK_EEXISTS)
-			rc = lk__fail(LK_EEXISTS, "character '%s' already exists in %s", c->slug, reg->dir);
-		sqlite3_finalize(st);
-	}
-	pthread_mutex_unlock(&reg->db_lock);
+	if (rc == LK_OK)
+		rc = write_statement(reg, "INSERT INTO characters(name, aliases, rights_holder, licence, labels,"
+				     " block_threshold, review_threshold, enabled, slug, created_at)"
+				     " VALUES(?,?,?,?,?,?,?,?,?,?)",
+				     bind_new_character, c, "adding a character", c->slug, 0);
+	if (rc == LK_EEXISTS)
+		rc = lk__fail(LK_EEXISTS, "character '%s' already exists in %s", c->slug, reg->dir);
 	return rc;
 }
 
@@ -106,19 +142,10 @@ int lk_character_update(lk_registry *reg, const lk_character *c)
 	if (!reg || !c)
 		return lk__fail(LK_EINVAL, "lk_character_update: NULL argument");
 	int rc = check_input(c);
-	if (rc != LK_OK)
-		return rc;
-	pthread_mutex_lock(&reg->db_lock);
-	sqlite3_stmt *st;
-	rc = lk__db_prepare(reg, &st,
-			    "UPDATE characters SET name=?, aliases=?, rights_holder=?, licence=?, labels=?,"
-			    " block_threshold=?, review_threshold=?, enabled=? WHERE slug=?");
-	if (rc == LK_OK) {
-		bind_fields(st, c);
-		rc = write_one(reg, st, "updating a character", c->slug, 1);
-		sqlite3_finalize(st);
-	}
-	pthread_mutex_unlock(&reg->db_lock);
+	if (rc == LK_OK)
+		rc = write_statement(reg, "UPDATE characters SET name=?, aliases=?, rights_holder=?, licence=?,"
+				     " labels=?, block_threshold=?, review_threshold=?, enabled=? WHERE slug=?",
+				     bind_character, c, "updating a character", c->slug, 1);
 	return rc;
 }
 
@@ -127,17 +154,9 @@ int lk_character_set_enabled(lk_registry *reg, const char *slug, int enabled)
 	lk__clear_error();
 	if (!reg || !slug)
 		return lk__fail(LK_EINVAL, "lk_character_set_enabled: NULL argument");
-	pthread_mutex_lock(&reg->db_lock);
-	sqlite3_stmt *st;
-	int rc = lk__db_prepare(reg, &st, "UPDATE characters SET enabled = ? WHERE slug = ?");
-	if (rc == LK_OK) {
-		sqlite3_bind_int(st, 1, enabled ? 1 : 0);
-		sqlite3_bind_text(st, 2, slug, -1, SQLITE_STATIC);
-		rc = write_one(reg, st, "enabling a character", slug, 1);
-		sqlite3_finalize(st);
-	}
-	pthread_mutex_unlock(&reg->db_lock);
-	return rc;
+	const struct slug_flag arg = { slug, enabled ? 1 : 0 };
+	return write_statement(reg, "UPDATE characters SET enabled = ? WHERE slug = ?", bind_flag_slug, &arg,
+			       "enabling a character", slug, 1);
 }
 
 int lk_character_remove(lk_registry *reg, const char *slug)
@@ -145,16 +164,8 @@ int lk_character_remove(lk_registry *reg, const char *slug)
 	lk__clear_error();
 	if (!reg || !slug)
 		return lk__fail(LK_EINVAL, "lk_character_remove: NULL argument");
-	pthread_mutex_lock(&reg->db_lock);
-	sqlite3_stmt *st;
-	int rc = lk__db_prepare(reg, &st, "DELETE FROM characters WHERE slug = ?");
-	if (rc == LK_OK) {
-		sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
-		rc = write_one(reg, st, "removing a character", slug, 1);
-		sqlite3_finalize(st);
-	}
-	pthread_mutex_unlock(&reg->db_lock);
-	return rc;
+	return write_statement(reg, "DELETE FROM characters WHERE slug = ?", bind_slug, slug,
+			       "removing a character", slug, 1);
 }
 
 static void copy_text(char *dst, size_t size, const unsigned char *src)

@@ -23,13 +23,7 @@ flags=(-DFAISS_OPT_LEVEL="$opt" -DFAISS_ENABLE_C_API=ON -DFAISS_ENABLE_PYTHON=OF
        -DFAISS_ENABLE_GPU=OFF -DBUILD_TESTING=OFF -DBLA_VENDOR=OpenBLAS
        -DCMAKE_BUILD_TYPE=Release -DCMAKE_POSITION_INDEPENDENT_CODE=ON)
 key=$(printf '%s\n' "$version" "${flags[@]}" "capi-links-avx2" | sha256sum | cut -c1-12)
-if [ -n "${LIKENESS_CACHE:-}" ]; then
-  cache_root=$LIKENESS_CACHE
-elif [ -w /var/cache ] || [ -w /var/cache/likeness ]; then
-  cache_root=/var/cache/likeness
-else
-  cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/likeness
-fi
+. "$(dirname "$0")/cache-dir.sh"
 prefix="$cache_root/faiss-$version-$key"
 
 if [ -f "$prefix/.complete" ]; then

@@ -5,13 +5,7 @@
 #   scripts/fetch-art.sh [PACKAGE@VERSION]   (default @iconify-json/fluent-emoji-flat@1.2.6, MIT)
 set -euo pipefail
 spec=${1:-@iconify-json/fluent-emoji-flat@1.2.6}
-if [ -n "${LIKENESS_CACHE:-}" ]; then
-  cache_root=$LIKENESS_CACHE
-elif [ -w /var/cache ] || [ -w /var/cache/likeness ]; then
-  cache_root=/var/cache/likeness
-else
-  cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/likeness
-fi
+. "$(dirname "$0")/cache-dir.sh"
 dir="$cache_root/npm/$(printf '%s' "$spec" | tr '@/' '__')"
 if [ ! -f "$dir/package/icons.json" ]; then
   if ! command -v npm >/dev/null || ! command -v node >/dev/null; then

@@ -13,13 +13,11 @@ static lk_registry *reg;
 
 static void add_character(const char *slug, int block, int review)
 {
-	lk_character c;
-	memset(&c, 0, sizeof c);
-	snprintf(c.slug, sizeof c.slug, "%s", slug);
-	snprintf(c.name, sizeof c.name, "Name of %s", slug);
+	char name[LK_SLUG_MAX + 16];
+	snprintf(name, sizeof name, "Name of %s", slug);
+	lk_character c = fx_character(slug, name);
 	c.block_threshold = block;
 	c.review_threshold = review;
-	c.enabled = 1;
 	cr_assert_eq(lk_character_add(reg, &c), LK_OK, "%s", lk_error_detail());
 }
 
@@ -214,12 +212,7 @@ struct adder {
 static void *add_many(void *arg)
 {
 	struct adder *a = arg;
-	lk_character c;
-	memset(&c, 0, sizeof c);
-	snprintf(c.slug, sizeof c.slug, "many");
-	snprintf(c.name, sizeof c.name, "Many");
-	c.block_threshold = c.review_threshold = -1;
-	c.enabled = 1;
+	lk_character c = fx_character("many", "Many");
 	if (lk_character_add(reg, &c) != LK_OK)
 		a->errors++;
 	for (int i = 0; i < 40; i++) {

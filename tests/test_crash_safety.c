@@ -17,12 +17,9 @@ static void write_forever(const char *dir)
 	if (lk_registry_open(&reg, dir) != LK_OK)
 		_exit(90);
 	for (unsigned k = 0;; k++) {
-		lk_character c;
-		memset(&c, 0, sizeof c);
-		snprintf(c.slug, sizeof c.slug, "c%d-%u", (int)getpid(), k);
-		snprintf(c.name, sizeof c.name, "Character %u", k);
-		c.block_threshold = c.review_threshold = -1;
-		c.enabled = 1;
+		char slug[LK_SLUG_MAX];
+		snprintf(slug, sizeof slug, "c%d-%u", (int)getpid(), k);
+		lk_character c = fx_character(slug, "Character");
 		if (lk_character_add(reg, &c) != LK_OK)
 			_exit(91);
 		for (int i = 0; i < 5; i++) {
@@ -81,12 +78,7 @@ Test(crash_safety, writer_killed_at_random_points, .timeout = 240)
 	cr_assert_eq(lk_registry_create(dir), LK_OK);
 	lk_registry *reg;
 	cr_assert_eq(lk_registry_open(&reg, dir), LK_OK);
-	lk_character c;
-	memset(&c, 0, sizeof c);
-	snprintf(c.slug, sizeof c.slug, "char1");
-	snprintf(c.name, sizeof c.name, "Protected");
-	c.block_threshold = c.review_threshold = -1;
-	c.enabled = 1;
+	lk_character c = fx_character("char1", "Protected");
 	cr_assert_eq(lk_character_add(reg, &c), LK_OK);
 	cr_assert_eq(lk_reference_add_file(NULL, reg, "char1", fx_pdq_image("char1_orig.png"), NULL), LK_OK);
 	lk_registry_close(reg);

@@ -20,17 +20,6 @@ static const char *new_registry_dir(void)
 	return path;
 }
 
-static lk_character character(const char *slug, const char *name)
-{
-	lk_character c;
-	memset(&c, 0, sizeof c);
-	snprintf(c.slug, sizeof c.slug, "%s", slug);
-	snprintf(c.name, sizeof c.name, "%s", name);
-	c.block_threshold = c.review_threshold = -1;
-	c.enabled = 1;
-	return c;
-}
-
 Test(registry, create_open_and_errors)
 {
 	const char *dir = new_registry_dir();
@@ -49,22 +38,22 @@ Test(registry, characters)
 {
 	lk_registry *reg;
 	cr_assert_eq(lk_registry_open(&reg, new_registry_dir()), LK_OK);
-	lk_character c = character("sunny", "Sunny");
+	lk_character c = fx_character("sunny", "Sunny");
 	snprintf(c.aliases, sizeof c.aliases, "Sun, Sunshine");
 	snprintf(c.rights_holder, sizeof c.rights_holder, "Example Studio");
 	cr_assert_eq(lk_character_add(reg, &c), LK_OK, "%s", lk_error_detail());
 	cr_expect_eq(lk_character_add(reg, &c), LK_EEXISTS);
 	cr_expect(strstr(lk_error_detail(), "sunny"));
-	lk_character bad = character("Bad Slug!", "x");
+	lk_character bad = fx_character("Bad Slug!", "x");
 	cr_expect_eq(lk_character_add(reg, &bad), LK_EINVAL);
-	bad = character("noname", "");
+	bad = fx_character("noname", "");
 	cr_expect_eq(lk_character_add(reg, &bad), LK_EINVAL);
-	bad = character("inverted", "Inverted");
+	bad = fx_character("inverted", "Inverted");
 	bad.block_threshold = 40;
 	bad.review_threshold = 30;
 	cr_expect_eq(lk_character_add(reg, &bad), LK_EINVAL);
 
-	lk_character b = character("bolt", "Bolt");
+	lk_character b = fx_character("bolt", "Bolt");
 	b.block_threshold = 20;
 	cr_assert_eq(lk_character_add(reg, &b), LK_OK);
 
@@ -107,7 +96,7 @@ Test(registry, references_and_versions)
 {
 	lk_registry *reg;
 	cr_assert_eq(lk_registry_open(&reg, new_registry_dir()), LK_OK);
-	lk_character c = character("char1", "Character one");
+	lk_character c = fx_character("char1", "Character one");
 	cr_assert_eq(lk_character_add(reg, &c), LK_OK);
 	uint64_t v0, v1;
 	cr_assert_eq(lk_registry_version(&v0, reg), LK_OK);
@@ -156,7 +145,7 @@ Test(registry, hash_batches_are_all_or_nothing)
 {
 	lk_registry *reg;
 	cr_assert_eq(lk_registry_open(&reg, new_registry_dir()), LK_OK);
-	lk_character a = character("a", "A"), b = character("b", "B");
+	lk_character a = fx_character("a", "A"), b = fx_character("b", "B");
 	cr_assert_eq(lk_character_add(reg, &a), LK_OK);
 	cr_assert_eq(lk_character_add(reg, &b), LK_OK);
 	lk_hash_entry e[300];
