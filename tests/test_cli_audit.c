@@ -157,3 +157,20 @@ Test(cli_audit, interrupt_then_resume, .timeout = 120)
 	cr_expect_eq(parse_lines(text, &blocked, &errors), 150);
 	free(text);
 }
+
+/* On a terminal (a pseudo-terminal from script(1)) the progress line is drawn and ends at 100%. */
+Test(cli_audit, progress_line_on_a_terminal)
+{
+	if (system("command -v script >/dev/null 2>&1") != 0)
+		cr_skip_test("no script(1) to make a pseudo-terminal");
+	char out[500], cmd[2400];
+	snprintf(out, sizeof out, "%s/tty.txt", fx_temp_dir());
+	snprintf(cmd, sizeof cmd, "%s script -qec \"'%s' audit -o /dev/null '%s'\" /dev/null > '%s' 2>&1", env,
+		 LK_CLI_PATH, gallery, out);
+	cr_assert_neq(system(cmd), -1);
+	size_t len;
+	char *text = (char *)fx_read(out, &len);
+	text[len] = '\0';
+	cr_expect(strstr(text, "\r\033[Kaudited 7/7 (100%)"), "no progress line on a terminal: %s", text);
+	free(text);
+}
