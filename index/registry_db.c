@@ -29,7 +29,8 @@ static const char schema_sql[] =
 	"  character_id INTEGER NOT NULL REFERENCES characters(id) ON DELETE CASCADE,"
 	"  sha256 TEXT NOT NULL DEFAULT '',"
 	"  source TEXT NOT NULL DEFAULT '',"
-	"  pdq BLOB NOT NULL,"          /* 8 x 32 bytes: the hash, then its 7 dihedral variants */
+	"  hash BLOB NOT NULL,"         /* 32 bytes: the PDQ hash, all the search index needs */
+	"  variants BLOB NOT NULL,"     /* 7 x 32 bytes: its dihedral variants, for the record */
 	"  quality INTEGER NOT NULL,"
 	"  allow INTEGER NOT NULL DEFAULT 0,"
 	"  added_at INTEGER NOT NULL);"

@@ -20,6 +20,14 @@ static void hash_only(lk_pdq_result *pdq, char key[80], const lk_pdq_hash *hash,
 	snprintf(key, 80, "pdq:%s", hex);
 }
 
+/* Binds the hash to parameter `i` and the 7 variants to `i + 1` (copied: callers' buffers may
+ * be reused before the step). */
+static void bind_hashes(sqlite3_stmt *st, int i, const lk_pdq_result *pdq)
+{
+	sqlite3_bind_blob(st, i, pdq->hash[0].bytes, LK_PDQ_BYTES, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, i + 1, pdq->hash[1].bytes, (LK_DIHEDRAL_COUNT - 1) * LK_PDQ_BYTES, SQLITE_TRANSIENT);
+}
+
 static int insert(int64_t *out_id, lk_registry *reg, const char *slug, const lk_pdq_result *pdq,
 		  const char *sha256, const char *source, int allow)
 {
@@ -33,16 +41,16 @@ static int insert(int64_t *out_id, lk_registry *reg, const char *slug, const lk_
 	sqlite3_stmt *st = NULL;
 	if (rc == LK_OK)
 		rc = lk__db_prepare(reg, &st,
-				    "INSERT INTO refs(character_id, sha256, source, pdq, quality, allow, added_at)"
-				    " VALUES(?,?,?,?,?,?,?)");
+				    "INSERT INTO refs(character_id, sha256, source, hash, variants, quality, allow, added_at)"
+				    " VALUES(?,?,?,?,?,?,?,?)");
 	if (rc == LK_OK) {
 		sqlite3_bind_int64(st, 1, character_id);
 		sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 4, pdq->hash, sizeof pdq->hash, SQLITE_STATIC);
-		sqlite3_bind_int(st, 5, pdq->quality);
-		sqlite3_bind_int(st, 6, allow ? 1 : 0);
-		sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+		bind_hashes(st, 4, pdq);
+		sqlite3_bind_int(st, 6, pdq->quality);
+		sqlite3_bind_int(st, 7, allow ? 1 : 0);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)time(NULL));
 		rc = lk__db_begin(reg);
 		if (rc == LK_OK && sqlite3_step(st) != SQLITE_DONE)
 			rc = lk__db_fail(reg, "adding a reference");
@@ -134,8 +142,8 @@ int lk_reference_add_hashes(size_t *added, lk_registry *reg, const lk_hash_entry
 	sqlite3_stmt *ins = NULL;
 	size_t count = 0;
 	int rc = lk__db_prepare(reg, &ins,
-				"INSERT OR IGNORE INTO refs(character_id, sha256, source, pdq, quality, allow, added_at)"
-				" VALUES(?,?,?,?,?,?,?)");
+				"INSERT OR IGNORE INTO refs(character_id, sha256, source, hash, variants, quality, allow, added_at)"
+				" VALUES(?,?,?,?,?,?,?,?)");
 	if (rc == LK_OK)
 		rc = lk__db_begin(reg);
 	const char *last_slug = NULL;
@@ -160,10 +168,10 @@ int lk_reference_add_hashes(size_t *added, lk_registry *reg, const lk_hash_entry
 		sqlite3_bind_int64(ins, 1, character_id);
 		sqlite3_bind_text(ins, 2, key, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(ins, 3, e->source ? e->source : (opts->source ? opts->source : ""), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_blob(ins, 4, pdq.hash, sizeof pdq.hash, SQLITE_TRANSIENT);
-		sqlite3_bind_int(ins, 5, e->quality);
-		sqlite3_bind_int(ins, 6, opts->allow ? 1 : 0);
-		sqlite3_bind_int64(ins, 7, now);
+		bind_hashes(ins, 4, &pdq);
+		sqlite3_bind_int(ins, 6, e->quality);
+		sqlite3_bind_int(ins, 7, opts->allow ? 1 : 0);
+		sqlite3_bind_int64(ins, 8, now);
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			rc = lk__db_fail(reg, "adding hash references");
 		else
@@ -210,7 +218,7 @@ int lk_reference_list(lk_reference *out, size_t cap, size_t *total, lk_registry 
 	pthread_mutex_lock(&reg->db_lock);
 	sqlite3_stmt *st;
 	int rc = lk__db_prepare(reg, &st,
-				"SELECT r.id, c.slug, r.sha256, r.source, r.pdq, r.quality, r.allow, r.added_at"
+				"SELECT r.id, c.slug, r.sha256, r.source, r.hash, r.variants, r.quality, r.allow, r.added_at"
 				" FROM refs r JOIN characters c ON c.id = r.character_id"
 				" WHERE ?1 IS NULL OR c.slug = ?1 ORDER BY r.id");
 	size_t n = 0;
@@ -227,11 +235,14 @@ int lk_reference_list(lk_reference *out, size_t cap, size_t *total, lk_registry 
 				const char *sha = (const char *)sqlite3_column_text(st, 2);
 				snprintf(r->sha256, sizeof r->sha256, "%s", strncmp(sha, "pdq:", 4) ? sha : "");
 				snprintf(r->source, sizeof r->source, "%s", sqlite3_column_text(st, 3));
-				if (sqlite3_column_bytes(st, 4) == (int)sizeof r->hash)
-					memcpy(r->hash, sqlite3_column_blob(st, 4), sizeof r->hash);
-				r->quality = sqlite3_column_int(st, 5);
-				r->allow = sqlite3_column_int(st, 6);
-				r->added_at = sqlite3_column_int64(st, 7);
+				if (sqlite3_column_bytes(st, 4) == LK_PDQ_BYTES)
+					memcpy(r->hash[0].bytes, sqlite3_column_blob(st, 4), LK_PDQ_BYTES);
+				if (sqlite3_column_bytes(st, 5) == (LK_DIHEDRAL_COUNT - 1) * LK_PDQ_BYTES)
+					memcpy(r->hash[1].bytes, sqlite3_column_blob(st, 5),
+					       (LK_DIHEDRAL_COUNT - 1) * LK_PDQ_BYTES);
+				r->quality = sqlite3_column_int(st, 6);
+				r->allow = sqlite3_column_int(st, 7);
+				r->added_at = sqlite3_column_int64(st, 8);
 			}
 			n++;
 		}

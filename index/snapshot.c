@@ -81,7 +81,7 @@ static int build(struct snapshot **out, lk_registry *reg, uint64_t version)
 	}
 	if (rc == LK_OK)
 		rc = lk__db_prepare(reg, &st,
-				    "SELECT r.id, r.character_id, r.pdq, r.allow FROM refs r"
+				    "SELECT r.id, r.character_id, r.hash, r.allow FROM refs r"
 				    " JOIN characters c ON c.id = r.character_id"
 				    " WHERE c.enabled AND r.quality >= ?1 ORDER BY r.character_id, r.id");
 	if (rc == LK_OK) {
