@@ -14,10 +14,6 @@ static int hash_image8(lk_pdq_result *out, const lk_image8 *img)
 	return LK_OK;
 }
 
-/* Scratch above this is released after each call: a worker thread keeps what ordinary images
- * need (a 10-megapixel RGB decode) but not what one huge image needed. */
-#define SCRATCH_KEEP_BYTES ((size_t)32 << 20)
-
 int lk__pdq_finish(lk_pdq_result *out, int rc, const lk_image8 *img, const lk_source_info *info)
 {
 	if (rc == LK_OK) {
@@ -28,7 +24,7 @@ int lk__pdq_finish(lk_pdq_result *out, int rc, const lk_image8 *img, const lk_so
 		if (rc == LK_OK)
 			*out = r;
 	}
-	lk__scratch_trim(SCRATCH_KEEP_BYTES);
+	lk__scratch_trim(LK_SCRATCH_KEEP_BYTES);
 	return rc;
 }
 
@@ -104,6 +100,6 @@ int lk_pdq_hash_luma(lk_pdq_result *out, const float *luma, int32_t width, int32
 	r.source.height = height;
 	lk__pdq_plane(&r, plane, height, width);
 	*out = r;
-	lk__scratch_trim(SCRATCH_KEEP_BYTES);
+	lk__scratch_trim(LK_SCRATCH_KEEP_BYTES);
 	return LK_OK;
 }

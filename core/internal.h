@@ -90,6 +90,10 @@ int lk__fit_work_size(lk_image8 *img);
  * LK_SCRATCH_REDUCED. */
 int lk__reduce_image8(lk_image8 *out, const lk_image8 *in, int out_w, int out_h);
 
+/* Scratch above this is released after each call: a worker thread keeps what ordinary images
+ * need (a 10-megapixel RGB decode) but not what one huge image needed. */
+#define LK_SCRATCH_KEEP_BYTES ((size_t)32 << 20)
+
 /* Frees this thread's scratch buffers larger than `keep_bytes`, so that one huge image does
  * not pin its memory in every worker thread for the life of the process. */
 void lk__scratch_trim(size_t keep_bytes);
@@ -107,6 +111,10 @@ int lk__pdq_from_bytes(lk_pdq_result *out, const void *data, size_t len, const c
 /* When `rc` is LK_OK, hashes decoded pixels into *out (with `info` as its source); then
  * releases oversized scratch. Returns the first failure. */
 int lk__pdq_finish(lk_pdq_result *out, int rc, const lk_image8 *img, const lk_source_info *info);
+
+/* Like lk__pdq_finish, but hash[d] is the hash of the image really transformed by d (rotated,
+ * mirrored) instead of PDQ's DCT-derived variant. For references: 8 PDQ passes. */
+int lk__pdq_exact(lk_pdq_result *out, const lk_image8 *img, const lk_source_info *info);
 
 /* ---- format sniffing (core/sniff.c) */
 

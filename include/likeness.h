@@ -301,7 +301,9 @@ typedef struct lk_reference {
 	char character[LK_SLUG_MAX];
 	char sha256[65];                     /* of the source bytes; empty for imported hashes */
 	char source[LK_TEXT_MAX];            /* file name or import source */
-	lk_pdq_hash hash[LK_DIHEDRAL_COUNT]; /* the image's hash and its 7 dihedral variants */
+	lk_pdq_hash hash[LK_DIHEDRAL_COUNT]; /* the image's hash, then the hashes of its 7 rotations
+	                                        and mirrors, hashed from the transformed pixels (a
+	                                        bare imported hash repeats itself here) */
 	int quality;
 	int allow;                           /* licensed or own content: suppresses matches */
 	int64_t added_at;                    /* Unix time */
@@ -317,7 +319,9 @@ typedef struct lk_reference_options {
 #define LK_REFERENCE_OPTIONS_VERSION 1
 #define LK_REFERENCE_OPTIONS_INIT { LK_REFERENCE_OPTIONS_VERSION, 0, NULL, LK_INGEST_OPTIONS_INIT }
 
-/* Adds an image file as a reference of character `slug`. LK_ELOWQUALITY if its PDQ quality is
+/* Adds an image file as a reference of character `slug`: its PDQ hash and the hashes of its 7
+ * rotations and mirrors, each computed from the transformed pixels (PDQ's DCT-derived variants
+ * can land past the match radius on flat cartoon art). LK_ELOWQUALITY if its PDQ quality is
  * below LK_MIN_QUALITY (it could never match); LK_EEXISTS if the same bytes are already a
  * reference of that character. *out_id (may be NULL) receives the new id. */
 int lk_reference_add_file(int64_t *out_id, lk_registry *reg, const char *slug, const char *path,
@@ -327,8 +331,9 @@ int lk_reference_add_file(int64_t *out_id, lk_registry *reg, const char *slug, c
 int lk_reference_add_bytes(int64_t *out_id, lk_registry *reg, const char *slug, const void *data,
 			   size_t len, const lk_reference_options *opts);
 
-/* Adds a reference from a PDQ hash alone (a rights holder's hash list); the dihedral variants
- * cannot be derived from bits, so mirrored copies match only if their hashes are listed too. */
+/* Adds a reference from a PDQ hash alone (a rights holder's hash list). Its rotations cannot be
+ * hashed without pixels; checks compare the image's own dihedral variants against it instead,
+ * so rotated and mirrored copies still match (less tightly on flat art). */
 int lk_reference_add_hash(int64_t *out_id, lk_registry *reg, const char *slug,
 			  const lk_pdq_hash *hash, int quality, const lk_reference_options *opts);
 
@@ -374,8 +379,8 @@ typedef struct lk_match {
 	char character[LK_SLUG_MAX];
 	char character_name[LK_TEXT_MAX];
 	int distance;              /* PDQ Hamming distance, 0..256 */
-	lk_dihedral transform;     /* the image's variant that matched: FLIPY means the image is a
-	                              mirrored copy, ROT270 a copy turned 90 degrees counter-clockwise */
+	lk_dihedral transform;     /* how the image relates to the reference: ORIGINAL, FLIPY (a
+	                              mirrored copy), ROT90 (turned 90 degrees counter-clockwise), ... */
 	int block_threshold;       /* the thresholds that applied to this character */
 	int review_threshold;
 	lk_verdict verdict;        /* what this match alone would mean */

@@ -30,7 +30,9 @@ static const char schema_sql[] =
 	"  sha256 TEXT NOT NULL DEFAULT '',"
 	"  source TEXT NOT NULL DEFAULT '',"
 	"  hash BLOB NOT NULL,"         /* 32 bytes: the PDQ hash, all the search index needs */
-	"  variants BLOB NOT NULL,"     /* 7 x 32 bytes: its dihedral variants, for the record */
+	"  variants BLOB NOT NULL,"     /* 7 x 32 bytes: hashes of its rotations and mirrors */
+	"  exact_variants INTEGER NOT NULL DEFAULT 0," /* 1: variants hashed from transformed
+	                                                  pixels (image references); 0: a bare hash */
 	"  quality INTEGER NOT NULL,"
 	"  allow INTEGER NOT NULL DEFAULT 0,"
 	"  added_at INTEGER NOT NULL);"

@@ -17,11 +17,17 @@ struct snap_character {
 	int block_threshold, review_threshold;
 };
 
-/* One indexed reference: position i of the faiss index is refs[i]. */
+/* One matchable reference. */
 struct snap_reference {
 	int64_t id;
 	uint32_t character; /* index into characters */
 	int allow;
+};
+
+/* What a position of the `stored` index holds: a reference's hash of one of its transforms. */
+struct snap_code {
+	uint32_t ref;       /* index into refs */
+	uint8_t transform;  /* lk_dihedral mapping the reference onto what this hash describes */
 };
 
 /* An immutable, complete picture of the registry at one version: what checks search. Built off
@@ -30,9 +36,18 @@ struct snap_reference {
 struct snapshot {
 	atomic_int refcount;
 	uint64_t version;
-	struct FaissIndexBinary_H *index; /* NULL when there is nothing to match */
 	size_t n_refs;
 	struct snap_reference *refs;
+	/* Every hash the references store: for image references their 8 transforms (hashed from
+	 * transformed pixels), for bare hashes the hash. Searched with the image's own hash. */
+	struct FaissIndexBinary_H *stored; /* NULL when empty */
+	struct snap_code *codes;
+	size_t n_codes;
+	/* Bare hashes alone, searched with the image's 7 DCT-derived variants so that rotated and
+	 * mirrored copies of an imported hash still match. */
+	struct FaissIndexBinary_H *bare;   /* NULL when empty */
+	uint32_t *bare_refs;               /* position -> index into refs */
+	size_t n_bare;
 	size_t n_characters;
 	struct snap_character *characters;
 	int max_review_threshold;

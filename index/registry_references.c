@@ -29,7 +29,7 @@ static void bind_hashes(sqlite3_stmt *st, int i, const lk_pdq_result *pdq)
 }
 
 static int insert(int64_t *out_id, lk_registry *reg, const char *slug, const lk_pdq_result *pdq,
-		  const char *sha256, const char *source, int allow)
+		  int exact_variants, const char *sha256, const char *source, int allow)
 {
 	if (pdq->quality < LK_MIN_QUALITY)
 		return lk__fail(LK_ELOWQUALITY, "%s: PDQ quality %d is below %d (flat or featureless "
@@ -41,8 +41,8 @@ static int insert(int64_t *out_id, lk_registry *reg, const char *slug, const lk_
 	sqlite3_stmt *st = NULL;
 	if (rc == LK_OK)
 		rc = lk__db_prepare(reg, &st,
-				    "INSERT INTO refs(character_id, sha256, source, hash, variants, quality, allow, added_at)"
-				    " VALUES(?,?,?,?,?,?,?,?)");
+				    "INSERT INTO refs(character_id, sha256, source, hash, variants, quality, allow,"
+				    " added_at, exact_variants) VALUES(?,?,?,?,?,?,?,?,?)");
 	if (rc == LK_OK) {
 		sqlite3_bind_int64(st, 1, character_id);
 		sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
@@ -51,6 +51,7 @@ static int insert(int64_t *out_id, lk_registry *reg, const char *slug, const lk_
 		sqlite3_bind_int(st, 6, pdq->quality);
 		sqlite3_bind_int(st, 7, allow ? 1 : 0);
 		sqlite3_bind_int64(st, 8, (sqlite3_int64)time(NULL));
+		sqlite3_bind_int(st, 9, exact_variants);
 		rc = lk__db_begin(reg);
 		if (rc == LK_OK && sqlite3_step(st) != SQLITE_DONE)
 			rc = lk__db_fail(reg, "adding a reference");
@@ -65,18 +66,28 @@ static int insert(int64_t *out_id, lk_registry *reg, const char *slug, const lk_
 	return rc;
 }
 
+/* Image references store the hashes of their really rotated and mirrored pixels, which stay
+ * within the match radius of flipped copies where PDQ's DCT-derived variants may not. */
 static int add_encoded(int64_t *out_id, lk_registry *reg, const char *slug, const void *data, size_t len,
 		       const char *name, const lk_reference_options *opts)
 {
+	int rc = lk__ensure_init();
+	if (rc != LK_OK)
+		return rc;
+	lk_image8 img;
+	lk_source_info info = { 0 };
 	lk_pdq_result pdq;
-	int rc = lk__pdq_from_bytes(&pdq, data, len, name, &opts->ingest);
+	rc = lk__decode_for_pdq(&img, &info, data, len, name, &opts->ingest);
+	if (rc == LK_OK)
+		rc = lk__pdq_exact(&pdq, &img, &info);
+	lk__scratch_trim(LK_SCRATCH_KEEP_BYTES);
 	if (rc != LK_OK)
 		return rc;
 	gchar *sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len);
 	if (!sha)
 		return lk__fail(LK_ENOMEM, "hashing the reference bytes");
 	const char *source = opts->source ? opts->source : name ? name : "";
-	rc = insert(out_id, reg, slug, &pdq, sha, source, opts->allow);
+	rc = insert(out_id, reg, slug, &pdq, 1, sha, source, opts->allow);
 	g_free(sha);
 	return rc;
 }
@@ -119,7 +130,7 @@ int lk_reference_add_hash(int64_t *out_id, lk_registry *reg, const char *slug, c
 	lk_pdq_result pdq;
 	char key[80];
 	hash_only(&pdq, key, hash, quality);
-	return insert(out_id, reg, slug, &pdq, key, opts->source ? opts->source : "", opts->allow);
+	return insert(out_id, reg, slug, &pdq, 0, key, opts->source ? opts->source : "", opts->allow);
 }
 
 int lk_reference_add_hashes(size_t *added, lk_registry *reg, const lk_hash_entry *entries, size_t n,

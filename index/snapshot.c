@@ -12,8 +12,12 @@
 
 static void snapshot_free(struct snapshot *s)
 {
-	if (s->index)
-		faiss_IndexBinary_free((FaissIndexBinary *)s->index);
+	if (s->stored)
+		faiss_IndexBinary_free((FaissIndexBinary *)s->stored);
+	if (s->bare)
+		faiss_IndexBinary_free((FaissIndexBinary *)s->bare);
+	free(s->codes);
+	free(s->bare_refs);
 	free(s->refs);
 	free(s->characters);
 	free(s);
@@ -31,6 +35,49 @@ static int faiss_failure(const char *what)
 	return lk__fail(LK_EINTERNAL, "faiss: %s: %s", what, why ? why : "unknown error");
 }
 
+/* Codes gathered for one index, with what each position means. */
+struct growing {
+	unsigned char *codes;
+	struct snap_code *meta;
+	size_t n, cap;
+};
+
+static int grow_push(struct growing *g, const unsigned char *code, uint32_t ref, uint8_t transform)
+{
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 4096;
+		unsigned char *c = realloc(g->codes, cap * LK_PDQ_BYTES);
+		if (c)
+			g->codes = c;
+		struct snap_code *m = realloc(g->meta, cap * sizeof *m);
+		if (m)
+			g->meta = m;
+		if (!c || !m)
+			return lk__fail(LK_ENOMEM, "building a registry snapshot");
+		g->cap = cap;
+	}
+	memcpy(g->codes + g->n * LK_PDQ_BYTES, code, LK_PDQ_BYTES);
+	g->meta[g->n++] = (struct snap_code){ ref, transform };
+	return LK_OK;
+}
+
+/* An exact binary index over the gathered codes; NULL when there are none. */
+static int make_index(struct FaissIndexBinary_H **out, const struct growing *g)
+{
+	*out = NULL;
+	if (!g->n)
+		return LK_OK;
+	FaissIndexBinary *index = NULL;
+	if (faiss_index_binary_factory(&index, LK_PDQ_BITS, "BFlat") != 0)
+		return faiss_failure("creating the index");
+	if (faiss_IndexBinary_add(index, (idx_t)g->n, g->codes) != 0) {
+		faiss_IndexBinary_free(index);
+		return faiss_failure("adding hashes");
+	}
+	*out = (struct FaissIndexBinary_H *)index;
+	return LK_OK;
+}
+
 /* Reads enabled characters and their matchable references (caller holds db_lock). */
 static int build(struct snapshot **out, lk_registry *reg, uint64_t version)
 {
@@ -40,7 +87,6 @@ static int build(struct snapshot **out, lk_registry *reg, uint64_t version)
 	atomic_init(&s->refcount, 1);
 	s->version = version;
 	s->max_review_threshold = -1;
-	unsigned char *codes = NULL;
 	sqlite3_stmt *st = NULL;
 	int rc = lk__db_prepare(reg, &st,
 				"SELECT id, slug, name, COALESCE(block_threshold, ?1), COALESCE(review_threshold, ?2)"
@@ -81,55 +127,63 @@ static int build(struct snapshot **out, lk_registry *reg, uint64_t version)
 	}
 	if (rc == LK_OK)
 		rc = lk__db_prepare(reg, &st,
-				    "SELECT r.id, r.character_id, r.hash, r.allow FROM refs r"
+				    "SELECT r.id, r.character_id, r.hash, r.allow, r.exact_variants, r.variants FROM refs r"
 				    " JOIN characters c ON c.id = r.character_id"
 				    " WHERE c.enabled AND r.quality >= ?1 ORDER BY r.character_id, r.id");
+	struct growing stored = { 0 }, bare = { 0 };
 	if (rc == LK_OK) {
 		sqlite3_bind_int(st, 1, LK_MIN_QUALITY);
 		size_t rcap = 0, ci = 0;
 		int step;
-		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-			if (s->n_refs == rcap) {
-				rcap = rcap ? rcap * 2 : 1024;
-				struct snap_reference *r = realloc(s->refs, rcap * sizeof *r);
-				unsigned char *k = realloc(codes, rcap * LK_PDQ_BYTES);
-				if (!r || !k) {
-					s->refs = r ? r : s->refs;
-					codes = k ? k : codes;
-					rc = lk__fail(LK_ENOMEM, "building a registry snapshot");
-					break;
-				}
-				s->refs = r, codes = k;
-			}
+		while (rc == LK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 			const int64_t cid = sqlite3_column_int64(st, 1);
 			while (ci < s->n_characters && char_ids[ci] < cid) /* both ordered by id */
 				ci++;
-			if (ci == s->n_characters || char_ids[ci] != cid || sqlite3_column_bytes(st, 2) < LK_PDQ_BYTES)
+			if (ci == s->n_characters || char_ids[ci] != cid || sqlite3_column_bytes(st, 2) != LK_PDQ_BYTES)
 				continue;
-			struct snap_reference *r = &s->refs[s->n_refs];
-			r->id = sqlite3_column_int64(st, 0);
-			r->character = (uint32_t)ci;
-			r->allow = sqlite3_column_int(st, 3);
-			memcpy(codes + s->n_refs * LK_PDQ_BYTES, sqlite3_column_blob(st, 2), LK_PDQ_BYTES);
-			s->n_refs++;
+			if (s->n_refs == rcap) {
+				rcap = rcap ? rcap * 2 : 1024;
+				struct snap_reference *r = realloc(s->refs, rcap * sizeof *r);
+				if (!r) {
+					rc = lk__fail(LK_ENOMEM, "building a registry snapshot");
+					break;
+				}
+				s->refs = r;
+			}
+			const uint32_t ref = (uint32_t)s->n_refs++;
+			s->refs[ref] = (struct snap_reference){ sqlite3_column_int64(st, 0), (uint32_t)ci,
+								sqlite3_column_int(st, 3) };
+			const unsigned char *hash = sqlite3_column_blob(st, 2);
+			const int exact = sqlite3_column_int(st, 4) &&
+					  sqlite3_column_bytes(st, 5) == (LK_DIHEDRAL_COUNT - 1) * LK_PDQ_BYTES;
+			const unsigned char *variants = exact ? sqlite3_column_blob(st, 5) : NULL;
+			if (grow_push(&stored, hash, ref, LK_DIHEDRAL_ORIGINAL) != LK_OK)
+				rc = LK_ENOMEM;
+			for (int d = 1; exact && d < LK_DIHEDRAL_COUNT && rc == LK_OK; d++)
+				rc = grow_push(&stored, variants + (size_t)(d - 1) * LK_PDQ_BYTES, ref, (uint8_t)d);
+			if (!exact && rc == LK_OK)
+				rc = grow_push(&bare, hash, ref, LK_DIHEDRAL_ORIGINAL);
 		}
 		if (rc == LK_OK && step != SQLITE_DONE)
 			rc = lk__db_fail(reg, "reading references");
 		sqlite3_finalize(st);
 	}
 	free(char_ids);
-	if (rc == LK_OK && s->n_refs > 0) {
-		FaissIndexBinary *index = NULL;
-		if (faiss_index_binary_factory(&index, LK_PDQ_BITS, "BFlat") != 0)
-			rc = faiss_failure("creating the index");
-		else if (faiss_IndexBinary_add(index, (idx_t)s->n_refs, codes) != 0) {
-			rc = faiss_failure("adding hashes");
-			faiss_IndexBinary_free(index);
-		} else {
-			s->index = (struct FaissIndexBinary_H *)index;
-		}
-	}
-	free(codes);
+	if (rc == LK_OK)
+		rc = make_index(&s->stored, &stored);
+	if (rc == LK_OK)
+		rc = make_index(&s->bare, &bare);
+	if (rc == LK_OK && bare.n && !(s->bare_refs = malloc(bare.n * sizeof *s->bare_refs)))
+		rc = lk__fail(LK_ENOMEM, "building a registry snapshot");
+	for (size_t i = 0; rc == LK_OK && i < bare.n; i++)
+		s->bare_refs[i] = bare.meta[i].ref;
+	s->codes = stored.meta;
+	s->n_codes = stored.n;
+	s->n_bare = bare.n;
+	stored.meta = NULL;
+	free(stored.codes);
+	free(bare.codes);
+	free(bare.meta);
 	if (rc != LK_OK) {
 		snapshot_free(s);
 		return rc;
@@ -169,10 +223,10 @@ int lk__snapshot_acquire(struct snapshot **out, lk_registry *reg)
 }
 
 /* Keeps the closest match per reference. */
-static void consider(lk_match *found, int *n, int cap, const struct snapshot *snap, size_t pos,
+static void consider(lk_match *found, int *n, int cap, const struct snapshot *snap, uint32_t ref,
 		     int distance, int transform)
 {
-	const struct snap_reference *r = &snap->refs[pos];
+	const struct snap_reference *r = &snap->refs[ref];
 	const struct snap_character *c = &snap->characters[r->character];
 	if (distance > c->review_threshold)
 		return;
@@ -216,40 +270,76 @@ static int by_distance(const void *a, const void *b)
 	return (x->reference_id > y->reference_id) - (x->reference_id < y->reference_id);
 }
 
+/* Runs a radius search of `nq` hashes; on success *res holds the hits (free it). */
+static int range_search(FaissRangeSearchResult **res, const struct FaissIndexBinary_H *index,
+			const unsigned char *queries, int nq, int radius)
+{
+	if (faiss_RangeSearchResult_new(res, nq) != 0)
+		return faiss_failure("allocating a search result");
+	/* faiss' binary range search keeps distances strictly below the radius. */
+	if (faiss_IndexBinary_range_search((const FaissIndexBinary *)index, nq, queries, radius + 1, *res) != 0) {
+		faiss_RangeSearchResult_free(*res);
+		return faiss_failure("searching");
+	}
+	return LK_OK;
+}
+
+/* The transform mapping the reference onto the image when the image's variant `d` matched the
+ * reference itself: the inverse of d (only the quarter turns differ from their inverse). */
+static int inverse(int d)
+{
+	return d == LK_DIHEDRAL_ROT90 ? LK_DIHEDRAL_ROT270 : d == LK_DIHEDRAL_ROT270 ? LK_DIHEDRAL_ROT90 : d;
+}
+
 int lk__snapshot_search(const struct snapshot *snap, const lk_pdq_hash hashes[LK_DIHEDRAL_COUNT],
 			lk_match *out, int cap, int *n_out)
 {
 	*n_out = 0;
-	if (!snap->index || snap->max_review_threshold < 0)
+	if (!snap->stored || snap->max_review_threshold < 0)
 		return LK_OK;
+	if (cap > LK_MAX_MATCHES)
+		cap = LK_MAX_MATCHES;
 	/* An inline check runs on its caller's thread; faiss' OpenMP team would only contend with
 	 * the other checking threads. omp_set_num_threads affects this thread alone. */
 	omp_set_num_threads(1);
-	FaissRangeSearchResult *res = NULL;
-	if (faiss_RangeSearchResult_new(&res, LK_DIHEDRAL_COUNT) != 0)
-		return faiss_failure("allocating a search result");
-	unsigned char queries[LK_DIHEDRAL_COUNT][LK_PDQ_BYTES];
-	for (int d = 0; d < LK_DIHEDRAL_COUNT; d++)
-		memcpy(queries[d], hashes[d].bytes, LK_PDQ_BYTES);
-	/* faiss' binary range search keeps distances strictly below the radius. */
-	if (faiss_IndexBinary_range_search((const FaissIndexBinary *)snap->index, LK_DIHEDRAL_COUNT,
-					   &queries[0][0], snap->max_review_threshold + 1, res) != 0) {
-		faiss_RangeSearchResult_free(res);
-		return faiss_failure("searching");
-	}
+	lk_match found[LK_MAX_MATCHES];
+	int n = 0;
 	size_t *lims;
 	idx_t *labels;
 	float *distances;
+
+	/* The image's own hash against every stored transform of every reference. */
+	FaissRangeSearchResult *res;
+	int rc = range_search(&res, snap->stored, hashes[LK_DIHEDRAL_ORIGINAL].bytes, 1, snap->max_review_threshold);
+	if (rc != LK_OK)
+		return rc;
 	faiss_RangeSearchResult_lims(res, &lims);
 	faiss_RangeSearchResult_labels(res, &labels, &distances);
-	lk_match found[LK_MAX_MATCHES];
-	int n = 0;
-	for (int d = 0; d < LK_DIHEDRAL_COUNT; d++)
-		for (size_t k = lims[d]; k < lims[d + 1]; k++)
-			if (labels[k] >= 0 && (size_t)labels[k] < snap->n_refs)
-				consider(found, &n, cap < LK_MAX_MATCHES ? cap : LK_MAX_MATCHES, snap,
-					 (size_t)labels[k], (int)distances[k], d);
+	for (size_t k = lims[0]; k < lims[1]; k++) {
+		if (labels[k] < 0 || (size_t)labels[k] >= snap->n_codes)
+			continue;
+		const struct snap_code *c = &snap->codes[labels[k]];
+		consider(found, &n, cap, snap, c->ref, (int)distances[k], c->transform);
+	}
 	faiss_RangeSearchResult_free(res);
+
+	/* Bare hashes have no stored transforms: the image's variants stand in for them. */
+	if (snap->bare) {
+		unsigned char queries[LK_DIHEDRAL_COUNT - 1][LK_PDQ_BYTES];
+		for (int d = 1; d < LK_DIHEDRAL_COUNT; d++)
+			memcpy(queries[d - 1], hashes[d].bytes, LK_PDQ_BYTES);
+		rc = range_search(&res, snap->bare, &queries[0][0], LK_DIHEDRAL_COUNT - 1, snap->max_review_threshold);
+		if (rc != LK_OK)
+			return rc;
+		faiss_RangeSearchResult_lims(res, &lims);
+		faiss_RangeSearchResult_labels(res, &labels, &distances);
+		for (int q = 0; q < LK_DIHEDRAL_COUNT - 1; q++)
+			for (size_t k = lims[q]; k < lims[q + 1]; k++)
+				if (labels[k] >= 0 && (size_t)labels[k] < snap->n_bare)
+					consider(found, &n, cap, snap, snap->bare_refs[labels[k]], (int)distances[k],
+						 inverse(q + 1));
+		faiss_RangeSearchResult_free(res);
+	}
 	qsort(found, (size_t)n, sizeof found[0], by_distance);
 	memcpy(out, found, sizeof found[0] * (size_t)n);
 	*n_out = n;
