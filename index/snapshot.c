@@ -230,11 +230,14 @@ static void consider(lk_match *found, int *n, int cap, const struct snapshot *sn
 	const struct snap_character *c = &snap->characters[r->character];
 	if (distance > c->review_threshold)
 		return;
+	const lk_verdict verdict = distance <= c->block_threshold ? LK_VERDICT_BLOCK : LK_VERDICT_REVIEW;
 	for (int i = 0; i < *n; i++)
 		if (found[i].reference_id == r->id) {
+			/* Another of its transforms came closer: it decides, verdict included. */
 			if (distance < found[i].distance) {
 				found[i].distance = distance;
 				found[i].transform = (lk_dihedral)transform;
+				found[i].verdict = verdict;
 			}
 			return;
 		}
@@ -258,7 +261,7 @@ static void consider(lk_match *found, int *n, int cap, const struct snapshot *sn
 	m->transform = (lk_dihedral)transform;
 	m->block_threshold = c->block_threshold;
 	m->review_threshold = c->review_threshold;
-	m->verdict = distance <= c->block_threshold ? LK_VERDICT_BLOCK : LK_VERDICT_REVIEW;
+	m->verdict = verdict;
 	m->allow = r->allow;
 }
 

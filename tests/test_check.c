@@ -329,3 +329,38 @@ Test(check, mirrored_flat_art_matches_through_stored_transforms)
 	g_object_unref(flat);
 	g_object_unref(art);
 }
+
+/* A nearly symmetric drawing: its mirror is within review distance of the original hash (44
+ * bits) and identical to the stored mirrored hash. The closer transform must decide: block. */
+Test(check, closest_stored_transform_decides)
+{
+	VipsImage *x = fx_load(fx_pdq_image("char2_orig.png")), *m, *left, *right, *sym, *mirror;
+	cr_assert_eq(vips_flip(x, &m, VIPS_DIRECTION_HORIZONTAL, NULL), 0);
+	cr_assert_eq(vips_crop(x, &left, 0, 0, 240, 512, NULL), 0);
+	cr_assert_eq(vips_crop(m, &right, 240, 0, 272, 512, NULL), 0);
+	cr_assert_eq(vips_join(left, right, &sym, VIPS_DIRECTION_HORIZONTAL, NULL), 0);
+	cr_assert_eq(vips_flip(sym, &mirror, VIPS_DIRECTION_HORIZONTAL, NULL), 0);
+	size_t len;
+	void *png = fx_encode(sym, "png", &len);
+	add_character("symmetric", -1, -1);
+	cr_assert_eq(lk_reference_add_bytes(NULL, reg, "symmetric", png, len, NULL), LK_OK, "%s", lk_error_detail());
+	lk_pdq_result own = fx_hash_bytes(png, len);
+	g_free(png);
+	png = fx_encode(mirror, "png", &len);
+	lk_pdq_result flipped = fx_hash_bytes(png, len);
+	const int apart = lk_pdq_distance(&own.hash[0], &flipped.hash[0]);
+	cr_assert(apart > 31 && apart <= 55, "the construction no longer lands in the review band (%d)", apart);
+	lk_check_result r;
+	cr_assert_eq(lk_check_bytes(&r, reg, png, len, NULL), LK_OK);
+	cr_expect_eq(r.verdict, LK_VERDICT_BLOCK, "%s", r.reason);
+	cr_expect_eq(r.matches[0].distance, 0);
+	cr_expect_eq(r.matches[0].transform, LK_DIHEDRAL_FLIPY);
+	cr_expect_eq(r.matches[0].verdict, LK_VERDICT_BLOCK);
+	g_free(png);
+	g_object_unref(mirror);
+	g_object_unref(sym);
+	g_object_unref(right);
+	g_object_unref(left);
+	g_object_unref(m);
+	g_object_unref(x);
+}
