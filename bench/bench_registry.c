@@ -50,8 +50,18 @@ static lk_pdq_hash *build(const char *dir, size_t n)
 	struct stat st;
 	char db[1100];
 	snprintf(db, sizeof db, "%s/registry.db", dir);
-	if (stat(db, &st) == 0)
-		return hashes; /* built by an earlier run from the same seed */
+	if (stat(db, &st) == 0) {
+		lk_registry *old;
+		if (lk_registry_open(&old, dir) == LK_OK) {
+			lk_registry_close(old);
+			return hashes; /* built by an earlier run from the same seed */
+		}
+		fprintf(stderr, "bench_registry: rebuilding %s (%s)\n", dir, lk_error_detail());
+		char cmd[1200];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			exit(1);
+	}
 	int rc = lk_registry_create(dir);
 	if (rc != LK_OK)
 		die("create", rc);

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #define DB_NAME "registry.db"
-#define SCHEMA_VERSION "1"
+#define SCHEMA_VERSION "2"
 
 static const char schema_sql[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
