@@ -134,7 +134,7 @@ static int build(struct snapshot **out, lk_registry *reg, uint64_t version)
 	if (rc == LK_OK) {
 		sqlite3_bind_int(st, 1, LK_MIN_QUALITY);
 		size_t rcap = 0, ci = 0;
-		int step;
+		int step = SQLITE_DONE;
 		while (rc == LK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 			const int64_t cid = sqlite3_column_int64(st, 1);
 			while (ci < s->n_characters && char_ids[ci] < cid) /* both ordered by id */
@@ -202,9 +202,22 @@ int lk__snapshot_acquire(struct snapshot **out, lk_registry *reg)
 		pthread_mutex_lock(&reg->snap_lock);
 		const int stale = !reg->snap || reg->snap->version != version;
 		pthread_mutex_unlock(&reg->snap_lock);
-		/* Rebuilt while holding db_lock, so two threads noticing the change build it once. */
-		if (stale)
-			rc = build(&fresh, reg, version);
+		/* Rebuilt while holding db_lock, so two threads noticing the change build it once, and
+		 * inside one read transaction, so a writer in another process committing meanwhile
+		 * cannot leave it with characters of one version and references of another. */
+		if (stale) {
+			rc = lk__db_exec(reg, "BEGIN");
+			if (rc == LK_OK && (rc = lk__db_version(reg, &version)) == LK_OK)
+				rc = build(&fresh, reg, version);
+			if (rc == LK_OK)
+				rc = lk__db_exec(reg, "COMMIT");
+			else
+				lk__db_rollback(reg);
+			if (rc != LK_OK && fresh) {
+				snapshot_free(fresh);
+				fresh = NULL;
+			}
+		}
 	}
 	pthread_mutex_unlock(&reg->db_lock);
 	if (rc != LK_OK)
