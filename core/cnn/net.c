@@ -1,0 +1,214 @@
+/* Running a net: each op in order, convolutions as OpenBLAS GEMMs. Correctness first: every
+ * op writes a fresh buffer, which keeps every layer inspectable for the reference tests. */
+#include "net.h"
+#include "internal.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t lk__op_size(const lk_op *op)
+{
+	return (size_t)op->h * op->w * op->c;
+}
+
+void lk__net_free(lk_net *net)
+{
+	for (int i = 0; i < net->n_ops; i++) {
+		free(net->ops[i].name);
+		free(net->ops[i].weights);
+		free(net->ops[i].bias);
+	}
+	free(net->ops);
+	memset(net, 0, sizeof *net);
+}
+
+int lk__net_find(const lk_net *net, const char *name)
+{
+	for (int i = 0; i < net->n_ops; i++)
+		if (!strcmp(net->ops[i].name, name))
+			return i;
+	return -1;
+}
+
+static void activate(float *x, size_t n, lk_activation act)
+{
+	if (act == LK_ACT_RELU)
+		for (size_t i = 0; i < n; i++)
+			x[i] = x[i] > 0 ? x[i] : 0;
+	else if (act == LK_ACT_RELU6)
+		for (size_t i = 0; i < n; i++)
+			x[i] = x[i] > 0 ? (x[i] < 6 ? x[i] : 6) : 0;
+}
+
+static void add_bias(float *x, size_t pixels, int c, const float *bias)
+{
+	if (!bias)
+		return;
+	for (size_t p = 0; p < pixels; p++)
+		for (int k = 0; k < c; k++)
+			x[p * c + k] += bias[k];
+}
+
+/* Convolution: output pixels x K patches (im2col) times the K x cout kernel. A 1x1 stride-1
+ * convolution needs no patches: the input already is that matrix. */
+static int conv(const lk_op *op, const lk_op *src, const float *in, float *out)
+{
+	const int cin = src->c, K = op->kh * op->kw * cin, pixels = op->h * op->w;
+	const float *patches = in;
+	float *cols = NULL;
+	if (!(op->kh == 1 && op->kw == 1 && op->sh == 1 && op->sw == 1 && !op->pad_t && !op->pad_l)) {
+		cols = malloc((size_t)pixels * K * sizeof *cols);
+		if (!cols)
+			return LK_ENOMEM;
+		for (int y = 0; y < op->h; y++)
+			for (int x = 0; x < op->w; x++) {
+				float *row = cols + ((size_t)y * op->w + x) * K;
+				for (int ky = 0; ky < op->kh; ky++) {
+					const int iy = y * op->sh + ky - op->pad_t;
+					for (int kx = 0; kx < op->kw; kx++) {
+						const int ix = x * op->sw + kx - op->pad_l;
+						float *dst = row + (ky * op->kw + kx) * cin;
+						if (iy < 0 || iy >= src->h || ix < 0 || ix >= src->w)
+							memset(dst, 0, sizeof(float) * cin);
+						else
+							memcpy(dst, in + ((size_t)iy * src->w + ix) * cin, sizeof(float) * cin);
+					}
+				}
+			}
+		patches = cols;
+	}
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, pixels, op->c, K, 1.0f, patches, K, op->weights,
+		    op->c, 0.0f, out, op->c);
+	free(cols);
+	add_bias(out, (size_t)pixels, op->c, op->bias);
+	activate(out, lk__op_size(op), op->act);
+	return LK_OK;
+}
+
+static void dwconv(const lk_op *op, const lk_op *src, const float *in, float *out)
+{
+	const int c = op->c;
+	for (int y = 0; y < op->h; y++)
+		for (int x = 0; x < op->w; x++) {
+			float *o = out + ((size_t)y * op->w + x) * c;
+			for (int k = 0; k < c; k++)
+				o[k] = op->bias ? op->bias[k] : 0.0f;
+			for (int ky = 0; ky < op->kh; ky++) {
+				const int iy = y * op->sh + ky - op->pad_t;
+				if (iy < 0 || iy >= src->h)
+					continue;
+				for (int kx = 0; kx < op->kw; kx++) {
+					const int ix = x * op->sw + kx - op->pad_l;
+					if (ix < 0 || ix >= src->w)
+						continue;
+					const float *i = in + ((size_t)iy * src->w + ix) * c;
+					const float *w = op->weights + (size_t)(ky * op->kw + kx) * c;
+					for (int k = 0; k < c; k++)
+						o[k] += i[k] * w[k];
+				}
+			}
+		}
+	activate(out, lk__op_size(op), op->act);
+}
+
+static void pad(const lk_op *op, const lk_op *src, const float *in, float *out)
+{
+	memset(out, 0, lk__op_size(op) * sizeof *out);
+	for (int y = 0; y < src->h; y++)
+		memcpy(out + ((size_t)(y + op->pad_t) * op->w + op->pad_l) * op->c, in + (size_t)y * src->w * src->c,
+		       sizeof(float) * src->w * src->c);
+}
+
+static void avgpool(const lk_op *op, const lk_op *src, const float *in, float *out)
+{
+	const int c = op->c;
+	for (int y = 0; y < op->h; y++)
+		for (int x = 0; x < op->w; x++) {
+			float *o = out + ((size_t)y * op->w + x) * c;
+			for (int k = 0; k < c; k++)
+				o[k] = 0;
+			for (int ky = 0; ky < op->kh; ky++)
+				for (int kx = 0; kx < op->kw; kx++) {
+					const float *i = in + ((size_t)(y * op->sh + ky) * src->w + (x * op->sw + kx)) * c;
+					for (int k = 0; k < c; k++)
+						o[k] += i[k];
+				}
+			for (int k = 0; k < c; k++)
+				o[k] /= (float)(op->kh * op->kw);
+		}
+}
+
+static void softmax(float *x, int n)
+{
+	float m = x[0], sum = 0;
+	for (int i = 1; i < n; i++)
+		m = x[i] > m ? x[i] : m;
+	for (int i = 0; i < n; i++)
+		sum += x[i] = expf(x[i] - m);
+	for (int i = 0; i < n; i++)
+		x[i] /= sum;
+}
+
+int lk__net_run(const lk_net *net, const float *image, float ***outputs)
+{
+	float **out = calloc((size_t)net->n_ops, sizeof *out);
+	if (!out)
+		return lk__fail(LK_ENOMEM, "running the CNN");
+	int rc = LK_OK;
+	for (int i = 0; i < net->n_ops && rc == LK_OK; i++) {
+		const lk_op *op = &net->ops[i];
+		const size_t n = lk__op_size(op);
+		if (!(out[i] = malloc(n * sizeof(float)))) {
+			rc = lk__fail(LK_ENOMEM, "running the CNN");
+			break;
+		}
+		const lk_op *src = op->n_in ? &net->ops[op->in[0]] : NULL;
+		const float *in = op->n_in ? out[op->in[0]] : NULL;
+		switch (op->kind) {
+		case LK_OP_INPUT: memcpy(out[i], image, n * sizeof(float)); break;
+		case LK_OP_PAD: pad(op, src, in, out[i]); break;
+		case LK_OP_CONV: rc = conv(op, src, in, out[i]); break;
+		case LK_OP_DWCONV: dwconv(op, src, in, out[i]); break;
+		case LK_OP_ACT:
+			memcpy(out[i], in, n * sizeof(float));
+			activate(out[i], n, op->act);
+			break;
+		case LK_OP_ADD:
+			for (size_t k = 0; k < n; k++)
+				out[i][k] = in[k] + out[op->in[1]][k];
+			break;
+		case LK_OP_AVGPOOL: avgpool(op, src, in, out[i]); break;
+		case LK_OP_DENSE:
+			cblas_sgemv(CblasRowMajor, CblasTrans, (int)lk__op_size(src), op->c, 1.0f, op->weights, op->c, in,
+				    1, 0.0f, out[i], 1);
+			add_bias(out[i], 1, op->c, op->bias);
+			if (op->act == LK_ACT_SOFTMAX)
+				softmax(out[i], op->c);
+			else
+				activate(out[i], n, op->act);
+			break;
+		case LK_OP_SOFTMAX:
+			memcpy(out[i], in, n * sizeof(float));
+			softmax(out[i], (int)n);
+			break;
+		case LK_OP_IDENTITY: memcpy(out[i], in, n * sizeof(float)); break;
+		}
+	}
+	if (rc != LK_OK) {
+		lk__net_free_outputs(net, out);
+		return rc == LK_ENOMEM ? lk__fail(LK_ENOMEM, "running the CNN") : rc;
+	}
+	*outputs = out;
+	return LK_OK;
+}
+
+void lk__net_free_outputs(const lk_net *net, float **outputs)
+{
+	if (!outputs)
+		return;
+	for (int i = 0; i < net->n_ops; i++)
+		free(outputs[i]);
+	free(outputs);
+}

@@ -1,0 +1,52 @@
+/* A CNN as a list of operations over NHWC float tensors, run on OpenBLAS. Built from a
+ * TensorFlow.js model (core/cnn/keras_loader.c reads Keras layers models). Internal. */
+#ifndef LK_CNN_NET_H
+#define LK_CNN_NET_H
+
+#include <stddef.h>
+
+typedef enum lk_op_kind {
+	LK_OP_INPUT,    /* the image: H x W x 3, float, pixel / 255 */
+	LK_OP_PAD,      /* zero padding */
+	LK_OP_CONV,     /* convolution (batch norm folded in), bias, activation */
+	LK_OP_DWCONV,   /* depthwise convolution (multiplier 1), bias, activation */
+	LK_OP_ACT,      /* activation alone */
+	LK_OP_ADD,      /* elementwise sum of two inputs */
+	LK_OP_AVGPOOL,  /* average pooling, valid */
+	LK_OP_DENSE,    /* fully connected on the flattened input, bias, activation */
+	LK_OP_SOFTMAX,  /* softmax over channels */
+	LK_OP_IDENTITY, /* flatten, dropout, folded batch norm: the input unchanged */
+} lk_op_kind;
+
+typedef enum lk_activation { LK_ACT_NONE, LK_ACT_RELU, LK_ACT_RELU6, LK_ACT_SOFTMAX } lk_activation;
+
+typedef struct lk_op {
+	char *name;
+	lk_op_kind kind;
+	int in[2], n_in;            /* indices of earlier ops */
+	int h, w, c;                /* output shape */
+	int kh, kw, sh, sw;         /* kernel and strides (conv, depthwise, pooling) */
+	int pad_t, pad_b, pad_l, pad_r;
+	lk_activation act;
+	float *weights;             /* conv: [kh*kw*cin][cout]; depthwise: [kh*kw][c]; dense: [in][out] */
+	float *bias;                /* [c], may be NULL */
+	int weights_in;             /* conv: input channels the kernel was built for */
+} lk_op;
+
+typedef struct lk_net {
+	lk_op *ops;
+	int n_ops;
+	int in_h, in_w;
+} lk_net;
+
+void lk__net_free(lk_net *net);
+/* Index of the op named `name`, or -1. */
+int lk__net_find(const lk_net *net, const char *name);
+/* Runs the net on one image (in_h x in_w x 3 floats). outputs[i] receives op i's output,
+ * allocated here (free with lk__net_free_outputs). LK_OK or LK_ENOMEM. */
+int lk__net_run(const lk_net *net, const float *image, float ***outputs);
+void lk__net_free_outputs(const lk_net *net, float **outputs);
+/* Elements of op i's output. */
+size_t lk__op_size(const lk_op *op);
+
+#endif

@@ -1,0 +1,84 @@
+/* The MobileNetV2 (width 1.0, Keras layers model) run by likeness' own CNN runtime against the
+ * activations TensorFlow.js computed for the same inputs (../shared/vectors/mobilenet_v2):
+ * every reference layer within 1e-4 relative error. */
+#include "fixtures.h"
+#include "internal.h"
+#include "keras_loader.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { SIDE = 224 };
+
+static float *read_floats(const char *name, size_t *count)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/vectors/mobilenet_v2/%s", LK_SHARED_DIR, name);
+	size_t len;
+	unsigned char *bytes = fx_read(path, &len);
+	*count = len / sizeof(float);
+	return (float *)(void *)bytes;
+}
+
+Test(cnn_mobilenet_v2, matches_tensorflow_js_activations, .timeout = 300)
+{
+	if (!LK_MODELS_DIR[0])
+		cr_skip_test("no models (scripts/fetch-models.sh was not run for this build)");
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s/mobilenet_v2", LK_MODELS_DIR);
+	lk_tfjs_model model;
+	cr_assert_eq(lk__tfjs_load(&model, dir), LK_OK, "%s", lk_error_detail());
+	lk_net net;
+	cr_assert_eq(lk__net_from_keras(&net, &model), LK_OK, "%s", lk_error_detail());
+	lk__tfjs_free(&model);
+	cr_assert_eq(net.in_h, SIDE);
+
+	char inputs_path[1024];
+	snprintf(inputs_path, sizeof inputs_path, "%s/vectors/mobilenet_v2/inputs_u8.bin", LK_SHARED_DIR);
+	size_t in_len;
+	unsigned char *inputs = fx_read(inputs_path, &in_len);
+	const size_t per_image = (size_t)SIDE * SIDE * 3;
+	const size_t n_images = in_len / per_image;
+	cr_assert_eq(n_images, 14u);
+
+	static const struct {
+		const char *layer, *file;
+	} refs[] = {
+		{ "block_5_add", "ref.block_5_add.f32" },
+		{ "block_13_expand_relu", "ref.block_13_expand_relu.f32" },
+		{ "block_16_project_BN", "ref.block_16_project_BN.f32" },
+		{ "out_relu", "ref.out_relu.f32" },
+		{ "dense_1", "ref.dense_1.f32" },
+		{ "dense_3", "ref.probs.f32" },
+	};
+	float *image = malloc(per_image * sizeof *image);
+	for (size_t img = 0; img < n_images; img++) {
+		for (size_t i = 0; i < per_image; i++)
+			image[i] = inputs[img * per_image + i] / 255.0f;
+		float **out;
+		cr_assert_eq(lk__net_run(&net, image, &out), LK_OK);
+		for (size_t r = 0; r < sizeof refs / sizeof refs[0]; r++) {
+			const int op = lk__net_find(&net, refs[r].layer);
+			cr_assert_geq(op, 0, "no layer %s", refs[r].layer);
+			size_t count;
+			float *ref = read_floats(refs[r].file, &count);
+			const size_t n = lk__op_size(&net.ops[op]);
+			cr_assert_eq(count, n * n_images, "%s: %zu reference values for %zu", refs[r].layer, count, n * n_images);
+			const float *want = ref + img * n;
+			double max_ref = 0, max_diff = 0;
+			for (size_t k = 0; k < n; k++) {
+				max_ref = fmax(max_ref, fabs(want[k]));
+				max_diff = fmax(max_diff, fabs((double)out[op][k] - want[k]));
+			}
+			const double rel = max_diff / fmax(max_ref, 1e-12);
+			cr_expect_leq(rel, 1e-4, "image %zu, %s: relative error %.3g", img, refs[r].layer, rel);
+			free(ref);
+		}
+		lk__net_free_outputs(&net, out);
+	}
+	free(image);
+	free(inputs);
+	lk__net_free(&net);
+}
