@@ -194,6 +194,12 @@ int lk__net_run(const lk_net *net, const float *image, float ***outputs)
 			softmax(out[i], (int)n);
 			break;
 		case LK_OP_IDENTITY: memcpy(out[i], in, n * sizeof(float)); break;
+		case LK_OP_AFFINE:
+			for (size_t k = 0; k < n; k++) {
+				const float t = in[k] * op->mul;
+				out[i][k] = t + op->add;
+			}
+			break;
 		}
 	}
 	if (rc != LK_OK) {

@@ -16,6 +16,7 @@ typedef enum lk_op_kind {
 	LK_OP_DENSE,    /* fully connected on the flattened input, bias, activation */
 	LK_OP_SOFTMAX,  /* softmax over channels */
 	LK_OP_IDENTITY, /* flatten, dropout, folded batch norm: the input unchanged */
+	LK_OP_AFFINE,   /* x * mul, then + add (two float roundings, as two graph ops do) */
 } lk_op_kind;
 
 typedef enum lk_activation { LK_ACT_NONE, LK_ACT_RELU, LK_ACT_RELU6, LK_ACT_SOFTMAX } lk_activation;
@@ -31,6 +32,7 @@ typedef struct lk_op {
 	float *weights;             /* conv: [kh*kw*cin][cout]; depthwise: [kh*kw][c]; dense: [in][out] */
 	float *bias;                /* [c], may be NULL */
 	int weights_in;             /* conv: input channels the kernel was built for */
+	float mul, add;             /* affine */
 } lk_op;
 
 typedef struct lk_net {

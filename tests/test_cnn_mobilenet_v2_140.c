@@ -1,0 +1,88 @@
+/* The MobileNetV2-1.4 feature extractor (a TensorFlow graph model) run by likeness' own CNN
+ * runtime against TensorFlow.js' activations (../shared/vectors/mobilenet_v2_140): every
+ * reference node within 1e-4 relative error, on all 14 inputs. */
+#include "fixtures.h"
+#include "graph_loader.h"
+#include "internal.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { SIDE = 224 };
+
+static int find_suffix(const lk_net *net, const char *suffix)
+{
+	const size_t n = strlen(suffix);
+	for (int i = 0; i < net->n_ops; i++) {
+		const size_t len = strlen(net->ops[i].name);
+		if (len >= n && !strcmp(net->ops[i].name + len - n, suffix))
+			return i;
+	}
+	return -1;
+}
+
+Test(cnn_mobilenet_v2_140, matches_tensorflow_js_activations, .timeout = 300)
+{
+	if (!LK_MODELS_DIR[0])
+		cr_skip_test("no models (scripts/fetch-models.sh was not run for this build)");
+	char path[1024];
+	snprintf(path, sizeof path, "%s/mobilenet_v2_mid", LK_MODELS_DIR);
+	lk_tfjs_model model;
+	cr_assert_eq(lk__tfjs_load(&model, path), LK_OK, "%s", lk_error_detail());
+	lk_net net;
+	cr_assert_eq(lk__net_from_graph(&net, &model, NULL), LK_OK, "%s", lk_error_detail());
+	lk__tfjs_free(&model);
+	cr_assert_eq(net.in_h, SIDE);
+
+	snprintf(path, sizeof path, "%s/vectors/mobilenet_v2/inputs_u8.bin", LK_SHARED_DIR);
+	size_t in_len;
+	unsigned char *inputs = fx_read(path, &in_len);
+	const size_t per_image = (size_t)SIDE * SIDE * 3, n_images = in_len / per_image;
+	cr_assert_eq(n_images, 14u);
+
+	static const struct {
+		const char *node, *file;
+	} refs[] = {
+		{ "MobilenetV2/expanded_conv_13/expand/Relu6", "ref.expanded_conv_13_expand_Relu6.f32" },
+		{ "MobilenetV2/Conv_1/Relu6", "ref.Conv_1_Relu6.f32" },
+		{ "feature_vector/SpatialSqueeze", "ref.feature_vector.f32" },
+		{ "prediction/Softmax", "ref.probs.f32" },
+	};
+	float *reference[4];
+	size_t counts[4];
+	for (size_t r = 0; r < 4; r++) {
+		snprintf(path, sizeof path, "%s/vectors/mobilenet_v2_140/%s", LK_SHARED_DIR, refs[r].file);
+		size_t len;
+		reference[r] = (float *)(void *)fx_read(path, &len);
+		counts[r] = len / sizeof(float);
+	}
+	float *image = malloc(per_image * sizeof *image);
+	for (size_t img = 0; img < n_images; img++) {
+		for (size_t i = 0; i < per_image; i++)
+			image[i] = inputs[img * per_image + i] / 255.0f;
+		float **out;
+		cr_assert_eq(lk__net_run(&net, image, &out), LK_OK);
+		for (size_t r = 0; r < 4; r++) {
+			const int op = find_suffix(&net, refs[r].node);
+			cr_assert_geq(op, 0, "no node %s", refs[r].node);
+			const size_t n = lk__op_size(&net.ops[op]);
+			cr_assert_eq(counts[r], n * n_images, "%s: %zu reference values for %zu", refs[r].node, counts[r], n * n_images);
+			const float *want = reference[r] + img * n;
+			double max_ref = 0, max_diff = 0;
+			for (size_t k = 0; k < n; k++) {
+				max_ref = fmax(max_ref, fabs(want[k]));
+				max_diff = fmax(max_diff, fabs((double)out[op][k] - want[k]));
+			}
+			const double rel = max_diff / fmax(max_ref, 1e-12);
+			cr_expect_leq(rel, 1e-4, "image %zu, %s: relative error %.3g", img, refs[r].node, rel);
+		}
+		lk__net_free_outputs(&net, out);
+	}
+	for (size_t r = 0; r < 4; r++)
+		free(reference[r]);
+	free(image);
+	free(inputs);
+	lk__net_free(&net);
+}
