@@ -54,11 +54,13 @@ Test(cnn_mobilenet_v2, matches_tensorflow_js_activations, .timeout = 300)
 		{ "dense_3", "ref.probs.f32" },
 	};
 	float *image = malloc(per_image * sizeof *image);
+	lk_net_arena arena;
+	cr_assert_eq(lk__net_arena_init(&arena, &net), LK_OK);
 	for (size_t img = 0; img < n_images; img++) {
 		for (size_t i = 0; i < per_image; i++)
 			image[i] = inputs[img * per_image + i] / 255.0f;
-		float **out;
-		cr_assert_eq(lk__net_run(&net, image, &out), LK_OK);
+		cr_assert_eq(lk__net_run(&net, image, &arena), LK_OK);
+		float **out = arena.out;
 		for (size_t r = 0; r < sizeof refs / sizeof refs[0]; r++) {
 			const int op = lk__net_find(&net, refs[r].layer);
 			cr_assert_geq(op, 0, "no layer %s", refs[r].layer);
@@ -76,8 +78,8 @@ Test(cnn_mobilenet_v2, matches_tensorflow_js_activations, .timeout = 300)
 			cr_expect_leq(rel, 1e-4, "image %zu, %s: relative error %.3g", img, refs[r].layer, rel);
 			free(ref);
 		}
-		lk__net_free_outputs(&net, out);
 	}
+	lk__net_arena_free(&arena);
 	free(image);
 	free(inputs);
 	lk__net_free(&net);

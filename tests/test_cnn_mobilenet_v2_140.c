@@ -59,11 +59,13 @@ Test(cnn_mobilenet_v2_140, matches_tensorflow_js_activations, .timeout = 300)
 		counts[r] = len / sizeof(float);
 	}
 	float *image = malloc(per_image * sizeof *image);
+	lk_net_arena arena;
+	cr_assert_eq(lk__net_arena_init(&arena, &net), LK_OK);
 	for (size_t img = 0; img < n_images; img++) {
 		for (size_t i = 0; i < per_image; i++)
 			image[i] = inputs[img * per_image + i] / 255.0f;
-		float **out;
-		cr_assert_eq(lk__net_run(&net, image, &out), LK_OK);
+		cr_assert_eq(lk__net_run(&net, image, &arena), LK_OK);
+		float **out = arena.out;
 		for (size_t r = 0; r < 4; r++) {
 			const int op = find_suffix(&net, refs[r].node);
 			cr_assert_geq(op, 0, "no node %s", refs[r].node);
@@ -78,10 +80,10 @@ Test(cnn_mobilenet_v2_140, matches_tensorflow_js_activations, .timeout = 300)
 			const double rel = max_diff / fmax(max_ref, 1e-12);
 			cr_expect_leq(rel, 1e-4, "image %zu, %s: relative error %.3g", img, refs[r].node, rel);
 		}
-		lk__net_free_outputs(&net, out);
 	}
 	for (size_t r = 0; r < 4; r++)
 		free(reference[r]);
+	lk__net_arena_free(&arena);
 	free(image);
 	free(inputs);
 	lk__net_free(&net);

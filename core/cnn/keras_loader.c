@@ -116,11 +116,27 @@ int lk__net_from_keras(lk_net *net, const lk_tfjs_model *m)
 	net->ops = calloc(n ? n : 1, sizeof *net->ops);
 	if (!net->ops)
 		return lk__fail(LK_ENOMEM, "loading the CNN");
-	/* How many layers read each layer: batch norm folds only into a convolution nobody else reads. */
+	/* How many layers read each layer (counted over the whole model first): batch norm, ReLU and
+	 * padding fold only into a neighbour that nobody else reads. */
 	int *readers = calloc(n ? n : 1, sizeof *readers);
 	int rc = readers ? LK_OK : lk__fail(LK_ENOMEM, "loading the CNN");
 	size_t li;
 	json_t *layer;
+	json_array_foreach(layers, li, layer) {
+		size_t ii;
+		json_t *inbound;
+		json_array_foreach(json_array_get(json_object_get(layer, "inbound_nodes"), 0), ii, inbound) {
+			const char *from = str(json_array_get(inbound, 0));
+			size_t lj;
+			json_t *other;
+			json_array_foreach(layers, lj, other) if (lj < li && !strcmp(str(json_object_get(json_object_get(other, "config"), "name")), from))
+			{
+				if (readers)
+					readers[lj]++;
+				break;
+			}
+		}
+	}
 	json_array_foreach(layers, li, layer) {
 		if (rc != LK_OK)
 			break;
@@ -146,7 +162,6 @@ int lk__net_from_keras(lk_net *net, const lk_tfjs_model *m)
 				break;
 			}
 			op->in[op->n_in++] = src;
-			readers[src]++;
 		}
 		if (rc != LK_OK)
 			break;
@@ -190,6 +205,14 @@ int lk__net_from_keras(lk_net *net, const lk_tfjs_model *m)
 			op->act = activation(json_string_value(json_object_get(cfg, "activation")), &ok);
 			op->h = conv_axis(src->h, op->kh, op->sh, same, &op->pad_t, &op->pad_b);
 			op->w = conv_axis(src->w, op->kw, op->sw, same, &op->pad_l, &op->pad_r);
+			/* Zero padding that only this convolution reads becomes the convolution's own
+			 * padding: the kernels skip out-of-image taps instead of reading a padded copy. */
+			if (src->kind == LK_OP_PAD && readers[op->in[0]] == 1) {
+				op->pad_t += src->pad_t, op->pad_b += src->pad_b;
+				op->pad_l += src->pad_l, op->pad_r += src->pad_r;
+				op->in[0] = src->in[0];
+				src = &net->ops[op->in[0]];
+			}
 			op->weights_in = src->c;
 			if (!depthwise)
 				op->c = (int)json_integer_value(json_object_get(cfg, "filters"));
@@ -212,8 +235,22 @@ int lk__net_from_keras(lk_net *net, const lk_tfjs_model *m)
 			op->act = json_is_number(max) && json_number_value(max) == 6 ? LK_ACT_RELU6 : LK_ACT_RELU;
 			if ((json_is_number(max) && json_number_value(max) != 6) ||
 			    json_number_value(json_object_get(cfg, "negative_slope")) != 0 ||
-			    json_number_value(json_object_get(cfg, "threshold")) != 0)
+			    json_number_value(json_object_get(cfg, "threshold")) != 0) {
 				rc = bad(name, "only ReLU and ReLU6 are supported");
+				break;
+			}
+			/* Right after a folded batch norm that nothing else reads: apply it inside the
+			 * convolution's own pass instead of copying the tensor again. */
+			lk_op *bn = &net->ops[op->in[0]];
+			if (bn->kind == LK_OP_IDENTITY && bn->n_in == 1 && readers[op->in[0]] == 1) {
+				lk_op *conv = &net->ops[bn->in[0]];
+				if ((conv->kind == LK_OP_CONV || conv->kind == LK_OP_DWCONV) && conv->act == LK_ACT_NONE &&
+				    readers[bn->in[0]] == 1) {
+					conv->act = op->act;
+					op->kind = LK_OP_IDENTITY;
+					op->act = LK_ACT_NONE;
+				}
+			}
 		} else if (!strcmp(cls, "Add")) {
 			op->kind = LK_OP_ADD;
 			if (op->n_in != 2 || lk__op_size(&net->ops[op->in[1]]) != lk__op_size(src))

@@ -1,5 +1,5 @@
-/* Running a net: each op in order, convolutions as OpenBLAS GEMMs. Correctness first: every
- * op writes a fresh buffer, which keeps every layer inspectable for the reference tests. */
+/* Running a net: each op in order, convolutions as OpenBLAS GEMMs, every op's output kept in a
+ * per-thread arena (so each layer stays inspectable, as the reference tests need). */
 #include "net.h"
 #include "internal.h"
 
@@ -79,10 +79,14 @@ static int conv(const lk_op *op, const lk_op *src, const float *in, float *out)
 			}
 		patches = cols;
 	}
+	/* Start from the bias and let the GEMM add to it (beta 1): one pass over the output
+	 * instead of a zeroing pass and a bias pass. */
+	if (op->bias)
+		for (int p = 0; p < pixels; p++)
+			memcpy(out + (size_t)p * op->c, op->bias, sizeof(float) * op->c);
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, pixels, op->c, K, 1.0f, patches, K, op->weights,
-		    op->c, 0.0f, out, op->c);
+		    op->c, op->bias ? 1.0f : 0.0f, out, op->c);
 	free(cols);
-	add_bias(out, (size_t)pixels, op->c, op->bias);
 	activate(out, lk__op_size(op), op->act);
 	return LK_OK;
 }
@@ -151,19 +155,46 @@ static void softmax(float *x, int n)
 		x[i] /= sum;
 }
 
-int lk__net_run(const lk_net *net, const float *image, float ***outputs)
+int lk__net_arena_init(lk_net_arena *a, const lk_net *net)
 {
-	float **out = calloc((size_t)net->n_ops, sizeof *out);
-	if (!out)
-		return lk__fail(LK_ENOMEM, "running the CNN");
+	memset(a, 0, sizeof *a);
+	size_t total = 0;
+	for (int i = 0; i < net->n_ops; i++)
+		if (net->ops[i].kind != LK_OP_IDENTITY)
+			total += (lk__op_size(&net->ops[i]) + 15) & ~(size_t)15; /* 64-byte aligned starts */
+	a->out = calloc((size_t)net->n_ops, sizeof *a->out);
+	if (!a->out || posix_memalign((void **)&a->block, 64, total * sizeof(float)) != 0) {
+		free(a->out);
+		a->out = NULL;
+		return lk__fail(LK_ENOMEM, "allocating CNN working memory (%zu MB)", total * sizeof(float) >> 20);
+	}
+	size_t offset = 0;
+	for (int i = 0; i < net->n_ops; i++) {
+		const lk_op *op = &net->ops[i];
+		if (op->kind == LK_OP_IDENTITY) {
+			a->out[i] = a->out[op->in[0]]; /* same values, same storage */
+			continue;
+		}
+		a->out[i] = a->block + offset;
+		offset += (lk__op_size(op) + 15) & ~(size_t)15;
+	}
+	return LK_OK;
+}
+
+void lk__net_arena_free(lk_net_arena *a)
+{
+	free(a->block);
+	free(a->out);
+	memset(a, 0, sizeof *a);
+}
+
+int lk__net_run(const lk_net *net, const float *image, lk_net_arena *a)
+{
+	float **out = a->out;
 	int rc = LK_OK;
 	for (int i = 0; i < net->n_ops && rc == LK_OK; i++) {
 		const lk_op *op = &net->ops[i];
 		const size_t n = lk__op_size(op);
-		if (!(out[i] = malloc(n * sizeof(float)))) {
-			rc = lk__fail(LK_ENOMEM, "running the CNN");
-			break;
-		}
 		const lk_op *src = op->n_in ? &net->ops[op->in[0]] : NULL;
 		const float *in = op->n_in ? out[op->in[0]] : NULL;
 		switch (op->kind) {
@@ -193,7 +224,7 @@ int lk__net_run(const lk_net *net, const float *image, float ***outputs)
 			memcpy(out[i], in, n * sizeof(float));
 			softmax(out[i], (int)n);
 			break;
-		case LK_OP_IDENTITY: memcpy(out[i], in, n * sizeof(float)); break;
+		case LK_OP_IDENTITY: break; /* shares its input's storage */
 		case LK_OP_AFFINE:
 			for (size_t k = 0; k < n; k++) {
 				const float t = in[k] * op->mul;
@@ -202,19 +233,5 @@ int lk__net_run(const lk_net *net, const float *image, float ***outputs)
 			break;
 		}
 	}
-	if (rc != LK_OK) {
-		lk__net_free_outputs(net, out);
-		return rc == LK_ENOMEM ? lk__fail(LK_ENOMEM, "running the CNN") : rc;
-	}
-	*outputs = out;
-	return LK_OK;
-}
-
-void lk__net_free_outputs(const lk_net *net, float **outputs)
-{
-	if (!outputs)
-		return;
-	for (int i = 0; i < net->n_ops; i++)
-		free(outputs[i]);
-	free(outputs);
+	return rc == LK_OK ? LK_OK : lk__fail(LK_ENOMEM, "running the CNN");
 }

@@ -44,10 +44,20 @@ typedef struct lk_net {
 void lk__net_free(lk_net *net);
 /* Index of the op named `name`, or -1. */
 int lk__net_find(const lk_net *net, const char *name);
-/* Runs the net on one image (in_h x in_w x 3 floats). outputs[i] receives op i's output,
- * allocated here (free with lk__net_free_outputs). LK_OK or LK_ENOMEM. */
-int lk__net_run(const lk_net *net, const float *image, float ***outputs);
-void lk__net_free_outputs(const lk_net *net, float **outputs);
+/* Working memory for running a net, made once per thread and reused for every image: one block
+ * holding every op's output (ops that pass their input through share its storage). */
+typedef struct lk_net_arena {
+	float *block;
+	float **out;  /* out[i]: op i's output after lk__net_run */
+} lk_net_arena;
+
+int lk__net_arena_init(lk_net_arena *a, const lk_net *net);
+void lk__net_arena_free(lk_net_arena *a);
+
+/* Runs the net on one image (in_h x in_w x 3 floats) into the arena; every op's output stays
+ * readable in a->out until the next run. Allocates only im2col scratch for strided or
+ * spatial convolutions. LK_OK or LK_ENOMEM. */
+int lk__net_run(const lk_net *net, const float *image, lk_net_arena *a);
 /* Elements of op i's output. */
 size_t lk__op_size(const lk_op *op);
 
