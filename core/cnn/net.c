@@ -8,6 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The elementwise loops are built for AVX2 and the baseline, picked at load time. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define LK_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define LK_HOT
+#endif
+
 size_t lk__op_size(const lk_op *op)
 {
 	return (size_t)op->h * op->w * op->c;
@@ -32,7 +39,7 @@ int lk__net_find(const lk_net *net, const char *name)
 	return -1;
 }
 
-static void activate(float *x, size_t n, lk_activation act)
+LK_HOT static void activate(float *x, size_t n, lk_activation act)
 {
 	if (act == LK_ACT_RELU)
 		for (size_t i = 0; i < n; i++)
@@ -91,7 +98,7 @@ static int conv(const lk_op *op, const lk_op *src, const float *in, float *out)
 	return LK_OK;
 }
 
-static void dwconv(const lk_op *op, const lk_op *src, const float *in, float *out)
+LK_HOT static void dwconv(const lk_op *op, const lk_op *src, const float *restrict in, float *restrict out)
 {
 	const int c = op->c;
 	for (int y = 0; y < op->h; y++)
