@@ -10,7 +10,7 @@ if [ "${1:-}" = "--sanitize" ]; then
 fi
 build=${1:-"$root/build"}
 faiss=$("$root/scripts/build-faiss.sh")
-models=$("$root/scripts/fetch-models.sh" 2>/dev/null)
+models=$("$root/scripts/fetch-models.sh")
 cmake -S "$root" -B "$build" -G Ninja -DLK_FAISS_PREFIX="$faiss" -DLK_MODELS_DIR="$models" -DLK_SANITIZE="$sanitize" \
   ${LK_BUILD_TYPE:+-DCMAKE_BUILD_TYPE=$LK_BUILD_TYPE} >/dev/null
 cmake --build "$build" -j "$(nproc)"
