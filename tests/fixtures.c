@@ -7,6 +7,29 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Folders made for a test, removed when its process exits. */
+static char made[64][256];
+static int n_made;
+
+static void remove_made(void)
+{
+	for (int i = 0; i < n_made; i++) {
+		char cmd[300];
+		snprintf(cmd, sizeof cmd, "rm -rf '%.255s'", made[i]);
+		if (system(cmd) != 0)
+			fprintf(stderr, "fixtures: could not remove %s\n", made[i]);
+	}
+	n_made = 0;
+}
+
+static void remember_dir(const char *dir)
+{
+	if (n_made == 0)
+		atexit(remove_made);
+	if (n_made < 64)
+		snprintf(made[n_made++], sizeof made[0], "%s", dir);
+}
+
 const char *fx_pdq_image(const char *name)
 {
 	/* A small ring, so that several paths can appear in one expression. */
@@ -39,6 +62,7 @@ const char *fx_write_temp(const char *name, const void *data, size_t len)
 	if (!dir[0]) {
 		snprintf(dir, sizeof dir, "%s/likeness-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 		cr_assert(mkdtemp(dir), "mkdtemp");
+		remember_dir(dir);
 	}
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	FILE *f = fopen(path, "wb");
@@ -177,6 +201,7 @@ const char *fx_temp_dir(void)
 	static char dir[256];
 	snprintf(dir, sizeof dir, "%s/likeness-dir-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	cr_assert(mkdtemp(dir));
+	remember_dir(dir);
 	return dir;
 }
 

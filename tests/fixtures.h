@@ -47,7 +47,8 @@ struct fx_run {
 /* Runs `ENV likeness ARGS` through the shell (ARGS may hold redirections). Static result. */
 struct fx_run *fx_cli_env(const char *env, const char *args);
 struct fx_run *fx_cli(const char *args);
-/* A new empty directory under $TMPDIR (static buffer). */
+/* A new empty directory under $TMPDIR (static buffer), removed when the test process exits;
+ * fx_write_temp's folder too. */
 const char *fx_temp_dir(void);
 
 #endif

@@ -33,10 +33,7 @@ static int64_t add_reference(const char *slug, const char *image, int allow)
 /* char1..char3 each registered with their original image. */
 static void setup(void)
 {
-	char tmpl[256];
-	snprintf(tmpl, sizeof tmpl, "%s/likeness-check-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	cr_assert(mkdtemp(tmpl));
-	snprintf(dir, sizeof dir, "%s/reg", tmpl);
+	snprintf(dir, sizeof dir, "%s/reg", fx_temp_dir());
 	cr_assert_eq(lk_registry_create(dir), LK_OK);
 	cr_assert_eq(lk_registry_open(&reg, dir), LK_OK, "%s", lk_error_detail());
 	for (int c = 1; c <= 3; c++) {

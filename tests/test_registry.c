@@ -9,9 +9,7 @@
 /* A fresh registry directory per call. */
 static const char *new_registry_dir(void)
 {
-	static char dir[256];
-	snprintf(dir, sizeof dir, "%s/likeness-reg-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	cr_assert(mkdtemp(dir));
+	const char *dir = fx_temp_dir();
 	char sub[300];
 	snprintf(sub, sizeof sub, "%s/reg", dir);
 	static char path[300];
