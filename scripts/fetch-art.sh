@@ -8,12 +8,7 @@ spec=${1:-@iconify-json/fluent-emoji-flat@1.2.6}
 . "$(dirname "$0")/cache-dir.sh"
 dir="$cache_root/npm/$(printf '%s' "$spec" | tr '@/' '__')"
 if [ ! -f "$dir/package/icons.json" ]; then
-  if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
-    echo "fetch-art: installing Debian's npm and nodejs" >&2
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm nodejs >/dev/null
-  fi
+  . "$(dirname "$0")/need-npm.sh"
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/likeness-art.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
   (cd "$tmp" && npm pack --silent "$spec" >/dev/null && tar xzf ./*.tgz && rm -f ./*.tgz)

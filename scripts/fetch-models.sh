@@ -9,12 +9,7 @@ set -euo pipefail
 spec=nsfwjs@4.3.0
 dir="$cache_root/models/nsfwjs-4.3.0"
 if [ ! -f "$dir/mobilenet_v2_mid/model.json" ]; then
-  if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
-    echo "fetch-models: installing Debian's npm and nodejs" >&2
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm nodejs >/dev/null
-  fi
+  . "$(dirname "$0")/need-npm.sh"
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/likeness-models.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
   (cd "$tmp" && npm pack --silent "$spec" >/dev/null && tar xzf ./*.tgz)

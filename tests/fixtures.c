@@ -1,6 +1,7 @@
 #include "fixtures.h"
 
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,4 +215,14 @@ lk_character fx_character(const char *slug, const char *name)
 	c.block_threshold = c.review_threshold = -1;
 	c.enabled = 1;
 	return c;
+}
+
+double fx_relative_error(const float *got, const float *want, size_t n)
+{
+	double max_ref = 0, max_diff = 0;
+	for (size_t k = 0; k < n; k++) {
+		max_ref = fmax(max_ref, fabs(want[k]));
+		max_diff = fmax(max_diff, fabs((double)got[k] - want[k]));
+	}
+	return max_diff / fmax(max_ref, 1e-12);
 }

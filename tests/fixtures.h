@@ -35,6 +35,9 @@ int fx_distance(const lk_pdq_result *a, const lk_pdq_result *b);
 unsigned char *fx_png_with_header(uint32_t w, uint32_t h, int depth, int colour_type,
 				  const void *idat, size_t idat_len, size_t *len);
 
+/* max |got - want| / max |want| over n values: the relative error the CNN tests bound. */
+double fx_relative_error(const float *got, const float *want, size_t n);
+
 /* A character with default thresholds, enabled. */
 lk_character fx_character(const char *slug, const char *name);
 

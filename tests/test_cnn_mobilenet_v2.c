@@ -69,12 +69,7 @@ Test(cnn_mobilenet_v2, matches_tensorflow_js_activations, .timeout = 300)
 			const size_t n = lk__op_size(&net.ops[op]);
 			cr_assert_eq(count, n * n_images, "%s: %zu reference values for %zu", refs[r].layer, count, n * n_images);
 			const float *want = ref + img * n;
-			double max_ref = 0, max_diff = 0;
-			for (size_t k = 0; k < n; k++) {
-				max_ref = fmax(max_ref, fabs(want[k]));
-				max_diff = fmax(max_diff, fabs((double)out[op][k] - want[k]));
-			}
-			const double rel = max_diff / fmax(max_ref, 1e-12);
+			const double rel = fx_relative_error(out[op], want, n);
 			cr_expect_leq(rel, 1e-4, "image %zu, %s: relative error %.3g", img, refs[r].layer, rel);
 			free(ref);
 		}

@@ -105,18 +105,6 @@ static int fused(json_t *node, lk_activation *act)
 	return json_array_size(ops) >= 1 ? 0 : -1;
 }
 
-static int conv_axis(int in, int k, int s, int same, int *pad_lo, int *pad_hi)
-{
-	if (same) {
-		const int out = (in + s - 1) / s, total = (out - 1) * s + k - in;
-		*pad_lo = total > 0 ? total / 2 : 0;
-		*pad_hi = total > 0 ? total - total / 2 : 0;
-		return out;
-	}
-	*pad_lo = *pad_hi = 0;
-	return in >= k ? (in - k) / s + 1 : 0;
-}
-
 static int make_op(struct builder *b, json_t *node, const char *name, const char *type, int *ins, int n_ins,
 		   const char **consts, int n_consts)
 {
@@ -161,8 +149,8 @@ static int make_op(struct builder *b, json_t *node, const char *name, const char
 		const int same = attr_is(node, "padding", "SAME");
 		if (!same && !attr_is(node, "padding", "VALID"))
 			return fail_node(name, "padding must be SAME or VALID");
-		op->h = conv_axis(src->h, op->kh, op->sh, same, &op->pad_t, &op->pad_b);
-		op->w = conv_axis(src->w, op->kw, op->sw, same, &op->pad_l, &op->pad_r);
+		op->h = lk__conv_axis(src->h, op->kh, op->sh, same, &op->pad_t, &op->pad_b);
+		op->w = lk__conv_axis(src->w, op->kw, op->sw, same, &op->pad_l, &op->pad_r);
 		op->c = depthwise ? src->c : w->shape[3];
 		op->weights_in = src->c;
 		rc = copy_weight(&op->weights, b->m, consts[0], w->count);
@@ -179,8 +167,8 @@ static int make_op(struct builder *b, json_t *node, const char *name, const char
 		int lo, hi;
 		if (!attr_is(node, "padding", "VALID") || op->kh <= 0 || op->sh <= 0)
 			return fail_node(name, "unsupported pooling");
-		op->h = conv_axis(src->h, op->kh, op->sh, 0, &lo, &hi);
-		op->w = conv_axis(src->w, op->kw, op->sw, 0, &lo, &hi);
+		op->h = lk__conv_axis(src->h, op->kh, op->sh, 0, &lo, &hi);
+		op->w = lk__conv_axis(src->w, op->kw, op->sw, 0, &lo, &hi);
 	} else if (!strcmp(type, "Squeeze") || !strcmp(type, "Identity")) {
 		op->kind = LK_OP_IDENTITY;
 		if (type[0] == 'S')

@@ -47,19 +47,6 @@ static int take(float **out, const lk_tfjs_model *m, const char *layer, const ch
 	return LK_OK;
 }
 
-/* Output size and padding of a convolution or pooling along one axis, TF's rules. */
-static int conv_axis(int in, int k, int s, int same, int *pad_lo, int *pad_hi)
-{
-	if (same) {
-		const int out = (in + s - 1) / s, total = (out - 1) * s + k - in;
-		*pad_lo = total > 0 ? total / 2 : 0;
-		*pad_hi = total > 0 ? total - total / 2 : 0;
-		return out;
-	}
-	*pad_lo = *pad_hi = 0;
-	return in >= k ? (in - k) / s + 1 : 0;
-}
-
 static lk_activation activation(const char *name, int *ok)
 {
 	*ok = 1;
@@ -203,8 +190,8 @@ int lk__net_from_keras(lk_net *net, const lk_tfjs_model *m)
 				break;
 			}
 			op->act = activation(json_string_value(json_object_get(cfg, "activation")), &ok);
-			op->h = conv_axis(src->h, op->kh, op->sh, same, &op->pad_t, &op->pad_b);
-			op->w = conv_axis(src->w, op->kw, op->sw, same, &op->pad_l, &op->pad_r);
+			op->h = lk__conv_axis(src->h, op->kh, op->sh, same, &op->pad_t, &op->pad_b);
+			op->w = lk__conv_axis(src->w, op->kw, op->sw, same, &op->pad_l, &op->pad_r);
 			/* Zero padding that only this convolution reads becomes the convolution's own
 			 * padding: the kernels skip out-of-image taps instead of reading a padded copy. */
 			if (src->kind == LK_OP_PAD && readers[op->in[0]] == 1) {
@@ -264,8 +251,8 @@ int lk__net_from_keras(lk_net *net, const lk_tfjs_model *m)
 				rc = bad(name, "unsupported pooling");
 				break;
 			}
-			op->h = conv_axis(src->h, op->kh, op->sh, 0, &lo, &hi);
-			op->w = conv_axis(src->w, op->kw, op->sw, 0, &lo, &hi);
+			op->h = lk__conv_axis(src->h, op->kh, op->sh, 0, &lo, &hi);
+			op->w = lk__conv_axis(src->w, op->kw, op->sw, 0, &lo, &hi);
 		} else if (!strcmp(cls, "Flatten") || !strcmp(cls, "Dropout")) {
 			op->kind = LK_OP_IDENTITY;
 			if (cls[0] == 'F')

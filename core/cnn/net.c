@@ -20,6 +20,18 @@ size_t lk__op_size(const lk_op *op)
 	return (size_t)op->h * op->w * op->c;
 }
 
+int lk__conv_axis(int in, int k, int s, int same, int *pad_lo, int *pad_hi)
+{
+	if (same) {
+		const int out = (in + s - 1) / s, total = (out - 1) * s + k - in;
+		*pad_lo = total > 0 ? total / 2 : 0;
+		*pad_hi = total > 0 ? total - total / 2 : 0;
+		return out;
+	}
+	*pad_lo = *pad_hi = 0;
+	return in >= k ? (in - k) / s + 1 : 0;
+}
+
 void lk__net_free(lk_net *net)
 {
 	for (int i = 0; i < net->n_ops; i++) {

@@ -58,6 +58,11 @@ void lk__net_arena_free(lk_net_arena *a);
  * readable in a->out until the next run. Allocates only im2col scratch for strided or
  * spatial convolutions. LK_OK or LK_ENOMEM. */
 int lk__net_run(const lk_net *net, const float *image, lk_net_arena *a);
+/* Output size along one axis of a convolution or pooling window k with stride s, and its
+ * padding before/after, by TensorFlow's rules ('same': ceil(in / s), the odd pixel of padding
+ * after; 'valid': no padding). */
+int lk__conv_axis(int in, int k, int s, int same, int *pad_lo, int *pad_hi);
+
 /* Elements of op i's output. */
 size_t lk__op_size(const lk_op *op);
 
