@@ -226,3 +226,18 @@ double fx_relative_error(const float *got, const float *want, size_t n)
 	}
 	return max_diff / fmax(max_ref, 1e-12);
 }
+
+float *fx_cnn_inputs(void)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/vectors/mobilenet_v2/inputs_u8.bin", LK_SHARED_DIR);
+	size_t len;
+	unsigned char *u8 = fx_read(path, &len);
+	const size_t per_image = (size_t)FX_CNN_SIDE * FX_CNN_SIDE * 3;
+	cr_assert_eq(len, per_image * FX_CNN_IMAGES, "%s holds %zu bytes", path, len);
+	float *f = malloc(len * sizeof *f);
+	for (size_t i = 0; i < len; i++)
+		f[i] = u8[i] / 255.0f;
+	free(u8);
+	return f;
+}

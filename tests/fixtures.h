@@ -35,6 +35,11 @@ int fx_distance(const lk_pdq_result *a, const lk_pdq_result *b);
 unsigned char *fx_png_with_header(uint32_t w, uint32_t h, int depth, int colour_type,
 				  const void *idat, size_t idat_len, size_t *len);
 
+/* The 14 reference inputs of ../shared/vectors/mobilenet_v2 as the models take them: 224 x 224
+ * x 3 floats each, pixel / 255, one after another. free() the result. */
+enum { FX_CNN_SIDE = 224, FX_CNN_IMAGES = 14 };
+float *fx_cnn_inputs(void);
+
 /* max |got - want| / max |want| over n values: the relative error the CNN tests bound. */
 double fx_relative_error(const float *got, const float *want, size_t n);
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { SIDE = 224 };
+enum { SIDE = FX_CNN_SIDE };
 
 static float *read_floats(const char *name, size_t *count)
 {
@@ -35,13 +35,8 @@ Test(cnn_mobilenet_v2, matches_tensorflow_js_activations, .timeout = 300)
 	lk__tfjs_free(&model);
 	cr_assert_eq(net.in_h, SIDE);
 
-	char inputs_path[1024];
-	snprintf(inputs_path, sizeof inputs_path, "%s/vectors/mobilenet_v2/inputs_u8.bin", LK_SHARED_DIR);
-	size_t in_len;
-	unsigned char *inputs = fx_read(inputs_path, &in_len);
-	const size_t per_image = (size_t)SIDE * SIDE * 3;
-	const size_t n_images = in_len / per_image;
-	cr_assert_eq(n_images, 14u);
+	float *inputs = fx_cnn_inputs();
+	const size_t per_image = (size_t)SIDE * SIDE * 3, n_images = FX_CNN_IMAGES;
 
 	static const struct {
 		const char *layer, *file;
@@ -53,13 +48,10 @@ Test(cnn_mobilenet_v2, matches_tensorflow_js_activations, .timeout = 300)
 		{ "dense_1", "ref.dense_1.f32" },
 		{ "dense_3", "ref.probs.f32" },
 	};
-	float *image = malloc(per_image * sizeof *image);
 	lk_net_arena arena;
 	cr_assert_eq(lk__net_arena_init(&arena, &net), LK_OK);
 	for (size_t img = 0; img < n_images; img++) {
-		for (size_t i = 0; i < per_image; i++)
-			image[i] = inputs[img * per_image + i] / 255.0f;
-		cr_assert_eq(lk__net_run(&net, image, &arena), LK_OK);
+		cr_assert_eq(lk__net_run(&net, inputs + img * per_image, &arena), LK_OK);
 		float **out = arena.out;
 		for (size_t r = 0; r < sizeof refs / sizeof refs[0]; r++) {
 			const int op = lk__net_find(&net, refs[r].layer);
@@ -75,7 +67,6 @@ Test(cnn_mobilenet_v2, matches_tensorflow_js_activations, .timeout = 300)
 		}
 	}
 	lk__net_arena_free(&arena);
-	free(image);
 	free(inputs);
 	lk__net_free(&net);
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { SIDE = 224 };
+enum { SIDE = FX_CNN_SIDE };
 
 static int find_suffix(const lk_net *net, const char *suffix)
 {
@@ -36,11 +36,8 @@ Test(cnn_mobilenet_v2_140, matches_tensorflow_js_activations, .timeout = 300)
 	lk__tfjs_free(&model);
 	cr_assert_eq(net.in_h, SIDE);
 
-	snprintf(path, sizeof path, "%s/vectors/mobilenet_v2/inputs_u8.bin", LK_SHARED_DIR);
-	size_t in_len;
-	unsigned char *inputs = fx_read(path, &in_len);
-	const size_t per_image = (size_t)SIDE * SIDE * 3, n_images = in_len / per_image;
-	cr_assert_eq(n_images, 14u);
+	float *inputs = fx_cnn_inputs();
+	const size_t per_image = (size_t)SIDE * SIDE * 3, n_images = FX_CNN_IMAGES;
 
 	static const struct {
 		const char *node, *file;
@@ -58,13 +55,10 @@ Test(cnn_mobilenet_v2_140, matches_tensorflow_js_activations, .timeout = 300)
 		reference[r] = (float *)(void *)fx_read(path, &len);
 		counts[r] = len / sizeof(float);
 	}
-	float *image = malloc(per_image * sizeof *image);
 	lk_net_arena arena;
 	cr_assert_eq(lk__net_arena_init(&arena, &net), LK_OK);
 	for (size_t img = 0; img < n_images; img++) {
-		for (size_t i = 0; i < per_image; i++)
-			image[i] = inputs[img * per_image + i] / 255.0f;
-		cr_assert_eq(lk__net_run(&net, image, &arena), LK_OK);
+		cr_assert_eq(lk__net_run(&net, inputs + img * per_image, &arena), LK_OK);
 		float **out = arena.out;
 		for (size_t r = 0; r < 4; r++) {
 			const int op = find_suffix(&net, refs[r].node);
@@ -79,7 +73,6 @@ Test(cnn_mobilenet_v2_140, matches_tensorflow_js_activations, .timeout = 300)
 	for (size_t r = 0; r < 4; r++)
 		free(reference[r]);
 	lk__net_arena_free(&arena);
-	free(image);
 	free(inputs);
 	lk__net_free(&net);
 }

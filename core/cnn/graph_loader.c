@@ -6,12 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *str(json_t *v)
-{
-	const char *s = json_string_value(v);
-	return s ? s : "";
-}
-
 /* Decodes standard base64 (attribute strings in GraphDef JSON) into `out` (NUL-terminated). */
 static void base64_text(char *out, size_t size, const char *in)
 {
@@ -41,7 +35,7 @@ static json_t *attr(json_t *node, const char *name)
 static int attr_is(json_t *node, const char *name, const char *want)
 {
 	char text[64];
-	base64_text(text, sizeof text, str(json_object_get(attr(node, name), "s")));
+	base64_text(text, sizeof text, lk__json_str(json_object_get(attr(node, name), "s")));
 	return !strcmp(text, want);
 }
 
@@ -49,7 +43,7 @@ static int attr_is(json_t *node, const char *name, const char *want)
 static int attr_int(json_t *node, const char *name, size_t i)
 {
 	json_t *v = json_array_get(json_object_get(json_object_get(attr(node, name), "list"), "i"), i);
-	return v ? atoi(str(v)) : -1;
+	return v ? atoi(lk__json_str(v)) : -1;
 }
 
 struct builder {
@@ -92,7 +86,7 @@ static int fused(json_t *node, lk_activation *act)
 	json_t *v;
 	json_array_foreach(ops, i, v) {
 		char op[32];
-		base64_text(op, sizeof op, str(v));
+		base64_text(op, sizeof op, lk__json_str(v));
 		if (i == 0 && !strcmp(op, "BiasAdd"))
 			continue;
 		if (i == 1 && !strcmp(op, "Relu6"))
@@ -123,9 +117,9 @@ static int make_op(struct builder *b, json_t *node, const char *name, const char
 	if (!strcmp(type, "Placeholder")) {
 		op->kind = LK_OP_INPUT;
 		json_t *dims = json_object_get(json_object_get(attr(node, "shape"), "shape"), "dim");
-		op->h = atoi(str(json_object_get(json_array_get(dims, 1), "size")));
-		op->w = atoi(str(json_object_get(json_array_get(dims, 2), "size")));
-		op->c = atoi(str(json_object_get(json_array_get(dims, 3), "size")));
+		op->h = atoi(lk__json_str(json_object_get(json_array_get(dims, 1), "size")));
+		op->w = atoi(lk__json_str(json_object_get(json_array_get(dims, 2), "size")));
+		op->c = atoi(lk__json_str(json_object_get(json_array_get(dims, 3), "size")));
 		if (op->h <= 0 || op->w <= 0 || op->c != 3)
 			return fail_node(name, "input must be H x W x 3");
 		net->in_h = op->h, net->in_w = op->w;
@@ -204,18 +198,18 @@ static int build(struct builder *b, const char *name, int depth)
 	json_t *node = json_object_get(b->nodes, name);
 	if (!node)
 		return fail_node(name, "is read but not defined");
-	const char *type = str(json_object_get(node, "op"));
+	const char *type = lk__json_str(json_object_get(node, "op"));
 	int ins[2], n_ins = 0, n_consts = 0;
 	const char *consts[2];
 	char in_name[512], const_names[2][512];
 	size_t i;
 	json_t *ref;
 	json_array_foreach(json_object_get(node, "input"), i, ref) {
-		if (str(ref)[0] == '^')
+		if (lk__json_str(ref)[0] == '^')
 			continue; /* a control edge orders execution only */
-		input_name(in_name, sizeof in_name, str(ref));
+		input_name(in_name, sizeof in_name, lk__json_str(ref));
 		json_t *src = json_object_get(b->nodes, in_name);
-		if (src && !strcmp(str(json_object_get(src, "op")), "Const")) {
+		if (src && !strcmp(lk__json_str(json_object_get(src, "op")), "Const")) {
 			if (n_consts == 2)
 				return fail_node(name, "reads more than two constants");
 			snprintf(const_names[n_consts], sizeof const_names[0], "%s", in_name);
@@ -242,7 +236,7 @@ int lk__net_from_graph(lk_net *net, const lk_tfjs_model *m, const char *output)
 	struct builder b = { net, m, json_object() };
 	size_t i;
 	json_t *node;
-	json_array_foreach(nodes, i, node) json_object_set(b.nodes, str(json_object_get(node, "name")), node);
+	json_array_foreach(nodes, i, node) json_object_set(b.nodes, lk__json_str(json_object_get(node, "name")), node);
 	net->ops = calloc(json_array_size(nodes) + 1, sizeof *net->ops);
 	int rc = net->ops ? build(&b, output ? output : "Identity", 0) : lk__fail(LK_ENOMEM, "loading the CNN");
 	json_decref(b.nodes);

@@ -7,12 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *str(json_t *v)
-{
-	const char *s = json_string_value(v);
-	return s ? s : "";
-}
-
 static int bad(const char *layer, const char *what)
 {
 	return lk__fail(LK_ECORRUPT, "Keras layer %s: %s", layer, what);
@@ -113,10 +107,10 @@ int lk__net_from_keras(lk_net *net, const lk_tfjs_model *m)
 		size_t ii;
 		json_t *inbound;
 		json_array_foreach(json_array_get(json_object_get(layer, "inbound_nodes"), 0), ii, inbound) {
-			const char *from = str(json_array_get(inbound, 0));
+			const char *from = lk__json_str(json_array_get(inbound, 0));
 			size_t lj;
 			json_t *other;
-			json_array_foreach(layers, lj, other) if (lj < li && !strcmp(str(json_object_get(json_object_get(other, "config"), "name")), from))
+			json_array_foreach(layers, lj, other) if (lj < li && !strcmp(lk__json_str(json_object_get(json_object_get(other, "config"), "name")), from))
 			{
 				if (readers)
 					readers[lj]++;
@@ -143,7 +137,7 @@ int lk__net_from_keras(lk_net *net, const lk_tfjs_model *m)
 		size_t ii;
 		json_t *inbound;
 		json_array_foreach(json_array_get(json_object_get(layer, "inbound_nodes"), 0), ii, inbound) {
-			const int src = lk__net_find(net, str(json_array_get(inbound, 0)));
+			const int src = lk__net_find(net, lk__json_str(json_array_get(inbound, 0)));
 			if (src < 0 || src == net->n_ops - 1 || op->n_in == 2) {
 				rc = bad(name, "reads a layer that is not defined before it (or more than two)");
 				break;
@@ -180,7 +174,7 @@ int lk__net_from_keras(lk_net *net, const lk_tfjs_model *m)
 		} else if (!strcmp(cls, "Conv2D") || !strcmp(cls, "DepthwiseConv2D")) {
 			const int depthwise = cls[0] == 'D';
 			op->kind = depthwise ? LK_OP_DWCONV : LK_OP_CONV;
-			const int same = !strcmp(str(json_object_get(cfg, "padding")), "same");
+			const int same = !strcmp(lk__json_str(json_object_get(cfg, "padding")), "same");
 			int d1, d2;
 			if (int_pair(json_object_get(cfg, "kernel_size"), &op->kh, &op->kw) ||
 			    int_pair(json_object_get(cfg, "strides"), &op->sh, &op->sw) ||
@@ -247,7 +241,7 @@ int lk__net_from_keras(lk_net *net, const lk_tfjs_model *m)
 			int lo, hi;
 			if (int_pair(json_object_get(cfg, "pool_size"), &op->kh, &op->kw) ||
 			    int_pair(json_object_get(cfg, "strides"), &op->sh, &op->sw) ||
-			    strcmp(str(json_object_get(cfg, "padding")), "valid")) {
+			    strcmp(lk__json_str(json_object_get(cfg, "padding")), "valid")) {
 				rc = bad(name, "unsupported pooling");
 				break;
 			}

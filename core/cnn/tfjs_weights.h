@@ -23,6 +23,13 @@ typedef struct lk_tfjs_model {
 	size_t n_tensors;
 } lk_tfjs_model;
 
+/* A JSON string's text, or "" for anything else (missing keys read as empty). */
+static inline const char *lk__json_str(json_t *v)
+{
+	const char *s = json_string_value(v);
+	return s ? s : "";
+}
+
 /* Loads DIR/model.json and its weight shards (paths relative to DIR, concatenated in manifest
  * order). uint8 and uint16 quantised tensors become min + scale * q, as TF.js computes it;
  * float32 and int32 tensors are read as they are (int32 as float). Every size is checked
