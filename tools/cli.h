@@ -42,6 +42,14 @@ extern const char lk_cli_audit_usage[];
 int lk_cli_check(int argc, char **argv);
 extern const char lk_cli_check_usage[];
 
+/* 1 if `path` is a folder. */
+int lk_cli_is_directory(const char *path);
+/* Calls visit(file, ctx) for `path` if it is a file, or for every file below it if it is a
+ * folder: recursively, in name order (runs are reproducible), hidden entries skipped. A folder
+ * that cannot be read is reported and skipped. Returns how many were skipped, or -1 as soon as
+ * a visit returns nonzero or memory runs out. */
+int lk_cli_walk(const char *path, int (*visit)(const char *file, void *ctx), void *ctx);
+
 struct lk_registry;
 /* The registry directory: `given`, else $LIKENESS_REGISTRY, else NULL. */
 const char *lk_cli_registry_dir(const char *given);

@@ -4,7 +4,6 @@
 #include "cli.h"
 #include "likeness.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -13,7 +12,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,34 +54,9 @@ static int push(struct paths *p, const char *path)
 	return 0;
 }
 
-static int walk(struct paths *p, const char *dir)
+static int push_file(const char *file, void *ctx)
 {
-	struct dirent **names;
-	int n = scandir(dir, &names, NULL, alphasort);
-	if (n < 0) {
-		fprintf(stderr, "likeness audit: %s: %s\n", dir, strerror(errno));
-		return -1;
-	}
-	int rc = 0;
-	for (int i = 0; i < n; i++) {
-		if (names[i]->d_name[0] != '.' && rc == 0) {
-			char *child = malloc(strlen(dir) + strlen(names[i]->d_name) + 2);
-			if (!child)
-				rc = -1;
-			else {
-				sprintf(child, "%s/%s", dir, names[i]->d_name);
-				struct stat st;
-				if (stat(child, &st) == 0 && S_ISDIR(st.st_mode))
-					rc = walk(p, child);
-				else
-					rc = push(p, child);
-				free(child);
-			}
-		}
-		free(names[i]);
-	}
-	free(names);
-	return rc;
+	return push(ctx, file);
 }
 
 static int read_list(struct paths *p, const char *list)
@@ -265,13 +238,8 @@ int lk_cli_audit(int argc, char **argv)
 	struct audit a = { .out = stdout };
 	struct paths all = { 0 }, done = { 0 };
 	int input_error = 0;
-	for (int i = optind; i < argc; i++) {
-		struct stat st;
-		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
-			input_error |= walk(&all, argv[i]) != 0;
-		else
-			input_error |= push(&all, argv[i]) != 0;
-	}
+	for (int i = optind; i < argc; i++)
+		input_error |= lk_cli_walk(argv[i], push_file, &all) != 0;
 	for (int i = 0; i < nlists; i++)
 		input_error |= read_list(&all, lists[i]) != 0;
 	if (resume && load_done(&done, out_path) != 0) {

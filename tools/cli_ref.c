@@ -6,7 +6,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 const char lk_cli_ref_usage[] =
 	"usage: likeness ref add SLUG FILE|DIR... [--allow]\n"
@@ -31,53 +30,34 @@ struct add_run {
 	int added, failed, skipped;
 };
 
-static int is_directory(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
+struct add_one {
+	struct add_run *run;
+	const char *slug;
+};
 
-static void add_path(struct add_run *run, const char *slug, const char *path);
-
-/* Adds every file under `dir`, in name order so runs are reproducible. */
-static void add_tree(struct add_run *run, const char *slug, const char *dir)
+static int add_file(const char *path, void *ctx)
 {
-	struct dirent **names;
-	int n = scandir(dir, &names, NULL, alphasort);
-	if (n < 0) {
-		fprintf(stderr, "likeness: %s: cannot read the folder\n", dir);
-		run->failed++;
-		return;
-	}
-	for (int i = 0; i < n; i++) {
-		if (names[i]->d_name[0] != '.') {
-			char *child = malloc(strlen(dir) + strlen(names[i]->d_name) + 2);
-			sprintf(child, "%s/%s", dir, names[i]->d_name);
-			add_path(run, slug, child);
-			free(child);
-		}
-		free(names[i]);
-	}
-	free(names);
-}
-
-static void add_path(struct add_run *run, const char *slug, const char *path)
-{
-	if (is_directory(path)) {
-		add_tree(run, slug, path);
-		return;
-	}
+	struct add_one *a = ctx;
 	int64_t id;
-	int rc = lk_reference_add_file(&id, run->reg, slug, path, &run->opts);
+	int rc = lk_reference_add_file(&id, a->run->reg, a->slug, path, &a->run->opts);
 	if (rc == LK_OK) {
-		printf("%lld\t%s\t%s\n", (long long)id, slug, path);
-		run->added++;
+		printf("%lld\t%s\t%s\n", (long long)id, a->slug, path);
+		a->run->added++;
 	} else if (rc == LK_EEXISTS) {
-		run->skipped++; /* re-running an import is harmless */
+		a->run->skipped++; /* re-running an import is harmless */
 	} else {
 		lk_cli_report(rc);
-		run->failed++;
+		a->run->failed++;
 	}
+	return 0;
+}
+
+/* Adds the file, or every file under the folder, as references of `slug`. */
+static void add_path(struct add_run *run, const char *slug, const char *path)
+{
+	struct add_one a = { run, slug };
+	const int unreadable = lk_cli_walk(path, add_file, &a);
+	run->failed += unreadable < 0 ? 1 : unreadable;
 }
 
 /* A folder name as a character id: lower case, other characters to '-'. */
@@ -107,7 +87,7 @@ static void add_per_folder(struct add_run *run, const char *root)
 	for (int i = 0; i < n; i++) {
 		char *child = malloc(strlen(root) + strlen(names[i]->d_name) + 2);
 		sprintf(child, "%s/%s", root, names[i]->d_name);
-		if (names[i]->d_name[0] != '.' && is_directory(child)) {
+		if (names[i]->d_name[0] != '.' && lk_cli_is_directory(child)) {
 			lk_character c;
 			memset(&c, 0, sizeof c);
 			slug_from_name(c.slug, sizeof c.slug, names[i]->d_name);
@@ -119,7 +99,7 @@ static void add_per_folder(struct add_run *run, const char *root)
 				lk_cli_report(rc);
 				run->failed++;
 			} else {
-				add_tree(run, c.slug, child);
+				add_path(run, c.slug, child);
 			}
 		}
 		free(child);
