@@ -145,25 +145,6 @@ static double run(void *(*fn)(void *), struct job *base, size_t n, int threads, 
 	return (double)(n / (size_t)threads * (size_t)threads) / (bench_wall_s() - t0);
 }
 
-static double percentile(double *v, size_t n, double p)
-{
-	double *c = malloc(n * sizeof *c);
-	memcpy(c, v, n * sizeof *c);
-	/* a simple sort: n is a few thousand */
-	for (size_t i = 1; i < n; i++) {
-		double x = c[i];
-		size_t k = i;
-		while (k > 0 && c[k - 1] > x) {
-			c[k] = c[k - 1];
-			k--;
-		}
-		c[k] = x;
-	}
-	double r = c[(size_t)(p * (double)(n - 1) + 0.5)];
-	free(c);
-	return r;
-}
-
 int main(int argc, char **argv)
 {
 	size_t sizes[8] = { 1000, 100000, 1000000 };
@@ -226,9 +207,9 @@ int main(int argc, char **argv)
 		struct job job = { reg, q, n_queries, NULL, images, 3, 0 };
 		run(run_queries, &job, n_queries / 4, 1, lat); /* warm-up */
 		const double qps1 = run(run_queries, &job, n_queries, 1, lat);
-		const double p50_1 = percentile(lat, n_queries, 0.5), p99_1 = percentile(lat, n_queries, 0.99);
+		const double p50_1 = bench_percentile(lat, (int)n_queries, 0.5), p99_1 = bench_percentile(lat, (int)n_queries, 0.99);
 		const double qps2 = run(run_queries, &job, n_queries, 2, lat);
-		const double p50_2 = percentile(lat, n_queries, 0.5), p99_2 = percentile(lat, n_queries, 0.99);
+		const double p50_2 = bench_percentile(lat, (int)n_queries, 0.5), p99_2 = bench_percentile(lat, (int)n_queries, 0.99);
 		struct job ijob = { reg, NULL, n_images, NULL, images, 3, 0 };
 		run(run_images, &ijob, 6, 1, NULL);
 		const double ips1 = run(run_images, &ijob, n_images, 1, NULL);

@@ -26,6 +26,16 @@ static int cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+double bench_percentile(const double *v, int n, double p)
+{
+	double *c = malloc(sizeof(double) * (size_t)n);
+	memcpy(c, v, sizeof(double) * (size_t)n);
+	qsort(c, (size_t)n, sizeof(double), cmp);
+	const double r = c[(size_t)(p * (double)(n - 1) + 0.5)];
+	free(c);
+	return r;
+}
+
 double bench_median(const double *v, int n)
 {
 	double *c = malloc(sizeof(double) * (size_t)n);

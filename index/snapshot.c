@@ -1,7 +1,7 @@
 /* Snapshots: the registry as the matcher sees it, one immutable picture per version, with the
  * faiss binary index over the references' PDQ hashes. */
 #include "registry_internal.h"
-#include "faiss_binary_factory.h"
+#include "faiss_c_gaps.h"
 
 #include <faiss/c_api/error_c.h>
 #include <faiss/c_api/IndexBinary_c.h>

@@ -1,6 +1,6 @@
 /* The faiss C API build and the binary-index factory that fills its one gap. */
 #include "fixtures.h"
-#include "faiss_binary_factory.h"
+#include "faiss_c_gaps.h"
 
 #include <criterion/criterion.h>
 #include <faiss/c_api/error_c.h>
@@ -58,4 +58,42 @@ Test(faiss_binary, other_structures_and_errors)
 	cr_expect_null(index);
 	cr_expect(faiss_get_last_error() && strlen(faiss_get_last_error()) > 0);
 	cr_expect_lt(faiss_index_binary_factory(&index, 256, NULL), 0);
+}
+
+/* The search-effort setter decides what a multi-hash can find: with 16 keys of 16 bits, a code
+ * 20 bits away (some key within 1 flip, by pigeonhole, if the flips are spread over all keys) is
+ * missed with no flips and found with one. */
+Test(faiss_binary, search_effort_sets_multi_hash_flips)
+{
+	if (!cpu_ok())
+		cr_skip_test("%s", lk_error_detail());
+	FaissIndexBinary *index = NULL;
+	cr_assert_eq(faiss_index_binary_factory(&index, 256, "BHash16x16"), 0, "%s", faiss_get_last_error());
+	unsigned char stored[32], query[32];
+	for (int i = 0; i < 32; i++)
+		stored[i] = (unsigned char)(i * 37 + 11);
+	memcpy(query, stored, 32);
+	/* One or two flipped bits in each of the 16 keys: 20 bits, no key left intact. */
+	for (int k = 0; k < 16; k++) {
+		query[2 * k] ^= 0x01;
+		if (k < 4)
+			query[2 * k + 1] ^= 0x80;
+	}
+	cr_assert_eq(faiss_IndexBinary_add(index, 1, stored), 0, "%s", faiss_get_last_error());
+	int32_t dist[1];
+	idx_t label[1];
+	cr_assert_eq(lk__faiss_binary_set_search_effort(index, 0), 0, "%s", faiss_get_last_error());
+	cr_assert_eq(faiss_IndexBinary_search(index, 1, query, 1, dist, label), 0);
+	cr_expect_eq(label[0], -1, "no flips: a code with every key changed must not be found");
+	cr_assert_eq(lk__faiss_binary_set_search_effort(index, 1), 0, "%s", faiss_get_last_error());
+	cr_assert_eq(faiss_IndexBinary_search(index, 1, query, 1, dist, label), 0);
+	cr_expect_eq(label[0], 0, "one flip: the code must be found");
+	cr_expect_eq(dist[0], 20);
+	cr_expect_lt(lk__faiss_binary_set_search_effort(index, 17), 0, "more flips than key bits");
+	faiss_IndexBinary_free(index);
+
+	cr_assert_eq(faiss_index_binary_factory(&index, 256, "BFlat"), 0);
+	cr_expect_lt(lk__faiss_binary_set_search_effort(index, 1), 0, "a flat index has no effort to set");
+	cr_expect(strstr(faiss_get_last_error(), "binary index") != NULL, "%s", faiss_get_last_error());
+	faiss_IndexBinary_free(index);
 }
