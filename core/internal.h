@@ -116,6 +116,11 @@ int lk__pdq_finish(lk_pdq_result *out, int rc, const lk_image8 *img, const lk_so
  * mirrored) instead of PDQ's DCT-derived variant. For references: 8 PDQ passes. */
 int lk__pdq_exact(lk_pdq_result *out, const lk_image8 *img, const lk_source_info *info);
 
+/* ---- embeddings (core/embed/) */
+
+/* Describes decoded pixels (the same pixels PDQ hashes). Thread-safe on a shared embedder. */
+int lk__embed_image8(lk_embedding *out, lk_embedder *e, const lk_image8 *img);
+
 /* ---- format sniffing (core/sniff.c) */
 
 typedef enum lk_sniff_format {

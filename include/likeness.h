@@ -224,6 +224,50 @@ int lk_pdq_from_hex(lk_pdq_hash *out, const char *hex);
 /* Number of differing bits, 0..256. */
 int lk_pdq_distance(const lk_pdq_hash *a, const lk_pdq_hash *b);
 
+/* ---------------------------------------------------------------- embeddings */
+
+/* The second signal: a descriptor of the image's content from a CNN, which survives the crops,
+ * borders and overlays that move a PDQ hash far away. likeness runs the network itself on
+ * OpenBLAS: MobileNetV2 width 1.4 (the TF-Hub feature-vector backbone shipped by the npm package
+ * nsfwjs 4.3.0, MIT; scripts/fetch-models.sh installs it), the image squashed to 224x224,
+ * blurred (sigma 1.2 px) so that JPEG noise and resampling grain do not reach the features,
+ * and the last feature map (7x7x1792) pooled by generalised mean (p = 3), L2-normalised.
+ *
+ * Thread safety: an open lk_embedder may be used by any number of threads at once; each
+ * concurrent call borrows its own working memory (about 30 MB), kept for reuse until close. */
+typedef struct lk_embedder lk_embedder;
+
+#define LK_EMBEDDING_DIM 1792
+#define LK_EMBEDDER_ID_MAX 64
+
+typedef struct lk_embedding {
+	float v[LK_EMBEDDING_DIM]; /* unit length; similarity is the dot product */
+} lk_embedding;
+
+/* Loads the model from `models_dir`, the folder scripts/fetch-models.sh prints (it holds
+ * mobilenet_v2_mid/model.json). NULL means the LIKENESS_MODELS environment variable, else the
+ * folder this build was configured with. LK_ENOTFOUND names the folder when the model is
+ * missing; LK_ECORRUPT when its files are damaged. Free with lk_embedder_close(). */
+int lk_embedder_open(lk_embedder **out, const char *models_dir);
+
+/* NULL is allowed; no call may be running on it. */
+void lk_embedder_close(lk_embedder *e);
+
+/* Identifies the descriptor (network, weights fingerprint, pooling, preprocessing): vectors
+ * from embedders with different ids must never be compared. Valid until close. */
+const char *lk_embedder_id(const lk_embedder *e);
+
+/* Describe an image. Ingest is the same as for lk_pdq_hash_*: same formats, limits, errors,
+ * orientation, colour and alpha handling. Thread-safe. */
+int lk_embed_file(lk_embedding *out, lk_embedder *e, const char *path, const lk_ingest_options *opts);
+int lk_embed_bytes(lk_embedding *out, lk_embedder *e, const void *data, size_t len,
+		   const lk_ingest_options *opts);
+int lk_embed_pixels(lk_embedding *out, lk_embedder *e, const lk_pixel_view *view,
+		    const lk_ingest_options *opts);
+
+/* Cosine similarity of two embeddings, -1..1 (1: the same picture). */
+float lk_embedding_similarity(const lk_embedding *a, const lk_embedding *b);
+
 /* ---------------------------------------------------------------- registry */
 
 /* A registry of protected characters and their reference images: one directory holding an
