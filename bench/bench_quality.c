@@ -11,12 +11,12 @@
  *   - PDQ: the smallest Hamming distance to any of the reference's 8 really transformed hashes
  *     (as the registry stores them);
  *   - embedding: the largest cosine similarity of lk_embed descriptors, centred on the mean of
- *     the references (as the registry will) and renormalised;
+ *     the references (as the registry does: the mean shrunk by n / (n + 16)) and renormalised;
  *   - fused: caught when either signal passes its threshold, each set at half the target
  *     false-positive rate, so the union stays within it.
  * A query counts when its own character passes (a hit on another character is not recall).
  * Thresholds come from the negatives' best scores at 0.1% (and 1%) false positives. */
-#include "likeness.h"
+#include "internal.h"
 #include "stats.h"
 
 #include <dirent.h>
@@ -51,6 +51,7 @@ struct item {
 	lk_pdq_result pdq;
 	lk_pdq_hash exact[LK_DIHEDRAL_COUNT]; /* references only */
 	lk_embedding emb;
+	lk_embedding *views;                  /* references only: LK_VIEWS, as the registry stores */
 	int ok;
 };
 
@@ -260,6 +261,11 @@ static int describe(struct item *it)
 	int rc = lk_pdq_hash_pixels(&it->pdq, &view, NULL);
 	if (rc == LK_OK)
 		rc = lk_embed_pixels(&it->emb, embedder, &view, NULL);
+	if (rc == LK_OK && it->character >= 0 && it->e == EDIT_NONE) {
+		const lk_image8 img8 = { view.data, view.width, view.height, view.stride, mem->Bands == 1 ? 1 : 3 };
+		it->views = malloc(sizeof(lk_embedding) * LK_VIEWS);
+		rc = it->views ? lk__embed_views(it->views, embedder, &img8) : LK_ENOMEM;
+	}
 	/* References: the hashes of the really transformed pixels, as the registry stores them. */
 	for (int d = 0; rc == LK_OK && it->character >= 0 && it->e == EDIT_NONE && d < LK_DIHEDRAL_COUNT; d++) {
 		VipsImage *t = NULL, *tm = NULL;
@@ -306,6 +312,28 @@ static void *worker(void *arg)
 		vips_thread_shutdown();
 	}
 	return NULL;
+}
+
+static void centre(lk_embedding *e, const double *mean)
+{
+	double norm = 0;
+	for (int j = 0; j < LK_EMBEDDING_DIM; j++) {
+		e->v[j] -= (float)mean[j];
+		norm += (double)e->v[j] * e->v[j];
+	}
+	for (int j = 0; j < LK_EMBEDDING_DIM && norm > 0; j++)
+		e->v[j] /= (float)sqrt(norm);
+}
+
+/* The best similarity of `q` to any stored view of reference `r`. */
+static double best_view(const lk_embedding *q, const struct item *r)
+{
+	double best = -2;
+	for (int v = 0; v < LK_VIEWS; v++) {
+		const double s = lk_embedding_similarity(q, &r->views[v]);
+		best = s > best ? s : best;
+	}
+	return best;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -410,17 +438,36 @@ int main(int argc, char **argv)
 		if (items[i].character >= 0 && items[i].e == EDIT_NONE)
 			refs[items[i].character] = &items[i];
 	double mean[LK_EMBEDDING_DIM] = { 0 };
+	/* As the registry centres them (index/snapshot_embeddings.c): the mean of every stored view,
+	 * shrunk by n / (n + 16). */
+	const double n_vectors = (double)n_chars * LK_VIEWS;
 	for (int c = 0; c < n_chars; c++)
-		for (int j = 0; j < LK_EMBEDDING_DIM; j++)
-			mean[j] += refs[c]->emb.v[j] / n_chars;
+		for (int v = 0; v < LK_VIEWS; v++)
+			for (int j = 0; j < LK_EMBEDDING_DIM; j++)
+				mean[j] += refs[c]->views[v].v[j] / (n_vectors + 16);
 	for (size_t i = 0; i < n_items; i++) {
-		double norm = 0;
-		for (int j = 0; j < LK_EMBEDDING_DIM; j++) {
-			items[i].emb.v[j] -= (float)mean[j];
-			norm += (double)items[i].emb.v[j] * items[i].emb.v[j];
-		}
-		for (int j = 0; j < LK_EMBEDDING_DIM && norm > 0; j++)
-			items[i].emb.v[j] /= (float)sqrt(norm);
+		centre(&items[i].emb, mean);
+		for (int v = 0; items[i].views && v < LK_VIEWS; v++)
+			centre(&items[i].views[v], mean);
+	}
+
+	/* Unrelated art that PDQ already calls a copy of a character (within 31 bits, unedited) is
+	 * the same picture under another name (the set has such pairs: squares of two sizes, which
+	 * the 512x512 rendering makes equal), so it is left out of the negatives. */
+	char *duplicate = calloc((size_t)n_svgs, 1);
+	int n_duplicates = 0;
+	for (size_t i = 0; i < n_items; i++) {
+		const struct item *it = &items[i];
+		if (it->character >= 0 || it->e != EDIT_NONE || !it->ok || it->pdq.quality < LK_MIN_QUALITY)
+			continue;
+		for (int c = 0; c < n_chars && !duplicate[it->art]; c++)
+			for (int dd = 0; dd < LK_DIHEDRAL_COUNT; dd++)
+				if (refs[c]->pdq.quality >= LK_MIN_QUALITY &&
+				    lk_pdq_distance(&it->pdq.hash[0], &refs[c]->exact[dd]) <= LK_DEFAULT_BLOCK_THRESHOLD) {
+					duplicate[it->art] = 1;
+					n_duplicates++;
+					break;
+				}
 	}
 
 	/* Scores: per item, against its own character (queries) or the best of all (negatives).
@@ -436,6 +483,8 @@ int main(int argc, char **argv)
 			failed++;
 			continue;
 		}
+		if (it->character < 0 && duplicate[it->art])
+			continue;
 		double best_pdq = -1, best_emb = -2, all_pdq = -1, all_emb = -2;
 		int all_pdq_char = -1, all_emb_char = -1;
 		for (int c = 0; c < n_chars; c++) {
@@ -446,7 +495,7 @@ int main(int argc, char **argv)
 					const double p = 256 - lk_pdq_distance(&it->pdq.hash[0], &refs[c]->exact[dd]);
 					p1 = p > p1 ? p : p1;
 				}
-			const double e1 = lk_embedding_similarity(&it->emb, &refs[c]->emb);
+			const double e1 = best_view(&it->emb, refs[c]);
 			if (p1 > all_pdq)
 				all_pdq = p1, all_pdq_char = c;
 			if (e1 > all_emb)
@@ -458,7 +507,7 @@ int main(int argc, char **argv)
 					const double p = 256 - lk_pdq_distance(&it->pdq.hash[0], &refs[c]->exact[dd]);
 					best_pdq = p > best_pdq ? p : best_pdq;
 				}
-			const double e = lk_embedding_similarity(&it->emb, &refs[c]->emb);
+			const double e = best_view(&it->emb, refs[c]);
 			best_emb = e > best_emb ? e : best_emb;
 		}
 		if (it->character < 0) {
@@ -473,9 +522,10 @@ int main(int argc, char **argv)
 
 	char machine[400];
 	bench_machine(machine, sizeof machine);
-	printf("bench_quality: %d characters, %zu negatives (%d unrelated images x %d edits), %d failed; "
-	       "described in %.0f s on %d threads; %s; embedder %s\n\n", n_chars, n_neg, n_neg_art, N_NEG_EDITS,
-	       failed, described, threads, machine, lk_embedder_id(embedder));
+	printf("bench_quality: %d characters, %zu negatives (%d unrelated images x %d edits, less %d images PDQ "
+	       "calls copies of a character), %d failed; described in %.0f s on %d threads; %s; embedder %s\n\n",
+	       n_chars, n_neg, n_neg_art, N_NEG_EDITS, n_duplicates, failed, described, threads, machine,
+	       lk_embedder_id(embedder));
 	static const double rates[2] = { 0.001, 0.01 };
 	for (int r = 0; r < 2; r++) {
 		const double tp = threshold_at(neg_pdq, (int)n_neg, rates[r]);

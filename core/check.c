@@ -14,29 +14,39 @@ static double now_ms(void)
 	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
 }
 
-/* Search and decision for a hashed image; fills everything but the timings of earlier stages. */
-static int decide_pdq(lk_check_result *r, lk_registry *reg, const lk_pdq_result *pdq)
+/* Search and decision for a hashed (and maybe embedded) image on a held snapshot; fills
+ * everything but the timings of earlier stages. */
+static int decide(lk_check_result *r, const struct snapshot *snap, const lk_pdq_result *pdq, const lk_embedding *emb)
 {
 	const double t0 = now_ms();
 	r->quality = pdq->quality;
 	r->hash = pdq->hash[LK_DIHEDRAL_ORIGINAL];
 	r->source = pdq->source;
+	r->registry_version = snap->version;
+	const int hash_usable = pdq->quality >= LK_MIN_QUALITY;
+	r->signals = (hash_usable ? LK_SIGNAL_PDQ : 0) | (emb ? LK_SIGNAL_EMBEDDING : 0);
+	int rc = LK_OK;
+	if (r->signals) {
+		rc = lk__snapshot_search(snap, hash_usable ? pdq->hash : NULL, emb, r->matches, LK_MAX_MATCHES,
+					 &r->n_matches);
+		if (rc == LK_OK)
+			lk__decide(r);
+	}
+	if (!hash_usable && r->verdict == LK_VERDICT_ALLOW)
+		snprintf(r->reason, sizeof r->reason, "not matchable by PDQ: quality %d is below %d (flat or featureless "
+			 "image)%s", pdq->quality, LK_MIN_QUALITY, emb ? "; the embedding found no match" : "");
+	r->search_ms = now_ms() - t0;
+	return rc;
+}
+
+static int decide_pdq(lk_check_result *r, lk_registry *reg, const lk_pdq_result *pdq)
+{
 	struct snapshot *snap;
 	int rc = lk__snapshot_acquire(&snap, reg);
 	if (rc != LK_OK)
 		return rc;
-	r->registry_version = snap->version;
-	if (pdq->quality < LK_MIN_QUALITY) {
-		r->verdict = LK_VERDICT_ALLOW;
-		snprintf(r->reason, sizeof r->reason, "not matchable: PDQ quality %d is below %d (flat or "
-			 "featureless image)", pdq->quality, LK_MIN_QUALITY);
-	} else {
-		rc = lk__snapshot_search(snap, pdq->hash, r->matches, LK_MAX_MATCHES, &r->n_matches);
-		if (rc == LK_OK)
-			lk__decide(r);
-	}
+	rc = decide(r, snap, pdq, NULL);
 	lk__snapshot_release(snap);
-	r->search_ms = now_ms() - t0;
 	return rc;
 }
 
@@ -49,22 +59,37 @@ static int run(lk_check_result *out, lk_registry *reg, decode_fn decode, const v
 	if (rc != LK_OK)
 		return rc;
 	opts = opts ? opts : &default_options;
+	const int hash_only = opts->version >= 2 && opts->hash_only;
 	lk_check_result r;
 	memset(&r, 0, sizeof r);
+	/* The snapshot first: it says whether there are embeddings to compare with, and it is the
+	 * state the verdict will name. */
+	struct snapshot *snap;
+	rc = lk__snapshot_acquire(&snap, reg);
+	if (rc != LK_OK)
+		return rc;
 	const double t0 = now_ms();
 	lk_image8 img;
 	lk_source_info info = { 0 };
 	rc = decode(&img, &info, arg, &opts->ingest);
 	const double t1 = now_ms();
+	/* Described before hashing: the pixels may be the caller's or scratch PDQ reuses. */
+	lk_embedding emb;
+	const int embed = rc == LK_OK && reg->embedder && snap->emb && !hash_only;
+	if (embed)
+		rc = lk__embed_image8(&emb, reg->embedder, &img);
+	const double t2 = now_ms();
 	lk_pdq_result pdq;
 	rc = lk__pdq_finish(&pdq, rc, &img, &info);
-	const double t2 = now_ms();
+	const double t3 = now_ms();
 	if (rc == LK_OK)
-		rc = decide_pdq(&r, reg, &pdq);
+		rc = decide(&r, snap, &pdq, embed ? &emb : NULL);
+	lk__snapshot_release(snap);
 	if (rc != LK_OK)
 		return rc;
 	r.decode_ms = t1 - t0;
-	r.hash_ms = t2 - t1;
+	r.embed_ms = t2 - t1;
+	r.hash_ms = t3 - t2;
 	r.total_ms = now_ms() - t0;
 	*out = r;
 	return LK_OK;

@@ -118,8 +118,17 @@ int lk__pdq_exact(lk_pdq_result *out, const lk_image8 *img, const lk_source_info
 
 /* ---- embeddings (core/embed/) */
 
+/* lk_embedder_open, optionally without the prior (to compute one: tools/embed_prior.c). */
+int lk__embedder_open(lk_embedder **out, const char *models_dir, int with_prior);
 /* Describes decoded pixels (the same pixels PDQ hashes). Thread-safe on a shared embedder. */
 int lk__embed_image8(lk_embedding *out, lk_embedder *e, const lk_image8 *img);
+
+/* A reference is described as it is and as the edits that move a global descriptor most would
+ * show it: mirrored, cropped to 80% of each side (centre and corners), framed by 15% of white.
+ * A check's one descriptor is then compared with all of them (database-side augmentation): the
+ * cost is paid once, when the reference is added. */
+enum { LK_VIEW_FULL, LK_VIEW_MIRROR, LK_VIEW_CROP, LK_VIEW_FRAMED = LK_VIEW_CROP + 5, LK_VIEWS };
+int lk__embed_views(lk_embedding out[LK_VIEWS], lk_embedder *e, const lk_image8 *img);
 
 /* ---- format sniffing (core/sniff.c) */
 

@@ -1,8 +1,18 @@
 /* From matches to one verdict with a reason a person can act on. */
 #include "internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The reason sentence; a very long slug shortens it rather than failing. */
+__attribute__((format(printf, 2, 3))) static void say(lk_check_result *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->reason, sizeof r->reason, fmt, ap);
+	va_end(ap);
+}
 
 const char *lk_verdict_name(lk_verdict v)
 {
@@ -14,27 +24,58 @@ const char *lk_verdict_name(lk_verdict v)
 	return "?";
 }
 
+const char *lk_reason_name(lk_reason r)
+{
+	switch (r) {
+	case LK_REASON_NONE: return "none";
+	case LK_REASON_COPY: return "copy";
+	case LK_REASON_SIMILAR: return "similar";
+	}
+	return "?";
+}
+
 /* How the image relates to the reference when its variant `d` matched. */
 static const char *const transform_words[LK_DIHEDRAL_COUNT] = {
 	"", ", rotated", ", rotated", ", rotated", ", upside down", ", mirrored", ", transposed",
 	", transposed"
 };
 
+/* Whether allow-listed match `a` is at least as close as `m`: by PDQ distance when both have
+ * one, else by embedding similarity. */
+static int no_closer(const lk_match *m, const lk_match *a)
+{
+	if (m->distance >= 0 && a->distance >= 0)
+		return m->distance >= a->distance;
+	return a->distance >= 0 || m->similarity <= a->similarity;
+}
+
+/* The evidence of one match, e.g. "at 12 bits, mirrored; embedding 0.93". */
+static void evidence(char *out, size_t size, const lk_match *m)
+{
+	char pdq[96] = "", emb[48] = "";
+	if (m->distance >= 0)
+		snprintf(pdq, sizeof pdq, "at %d bits%s", m->distance, transform_words[m->transform]);
+	if (m->similarity > -2)
+		snprintf(emb, sizeof emb, "embedding similarity %.2f", (double)m->similarity);
+	snprintf(out, size, "%s%s%s", pdq, pdq[0] && emb[0] ? ", " : "", emb);
+}
+
 void lk__decide(lk_check_result *r)
 {
-	/* An allow-listed (licensed or own) reference within block distance clears its character's
+	/* An allow-listed (licensed or own) reference the image copies clears its character's
 	 * matches that are no closer than it: the image is that licensed picture. */
 	for (int i = 0; i < r->n_matches; i++) {
 		const lk_match *a = &r->matches[i];
-		if (!a->allow || a->distance > a->block_threshold)
+		if (!a->allow || a->reason != LK_REASON_COPY)
 			continue;
 		for (int j = 0; j < r->n_matches; j++) {
 			lk_match *m = &r->matches[j];
-			if (!strcmp(m->character, a->character) && m->distance >= a->distance)
+			if (!strcmp(m->character, a->character) && no_closer(m, a))
 				m->verdict = LK_VERDICT_ALLOW;
 		}
 	}
 	r->verdict = LK_VERDICT_ALLOW;
+	r->reason_code = LK_REASON_NONE;
 	const lk_match *decisive = NULL, *licensed = NULL;
 	for (int i = 0; i < r->n_matches; i++) {
 		const lk_match *m = &r->matches[i];
@@ -45,17 +86,25 @@ void lk__decide(lk_check_result *r)
 			decisive = m;
 		}
 	}
-	if (decisive && r->verdict == LK_VERDICT_BLOCK)
-		snprintf(r->reason, sizeof r->reason, "copy of '%s': reference %lld at %d bits%s (block at <= %d)",
-			 decisive->character, (long long)decisive->reference_id, decisive->distance,
-			 transform_words[decisive->transform], decisive->block_threshold);
-	else if (decisive)
-		snprintf(r->reason, sizeof r->reason, "close to '%s': reference %lld at %d bits%s (review at <= %d)",
-			 decisive->character, (long long)decisive->reference_id, decisive->distance,
-			 transform_words[decisive->transform], decisive->review_threshold);
-	else if (licensed)
-		snprintf(r->reason, sizeof r->reason, "licensed: allow-listed reference %lld of '%s' at %d bits",
-			 (long long)licensed->reference_id, licensed->character, licensed->distance);
-	else
-		snprintf(r->reason, sizeof r->reason, "no reference within review distance");
+	char why[160];
+	if (decisive) {
+		r->reason_code = decisive->reason;
+		evidence(why, sizeof why, decisive);
+		const char *what = decisive->reason == LK_REASON_SIMILAR ? "similar to" : r->verdict == LK_VERDICT_BLOCK
+												  ? "copy of"
+												  : "close to";
+		char rule[40] = "";
+		if (decisive->signals & LK_SIGNAL_PDQ && decisive->reason == LK_REASON_COPY)
+			snprintf(rule, sizeof rule, " (%s at <= %d bits)", r->verdict == LK_VERDICT_BLOCK ? "block" : "review",
+				 r->verdict == LK_VERDICT_BLOCK ? decisive->block_threshold : decisive->review_threshold);
+		say(r, "%s '%s': reference %lld %s%s", what, decisive->character,
+			 (long long)decisive->reference_id, why, rule);
+	} else if (licensed) {
+		evidence(why, sizeof why, licensed);
+		say(r, "licensed: allow-listed reference %lld of '%s' %s",
+			 (long long)licensed->reference_id, licensed->character, why);
+	} else {
+		say(r, "no reference within review distance%s",
+			 r->signals & LK_SIGNAL_EMBEDDING ? " or embedding similarity" : "");
+	}
 }

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #define DB_NAME "registry.db"
-#define SCHEMA_VERSION "2"
+#define SCHEMA_VERSION "3"
 
 static const char schema_sql[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -35,7 +35,9 @@ static const char schema_sql[] =
 	                                                  pixels (image references); 0: a bare hash */
 	"  quality INTEGER NOT NULL,"
 	"  allow INTEGER NOT NULL DEFAULT 0,"
-	"  added_at INTEGER NOT NULL);"
+	"  added_at INTEGER NOT NULL,"
+	"  embedding BLOB);"             /* LK_VIEWS x LK_EMBEDDING_DIM float32 (the image's views),
+	                                    NULL for none */
 	"CREATE UNIQUE INDEX refs_same_bytes ON refs(character_id, sha256) WHERE sha256 != '';"
 	"CREATE INDEX refs_by_character ON refs(character_id);";
 
@@ -205,6 +207,44 @@ int lk_registry_create(const char *dir)
 	return rc;
 }
 
+/* The schema this registry was written with, "?" when unreadable (caller holds db_lock or
+ * has the registry to itself). */
+static void read_schema(lk_registry *reg, char *out, size_t size)
+{
+	sqlite3_stmt *s;
+	snprintf(out, size, "?");
+	if (sqlite3_prepare_v2(reg->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &s, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		snprintf(out, size, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+}
+
+/* Brings a registry of an earlier schema up to this one, in one transaction: a crash leaves it
+ * as it was. 2 -> 3: references gain an embedding column (NULL: none yet). */
+static int upgrade(lk_registry *reg)
+{
+	char schema[32];
+	read_schema(reg, schema, sizeof schema);
+	if (!strcmp(schema, SCHEMA_VERSION))
+		return LK_OK;
+	if (strcmp(schema, "2"))
+		return lk__fail(LK_EREGISTRY, "%s: registry schema %s, this likeness reads %s (and upgrades 2)",
+				reg->dir, schema, SCHEMA_VERSION);
+	int rc = lk__db_exec(reg, "BEGIN IMMEDIATE");
+	if (rc != LK_OK)
+		return rc;
+	read_schema(reg, schema, sizeof schema); /* another process may have upgraded it meanwhile */
+	if (!strcmp(schema, "2"))
+		rc = lk__db_exec(reg, "ALTER TABLE refs ADD COLUMN embedding BLOB;"
+				      "UPDATE meta SET value = '" SCHEMA_VERSION "' WHERE key = 'schema';");
+	if (rc == LK_OK)
+		rc = lk__db_exec(reg, "COMMIT");
+	else
+		lk__db_rollback(reg);
+	return rc;
+}
+
 int lk_registry_open(lk_registry **out, const char *dir)
 {
 	lk__clear_error();
@@ -223,17 +263,8 @@ int lk_registry_open(lk_registry **out, const char *dir)
 	rc = registry_new(&reg, dir, SQLITE_OPEN_READWRITE);
 	if (rc == LK_OK)
 		rc = configure(reg);
-	if (rc == LK_OK) {
-		sqlite3_stmt *s;
-		rc = lk__db_prepare(reg, &s, "SELECT value FROM meta WHERE key = 'schema'");
-		if (rc == LK_OK) {
-			if (sqlite3_step(s) != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(s, 0), SCHEMA_VERSION))
-				rc = lk__fail(LK_EREGISTRY, "%s: registry schema %s, this likeness reads %s", dir,
-					      sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0) : "?",
-					      SCHEMA_VERSION);
-			sqlite3_finalize(s);
-		}
-	}
+	if (rc == LK_OK)
+		rc = upgrade(reg);
 	if (rc == LK_OK) {
 		struct snapshot *snap;
 		rc = lk__snapshot_acquire(&snap, reg); /* builds the first snapshot now */
@@ -247,6 +278,99 @@ int lk_registry_open(lk_registry **out, const char *dir)
 	}
 	*out = reg;
 	return LK_OK;
+}
+
+/* The embedder id recorded in the registry, "" for none (caller holds db_lock). */
+static int recorded_embedder(lk_registry *reg, char *out, size_t size)
+{
+	sqlite3_stmt *st;
+	out[0] = '\0';
+	int rc = lk__db_prepare(reg, &st, "SELECT value FROM meta WHERE key = 'embedder'");
+	if (rc != LK_OK)
+		return rc;
+	const int step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
+	else if (step != SQLITE_DONE)
+		rc = lk__db_fail(reg, "reading the embedder");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int refuse_embedder(lk_registry *reg, const char *recorded, const char *id)
+{
+	return lk__fail(LK_EREGISTRY, "%s: its embeddings were made by %s, not %s: they cannot be compared "
+				      "(check with --hash-only, or rebuild the registry's references)", reg->dir, recorded, id);
+}
+
+int lk__db_claim_embedder(lk_registry *reg, const char *id)
+{
+	char recorded[LK_EMBEDDER_ID_MAX];
+	int rc = recorded_embedder(reg, recorded, sizeof recorded);
+	if (rc != LK_OK || !strcmp(recorded, id))
+		return rc;
+	if (recorded[0])
+		return refuse_embedder(reg, recorded, id);
+	sqlite3_stmt *st;
+	rc = lk__db_prepare(reg, &st, "INSERT INTO meta(key, value) VALUES('embedder', ?)");
+	if (rc == LK_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = lk__db_fail(reg, "recording the embedder");
+		sqlite3_finalize(st);
+	}
+	return rc;
+}
+
+int lk_registry_set_embedder(lk_registry *reg, lk_embedder *e)
+{
+	lk__clear_error();
+	if (!reg)
+		return lk__fail(LK_EINVAL, "lk_registry_set_embedder: NULL registry");
+	if (!e) {
+		reg->embedder = NULL;
+		return LK_OK;
+	}
+	char recorded[LK_EMBEDDER_ID_MAX];
+	pthread_mutex_lock(&reg->db_lock);
+	int rc = recorded_embedder(reg, recorded, sizeof recorded);
+	pthread_mutex_unlock(&reg->db_lock);
+	if (rc == LK_OK && recorded[0] && strcmp(recorded, lk_embedder_id(e)))
+		rc = refuse_embedder(reg, recorded, lk_embedder_id(e));
+	if (rc == LK_OK)
+		reg->embedder = e;
+	return rc;
+}
+
+int lk_registry_set_embedding_thresholds(lk_registry *reg, float copy, float similar)
+{
+	lk__clear_error();
+	if (!reg)
+		return lk__fail(LK_EINVAL, "lk_registry_set_embedding_thresholds: NULL registry");
+	if (!(copy >= -1 && copy <= 1 && similar >= -1 && similar <= copy))
+		return lk__fail(LK_EINVAL, "embedding thresholds must satisfy -1 <= similar <= copy <= 1 (got copy %g, "
+				"similar %g)", (double)copy, (double)similar);
+	pthread_mutex_lock(&reg->db_lock);
+	sqlite3_stmt *st = NULL;
+	int rc = lk__db_begin(reg);
+	if (rc == LK_OK)
+		rc = lk__db_prepare(reg, &st, "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+					      " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+	const char *keys[2] = { "embed_copy", "embed_similar" };
+	const double values[2] = { copy, similar };
+	for (int i = 0; i < 2 && rc == LK_OK; i++) {
+		char text[32];
+		snprintf(text, sizeof text, "%.6f", values[i]);
+		sqlite3_bind_text(st, 1, keys[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = lk__db_fail(reg, "setting embedding thresholds");
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	rc = rc == LK_OK ? lk__db_commit(reg) : (lk__db_rollback(reg), rc);
+	pthread_mutex_unlock(&reg->db_lock);
+	return rc;
 }
 
 void lk_registry_close(lk_registry *reg)

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 
 struct FaissIndexBinary_H;
+struct FaissIndex_H;
 
 /* One character as the matcher needs it. */
 struct snap_character {
@@ -51,6 +52,20 @@ struct snapshot {
 	size_t n_characters;
 	struct snap_character *characters;
 	int max_review_threshold;
+	struct snap_embeddings *emb;       /* NULL when no reference has an embedding */
+};
+
+/* The references' embeddings as the matcher searches them: centred on their mean (what all
+ * references share, a white background, the emoji style, says nothing about which one an image
+ * copies) and renormalised, in an exact inner-product index. The mean is shrunk by
+ * n / (n + LK_EMBED_CENTRE_PRIOR) so that a registry of a few references is barely centred. */
+#define LK_EMBED_CENTRE_PRIOR 16
+struct snap_embeddings {
+	struct FaissIndex_H *index;
+	uint32_t *refs;                    /* position -> index into the snapshot's refs */
+	size_t n;
+	float mean[LK_EMBEDDING_DIM];
+	float copy, similar;               /* thresholds on the centred similarity */
 };
 
 struct lk_registry {
@@ -60,6 +75,7 @@ struct lk_registry {
 	sqlite3_stmt *version_stmt;
 	pthread_mutex_t snap_lock; /* guards `snap` (the pointer, not what it points to) */
 	struct snapshot *snap;
+	lk_embedder *embedder;     /* borrowed; NULL: hash-only */
 };
 
 /* ---- index/registry_db.c */
@@ -75,6 +91,9 @@ int lk__db_commit(lk_registry *reg);
 void lk__db_rollback(lk_registry *reg);
 /* The committed version (reads the database; caller holds db_lock). */
 int lk__db_version(lk_registry *reg, uint64_t *out);
+/* Records `id` as the embedder of this registry's embeddings if none is recorded; LK_EREGISTRY
+ * if another is (caller holds db_lock, inside a write transaction). */
+int lk__db_claim_embedder(lk_registry *reg, const char *id);
 /* Looks up a character's row id by slug (caller holds db_lock). */
 int lk__db_character_id(lk_registry *reg, const char *slug, int64_t *out);
 
@@ -83,9 +102,27 @@ int lk__db_character_id(lk_registry *reg, const char *slug, int64_t *out);
  * owns one reference; give it back with lk__snapshot_release(). */
 int lk__snapshot_acquire(struct snapshot **out, lk_registry *reg);
 void lk__snapshot_release(struct snapshot *snap);
-/* Radius search of the image's 8 dihedral hashes; fills `out` (closest first, one entry per
- * reference) with at most `cap` matches within each character's review threshold. */
+/* Radius search of the image's 8 dihedral hashes, and when `emb` is given a nearest-neighbour
+ * search of its embedding; fills `out` (most decisive first, one entry per reference) with at
+ * most `cap` matches within each character's review threshold or the embedding's similar
+ * threshold. */
 int lk__snapshot_search(const struct snapshot *snap, const lk_pdq_hash hashes[LK_DIHEDRAL_COUNT],
-			lk_match *out, int cap, int *n_out);
+			const lk_embedding *emb, lk_match *out, int cap, int *n_out);
+
+/* ---- index/snapshot_embeddings.c */
+/* Collects embeddings while a snapshot is built, then makes its index. */
+struct emb_builder {
+	float *v;
+	uint32_t *refs;
+	size_t n, cap;
+};
+int lk__emb_push(struct emb_builder *b, const void *blob, int bytes, uint32_t ref);
+/* Builds snap->emb from the collected vectors (none: left NULL); frees the builder. Thresholds
+ * come from the registry's meta table, else the defaults. Caller holds db_lock. */
+int lk__emb_finish(struct snapshot *snap, struct emb_builder *b, lk_registry *reg);
+void lk__emb_free(struct snap_embeddings *e);
+/* The `k` most similar references to `query` (centred and normalised here): similarities
+ * into sim, snapshot ref indices into refs; returns how many (<= k), or a negative error. */
+int lk__emb_search(const struct snap_embeddings *e, const lk_embedding *query, int k, float *sim, uint32_t *refs);
 
 #endif

@@ -28,8 +28,9 @@ static void bind_hashes(sqlite3_stmt *st, int i, const lk_pdq_result *pdq)
 	sqlite3_bind_blob(st, i + 1, pdq->hash[1].bytes, (LK_DIHEDRAL_COUNT - 1) * LK_PDQ_BYTES, SQLITE_TRANSIENT);
 }
 
+/* `emb`: NULL, or the LK_VIEWS descriptors of the image (lk__embed_views). */
 static int insert(int64_t *out_id, lk_registry *reg, const char *slug, const lk_pdq_result *pdq,
-		  int exact_variants, const char *sha256, const char *source, int allow)
+		  int exact_variants, const char *sha256, const char *source, int allow, const lk_embedding *emb)
 {
 	if (pdq->quality < LK_MIN_QUALITY)
 		return lk__fail(LK_ELOWQUALITY, "%s: PDQ quality %d is below %d (flat or featureless "
@@ -42,7 +43,7 @@ static int insert(int64_t *out_id, lk_registry *reg, const char *slug, const lk_
 	if (rc == LK_OK)
 		rc = lk__db_prepare(reg, &st,
 				    "INSERT INTO refs(character_id, sha256, source, hash, variants, quality, allow,"
-				    " added_at, exact_variants) VALUES(?,?,?,?,?,?,?,?,?)");
+				    " added_at, exact_variants, embedding) VALUES(?,?,?,?,?,?,?,?,?,?)");
 	if (rc == LK_OK) {
 		sqlite3_bind_int64(st, 1, character_id);
 		sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
@@ -52,7 +53,13 @@ static int insert(int64_t *out_id, lk_registry *reg, const char *slug, const lk_
 		sqlite3_bind_int(st, 7, allow ? 1 : 0);
 		sqlite3_bind_int64(st, 8, (sqlite3_int64)time(NULL));
 		sqlite3_bind_int(st, 9, exact_variants);
+		if (emb)
+			sqlite3_bind_blob(st, 10, emb, (int)(sizeof *emb * LK_VIEWS), SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 10);
 		rc = lk__db_begin(reg);
+		if (rc == LK_OK && emb)
+			rc = lk__db_claim_embedder(reg, lk_embedder_id(reg->embedder));
 		if (rc == LK_OK && sqlite3_step(st) != SQLITE_DONE)
 			rc = lk__db_fail(reg, "adding a reference");
 		if (rc == LK_OK && out_id)
@@ -77,18 +84,26 @@ static int add_encoded(int64_t *out_id, lk_registry *reg, const char *slug, cons
 	lk_image8 img;
 	lk_source_info info = { 0 };
 	lk_pdq_result pdq;
+	lk_embedding *views = reg->embedder ? malloc(sizeof *views * LK_VIEWS) : NULL;
+	if (reg->embedder && !views)
+		return lk__fail(LK_ENOMEM, "describing a reference");
 	rc = lk__decode_for_pdq(&img, &info, data, len, name, &opts->ingest);
+	if (rc == LK_OK && views)
+		rc = lk__embed_views(views, reg->embedder, &img);
 	if (rc == LK_OK)
 		rc = lk__pdq_exact(&pdq, &img, &info);
 	lk__scratch_trim(LK_SCRATCH_KEEP_BYTES);
-	if (rc != LK_OK)
+	gchar *sha = rc == LK_OK ? g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len) : NULL;
+	if (rc == LK_OK && !sha)
+		rc = lk__fail(LK_ENOMEM, "hashing the reference bytes");
+	if (rc != LK_OK) {
+		free(views);
 		return rc;
-	gchar *sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len);
-	if (!sha)
-		return lk__fail(LK_ENOMEM, "hashing the reference bytes");
+	}
 	const char *source = opts->source ? opts->source : name ? name : "";
-	rc = insert(out_id, reg, slug, &pdq, 1, sha, source, opts->allow);
+	rc = insert(out_id, reg, slug, &pdq, 1, sha, source, opts->allow, views);
 	g_free(sha);
+	free(views);
 	return rc;
 }
 
@@ -130,7 +145,7 @@ int lk_reference_add_hash(int64_t *out_id, lk_registry *reg, const char *slug, c
 	lk_pdq_result pdq;
 	char key[80];
 	hash_only(&pdq, key, hash, quality);
-	return insert(out_id, reg, slug, &pdq, 0, key, opts->source ? opts->source : "", opts->allow);
+	return insert(out_id, reg, slug, &pdq, 0, key, opts->source ? opts->source : "", opts->allow, NULL);
 }
 
 int lk_reference_add_hashes(size_t *added, lk_registry *reg, const lk_hash_entry *entries, size_t n,

@@ -20,6 +20,7 @@ static void snapshot_free(struct snapshot *s)
 	free(s->bare_refs);
 	free(s->refs);
 	free(s->characters);
+	lk__emb_free(s->emb);
 	free(s);
 }
 
@@ -127,10 +128,11 @@ static int build(struct snapshot **out, lk_registry *reg, uint64_t version)
 	}
 	if (rc == LK_OK)
 		rc = lk__db_prepare(reg, &st,
-				    "SELECT r.id, r.character_id, r.hash, r.allow, r.exact_variants, r.variants FROM refs r"
+				    "SELECT r.id, r.character_id, r.hash, r.allow, r.exact_variants, r.variants, r.embedding FROM refs r"
 				    " JOIN characters c ON c.id = r.character_id"
 				    " WHERE c.enabled AND r.quality >= ?1 ORDER BY r.character_id, r.id");
 	struct growing stored = { 0 }, bare = { 0 };
+	struct emb_builder emb = { 0 };
 	if (rc == LK_OK) {
 		sqlite3_bind_int(st, 1, LK_MIN_QUALITY);
 		size_t rcap = 0, ci = 0;
@@ -163,6 +165,8 @@ static int build(struct snapshot **out, lk_registry *reg, uint64_t version)
 				rc = grow_push(&stored, variants + (size_t)(d - 1) * LK_PDQ_BYTES, ref, (uint8_t)d);
 			if (!exact && rc == LK_OK)
 				rc = grow_push(&bare, hash, ref, LK_DIHEDRAL_ORIGINAL);
+			if (rc == LK_OK)
+				rc = lk__emb_push(&emb, sqlite3_column_blob(st, 6), sqlite3_column_bytes(st, 6), ref);
 		}
 		if (rc == LK_OK && step != SQLITE_DONE)
 			rc = lk__db_fail(reg, "reading references");
@@ -173,6 +177,10 @@ static int build(struct snapshot **out, lk_registry *reg, uint64_t version)
 		rc = make_index(&s->stored, &stored);
 	if (rc == LK_OK)
 		rc = make_index(&s->bare, &bare);
+	if (rc == LK_OK)
+		rc = lk__emb_finish(s, &emb, reg);
+	free(emb.v);
+	free(emb.refs);
 	if (rc == LK_OK && bare.n && !(s->bare_refs = malloc(bare.n * sizeof *s->bare_refs)))
 		rc = lk__fail(LK_ENOMEM, "building a registry snapshot");
 	for (size_t i = 0; rc == LK_OK && i < bare.n; i++)
@@ -235,55 +243,106 @@ int lk__snapshot_acquire(struct snapshot **out, lk_registry *reg)
 	return LK_OK;
 }
 
-/* Keeps the closest match per reference. */
-static void consider(lk_match *found, int *n, int cap, const struct snapshot *snap, uint32_t ref,
-		     int distance, int transform)
+/* Which of two matches says more: the harsher verdict, then a copy over a similar picture,
+ * then the closer PDQ distance (a PDQ match over an embedding-only one), then the higher
+ * embedding similarity, then the older reference. */
+static int more_decisive(const lk_match *x, const lk_match *y)
+{
+	if (x->verdict != y->verdict)
+		return x->verdict > y->verdict;
+	if (x->reason != y->reason)
+		return x->reason == LK_REASON_COPY;
+	if (x->distance != y->distance)
+		return y->distance < 0 || (x->distance >= 0 && x->distance < y->distance);
+	if (x->similarity != y->similarity)
+		return x->similarity > y->similarity;
+	return x->reference_id < y->reference_id;
+}
+
+/* The entry for reference `ref` in found[], added if it is not there yet (when full, in place
+ * of the least decisive entry if `candidate` beats it); NULL when it does not make the cut. */
+static lk_match *entry(lk_match *found, int *n, int cap, const struct snapshot *snap, uint32_t ref,
+		       const lk_match *candidate)
 {
 	const struct snap_reference *r = &snap->refs[ref];
-	const struct snap_character *c = &snap->characters[r->character];
-	if (distance > c->review_threshold)
-		return;
-	const lk_verdict verdict = distance <= c->block_threshold ? LK_VERDICT_BLOCK : LK_VERDICT_REVIEW;
 	for (int i = 0; i < *n; i++)
-		if (found[i].reference_id == r->id) {
-			/* Another of its transforms came closer: it decides, verdict included. */
-			if (distance < found[i].distance) {
-				found[i].distance = distance;
-				found[i].transform = (lk_dihedral)transform;
-				found[i].verdict = verdict;
-			}
-			return;
-		}
+		if (found[i].reference_id == r->id)
+			return &found[i];
 	if (*n == cap) {
-		/* Full: replace the farthest if this one is closer. */
 		int worst = 0;
 		for (int i = 1; i < *n; i++)
-			if (found[i].distance > found[worst].distance)
+			if (more_decisive(&found[worst], &found[i]))
 				worst = i;
-		if (found[worst].distance <= distance)
-			return;
-		(*n)--;
-		found[worst] = found[*n];
+		if (!more_decisive(candidate, &found[worst]))
+			return NULL;
+		found[worst] = found[--*n];
 	}
+	const struct snap_character *c = &snap->characters[r->character];
 	lk_match *m = &found[(*n)++];
-	memset(m, 0, sizeof *m);
+	*m = *candidate;
 	m->reference_id = r->id;
 	snprintf(m->character, sizeof m->character, "%s", c->slug);
 	snprintf(m->character_name, sizeof m->character_name, "%s", c->name);
-	m->distance = distance;
-	m->transform = (lk_dihedral)transform;
 	m->block_threshold = c->block_threshold;
 	m->review_threshold = c->review_threshold;
-	m->verdict = verdict;
 	m->allow = r->allow;
+	return m;
 }
 
-static int by_distance(const void *a, const void *b)
+/* A PDQ hit: keeps the closest transform per reference. */
+static void consider(lk_match *found, int *n, int cap, const struct snapshot *snap, uint32_t ref,
+		     int distance, int transform)
+{
+	const struct snap_character *c = &snap->characters[snap->refs[ref].character];
+	if (distance > c->review_threshold)
+		return;
+	lk_match candidate = { .distance = distance, .transform = (lk_dihedral)transform, .similarity = -2,
+			       .signals = LK_SIGNAL_PDQ, .reason = LK_REASON_COPY,
+			       .verdict = distance <= c->block_threshold ? LK_VERDICT_BLOCK : LK_VERDICT_REVIEW };
+	lk_match *m = entry(found, n, cap, snap, ref, &candidate);
+	if (!m || m == &candidate)
+		return;
+	if (!(m->signals & LK_SIGNAL_PDQ) || distance < m->distance) {
+		/* First PDQ hit, or another of its transforms came closer: it decides, verdict included
+		 * (an embedding verdict already there stays if harsher). */
+		const lk_verdict by_embedding = m->signals & LK_SIGNAL_EMBEDDING && m->similarity >= snap->emb->copy
+							? LK_VERDICT_BLOCK
+						: m->signals & LK_SIGNAL_EMBEDDING ? LK_VERDICT_REVIEW
+										   : LK_VERDICT_ALLOW;
+		m->distance = distance;
+		m->transform = (lk_dihedral)transform;
+		m->verdict = candidate.verdict > by_embedding ? candidate.verdict : by_embedding;
+		m->reason = LK_REASON_COPY;
+		m->signals |= LK_SIGNAL_PDQ;
+	}
+}
+
+/* An embedding hit at or above the similar threshold. */
+static void consider_embedding(lk_match *found, int *n, int cap, const struct snapshot *snap, uint32_t ref,
+			       float similarity)
+{
+	const struct snap_embeddings *e = snap->emb;
+	if (similarity < e->similar)
+		return;
+	const int copy = similarity >= e->copy;
+	lk_match candidate = { .distance = -1, .similarity = similarity, .signals = LK_SIGNAL_EMBEDDING,
+			       .reason = copy ? LK_REASON_COPY : LK_REASON_SIMILAR,
+			       .verdict = copy ? LK_VERDICT_BLOCK : LK_VERDICT_REVIEW };
+	lk_match *m = entry(found, n, cap, snap, ref, &candidate);
+	if (!m || (m->signals & LK_SIGNAL_EMBEDDING))
+		return; /* new entries already hold it */
+	m->similarity = similarity;
+	m->signals |= LK_SIGNAL_EMBEDDING;
+	if (candidate.verdict > m->verdict)
+		m->verdict = candidate.verdict;
+	if (copy)
+		m->reason = LK_REASON_COPY;
+}
+
+static int by_decisiveness(const void *a, const void *b)
 {
 	const lk_match *x = a, *y = b;
-	if (x->distance != y->distance)
-		return x->distance - y->distance;
-	return (x->reference_id > y->reference_id) - (x->reference_id < y->reference_id);
+	return more_decisive(x, y) ? -1 : more_decisive(y, x) ? 1 : 0;
 }
 
 /* Runs a radius search of `nq` hashes; on success *res holds the hits (free it). */
@@ -307,19 +366,11 @@ static int inverse(int d)
 	return d == LK_DIHEDRAL_ROT90 ? LK_DIHEDRAL_ROT270 : d == LK_DIHEDRAL_ROT270 ? LK_DIHEDRAL_ROT90 : d;
 }
 
-int lk__snapshot_search(const struct snapshot *snap, const lk_pdq_hash hashes[LK_DIHEDRAL_COUNT],
-			lk_match *out, int cap, int *n_out)
+/* The PDQ half of a search: hits within the largest review threshold, into found[]. */
+static int search_pdq(const struct snapshot *snap, const lk_pdq_hash hashes[LK_DIHEDRAL_COUNT], lk_match *found,
+		      int *n_found, int cap)
 {
-	*n_out = 0;
-	if (!snap->stored || snap->max_review_threshold < 0)
-		return LK_OK;
-	if (cap > LK_MAX_MATCHES)
-		cap = LK_MAX_MATCHES;
-	/* An inline check runs on its caller's thread; faiss' OpenMP team would only contend with
-	 * the other checking threads. omp_set_num_threads affects this thread alone. */
-	omp_set_num_threads(1);
-	lk_match found[LK_MAX_MATCHES];
-	int n = 0;
+	int n = *n_found;
 	size_t *lims;
 	idx_t *labels;
 	float *distances;
@@ -356,7 +407,36 @@ int lk__snapshot_search(const struct snapshot *snap, const lk_pdq_hash hashes[LK
 						 inverse(q + 1));
 		faiss_RangeSearchResult_free(res);
 	}
-	qsort(found, (size_t)n, sizeof found[0], by_distance);
+	*n_found = n;
+	return LK_OK;
+}
+
+int lk__snapshot_search(const struct snapshot *snap, const lk_pdq_hash hashes[LK_DIHEDRAL_COUNT],
+			const lk_embedding *emb, lk_match *out, int cap, int *n_out)
+{
+	*n_out = 0;
+	if (!snap->stored || snap->max_review_threshold < 0)
+		return LK_OK;
+	if (cap > LK_MAX_MATCHES)
+		cap = LK_MAX_MATCHES;
+	/* An inline check runs on its caller's thread; faiss' OpenMP team would only contend with
+	 * the other checking threads. omp_set_num_threads affects this thread alone. */
+	omp_set_num_threads(1);
+	lk_match found[LK_MAX_MATCHES];
+	int n = 0;
+	int rc = hashes ? search_pdq(snap, hashes, found, &n, cap) : LK_OK;
+	if (rc != LK_OK)
+		return rc;
+	if (emb && snap->emb) {
+		float sim[64];
+		uint32_t refs[64];
+		const int k = lk__emb_search(snap->emb, emb, 64, sim, refs);
+		if (k < 0)
+			return k;
+		for (int i = 0; i < k; i++)
+			consider_embedding(found, &n, cap, snap, refs[i], sim[i]);
+	}
+	qsort(found, (size_t)n, sizeof found[0], by_decisiveness);
 	memcpy(out, found, sizeof found[0] * (size_t)n);
 	*n_out = n;
 	return LK_OK;

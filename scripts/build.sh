@@ -14,3 +14,4 @@ models=$("$root/scripts/fetch-models.sh")
 cmake -S "$root" -B "$build" -G Ninja -DLK_FAISS_PREFIX="$faiss" -DLK_MODELS_DIR="$models" -DLK_SANITIZE="$sanitize" \
   ${LK_BUILD_TYPE:+-DCMAKE_BUILD_TYPE=$LK_BUILD_TYPE} >/dev/null
 cmake --build "$build" -j "$(nproc)"
+"$root/scripts/prepare-prior.sh" "$build" "$models"

@@ -55,6 +55,14 @@ struct lk_registry;
 const char *lk_cli_registry_dir(const char *given);
 /* Opens it or explains why not; returns an exit code (LK_EXIT_OK on success). */
 int lk_cli_open_registry(struct lk_registry **reg, const char *given);
+/* The same, with the embedding signal attached unless `hash_only`: the model comes from
+ * $LIKENESS_MODELS or the folder this build was configured with, loaded once per process. */
+int lk_cli_open_registry_embedding(struct lk_registry **reg, const char *given, int hash_only);
+
+/* The --hash-only option's help line, shared by the commands that take it. */
+#define LK_CLI_HASH_ONLY_HELP \
+	"  --hash-only           PDQ alone: no CNN embedding (faster; misses crops and borders)\n"
+enum { LK_CLI_OPT_HASH_ONLY = 2000 };
 
 /* Prints "likeness: <detail> [<sentence>]" for a failed library call. */
 void lk_cli_report(int code);

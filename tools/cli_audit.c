@@ -30,6 +30,7 @@ const char lk_cli_audit_usage[] =
 	"  --files-from LIST     also audit the paths in LIST, one per line ('-': standard input)\n"
 	"  -j, --jobs N          threads (default: the number of cores)\n"
 	"  -r, --registry DIR    the registry (default: $LIKENESS_REGISTRY)\n"
+	LK_CLI_HASH_ONLY_HELP
 	"\n"
 	"Exit status as for 'likeness check': 1 if any image was blocked, else 3 if any could not be\n"
 	"read, else 5 if any needs review, else 0; 2 wrong arguments, 4 failure, 130 interrupted.\n";
@@ -131,6 +132,7 @@ static void on_interrupt(int sig)
 
 struct audit {
 	lk_registry *reg;
+	lk_check_options check;
 	struct paths todo;
 	atomic_size_t next;
 	FILE *out;
@@ -150,7 +152,7 @@ static void *worker(void *arg)
 			break;
 		const char *path = a->todo.v[i];
 		lk_check_result r;
-		const int rc = lk_check_file(&r, a->reg, path, NULL);
+		const int rc = lk_check_file(&r, a->reg, path, &a->check);
 		json_t *obj = rc == LK_OK ? lk_cli_result_json(path, &r) : lk_cli_error_json(path, rc);
 		char *text = json_dumps(obj, JSON_COMPACT);
 		json_decref(obj);
@@ -198,15 +200,17 @@ int lk_cli_audit(int argc, char **argv)
 		{ "files-from", required_argument, NULL, 'f' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "registry", required_argument, NULL, 'r' },
+		{ "hash-only", no_argument, NULL, LK_CLI_OPT_HASH_ONLY },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *registry = NULL, *out_path = NULL, *lists[16];
-	int resume = 0, nlists = 0, opt;
+	int resume = 0, nlists = 0, hash_only = 0, opt;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	while ((opt = getopt_long(argc, argv, "o:j:r:", options, NULL)) != -1) {
 		switch (opt) {
 		case 'o': out_path = optarg; break;
 		case 'R': resume = 1; break;
+		case LK_CLI_OPT_HASH_ONLY: hash_only = 1; break;
 		case 'r': registry = optarg; break;
 		case 'f':
 			if (nlists == 16) {
@@ -235,6 +239,10 @@ int lk_cli_audit(int argc, char **argv)
 		fputs("likeness audit: nothing to audit (see likeness audit --help)\n", stderr);
 		return LK_EXIT_USAGE;
 	}
+	/* From here on an interrupt is an orderly stop, even while the model loads. */
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	struct audit a = { .out = stdout };
 	struct paths all = { 0 }, done = { 0 };
 	int input_error = 0;
@@ -257,16 +265,15 @@ int lk_cli_audit(int argc, char **argv)
 	if (done.n)
 		fprintf(stderr, "likeness audit: resuming: %zu image(s) already audited, %zu to go\n", done.n, a.todo.n);
 
-	int exit_code = lk_cli_open_registry(&a.reg, registry);
+	int exit_code = lk_cli_open_registry_embedding(&a.reg, registry, hash_only);
+	a.check = (lk_check_options)LK_CHECK_OPTIONS_INIT;
+	a.check.hash_only = hash_only;
 	if (exit_code == LK_EXIT_OK && out_path && !(a.out = fopen(out_path, resume ? "a" : "w"))) {
 		fprintf(stderr, "likeness audit: %s: %s\n", out_path, strerror(errno));
 		exit_code = LK_EXIT_FAILURE;
 	}
 	if (exit_code == LK_EXIT_OK) {
 		pthread_mutex_init(&a.out_lock, NULL);
-		struct sigaction sa = { .sa_handler = on_interrupt };
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
 		const int tty = isatty(2);
 		const double started = now_s();
 		if (jobs > (long)a.todo.n && a.todo.n > 0)

@@ -20,7 +20,9 @@ const char lk_cli_ref_usage[] =
 	"\n"
 	"options:\n"
 	"  --allow               mark as licensed or own content: a copy of it is allowed\n"
-	"  -r, --registry DIR    the registry (default: $LIKENESS_REGISTRY)\n";
+	"  -r, --registry DIR    the registry (default: $LIKENESS_REGISTRY)\n"
+	"  --hash-only           store PDQ hashes only, no CNN embedding (checks of these references\n"
+	"                        then rely on PDQ)\n";
 
 enum { OPT_ALLOW = 1000, OPT_PER_FOLDER };
 
@@ -139,16 +141,19 @@ int lk_cli_ref(int argc, char **argv)
 		{ "allow", no_argument, NULL, OPT_ALLOW },
 		{ "per-folder", required_argument, NULL, OPT_PER_FOLDER },
 		{ "registry", required_argument, NULL, 'r' },
+		{ "hash-only", no_argument, NULL, LK_CLI_OPT_HASH_ONLY },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct add_run run = { .opts = LK_REFERENCE_OPTIONS_INIT };
 	const char *registry = NULL, *per_folder = NULL;
-	int opt;
+	int opt, hash_only = 0;
 	while ((opt = getopt_long(argc, argv, "r:", options, NULL)) != -1) {
 		if (opt == OPT_ALLOW)
 			run.opts.allow = 1;
 		else if (opt == OPT_PER_FOLDER)
 			per_folder = optarg;
+		else if (opt == LK_CLI_OPT_HASH_ONLY)
+			hash_only = 1;
 		else if (opt == 'r')
 			registry = optarg;
 		else
@@ -162,8 +167,10 @@ int lk_cli_ref(int argc, char **argv)
 		fputs(lk_cli_ref_usage, stderr);
 		return LK_EXIT_USAGE;
 	}
-	if (lk_cli_open_registry(&run.reg, registry) != LK_EXIT_OK)
-		return LK_EXIT_INPUT;
+	/* Only adding needs the model; listing and removing work without it. */
+	const int exit_open = lk_cli_open_registry_embedding(&run.reg, registry, hash_only || strcmp(action, "add"));
+	if (exit_open != LK_EXIT_OK)
+		return exit_open == LK_EXIT_FAILURE ? LK_EXIT_FAILURE : LK_EXIT_INPUT;
 	int exit_code = LK_EXIT_OK;
 	if (!strcmp(action, "list")) {
 		exit_code = list_references(run.reg, nargs == 2 ? argv[optind + 1] : NULL);

@@ -40,6 +40,37 @@ int lk_cli_open_registry(lk_registry **reg, const char *given)
 	return LK_EXIT_OK;
 }
 
+static lk_embedder *embedder;
+
+static void close_embedder(void)
+{
+	lk_embedder_close(embedder);
+	embedder = NULL;
+}
+
+int lk_cli_open_registry_embedding(lk_registry **reg, const char *given, int hash_only)
+{
+	int exit_code = lk_cli_open_registry(reg, given);
+	if (exit_code != LK_EXIT_OK || hash_only)
+		return exit_code;
+	int rc = LK_OK;
+	if (!embedder) {
+		rc = lk_embedder_open(&embedder, NULL);
+		if (rc == LK_OK)
+			atexit(close_embedder);
+	}
+	if (rc == LK_OK)
+		rc = lk_registry_set_embedder(*reg, embedder);
+	if (rc != LK_OK) {
+		lk_cli_report(rc);
+		fputs("likeness: pass --hash-only to work with PDQ alone\n", stderr);
+		lk_registry_close(*reg);
+		*reg = NULL;
+		return rc == LK_EREGISTRY ? LK_EXIT_INPUT : LK_EXIT_FAILURE;
+	}
+	return LK_EXIT_OK;
+}
+
 int lk_cli_init(int argc, char **argv)
 {
 	if (argc != 2 || argv[1][0] == '-') {

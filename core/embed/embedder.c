@@ -9,6 +9,7 @@
 #include <math.h>
 #include <omp.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,11 +29,20 @@ struct worker {
 
 struct lk_embedder {
 	lk_net net;
+	float prior[LK_EMBEDDING_DIM];    /* subtracted from every descriptor (see PRIOR_FILE) */
+	int has_prior;
 	int last_map;                     /* op index of LAST_MAP */
 	char id[LK_EMBEDDER_ID_MAX];
 	pthread_mutex_t lock;             /* guards `idle` */
 	struct worker *idle;
 };
+
+/* The mean descriptor of a sample of character art, written beside the models at set-up
+ * (scripts/prepare-prior.sh). Raw descriptors are all-positive pools of ReLU6 features and
+ * share a large common part: any two pictures are 0.8 alike or more. Subtracting what typical
+ * art looks like leaves what tells one picture from another, and does so for a registry of
+ * one reference as well as of a million. */
+#define PRIOR_FILE "embedding-prior.f32"
 
 #ifndef LK_DEFAULT_MODELS_DIR
 #define LK_DEFAULT_MODELS_DIR ""
@@ -65,7 +75,34 @@ static const char *last_map_node(const lk_tfjs_model *m)
 	return NULL;
 }
 
+/* Reads the prior (exactly LK_EMBEDDING_DIM float32). */
+static int load_prior(lk_embedder *e, const char *models_dir)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", models_dir, PRIOR_FILE);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return lk__fail(LK_ENOTFOUND, "%s: missing (scripts/build.sh computes it with scripts/prepare-prior.sh)",
+				path);
+	const size_t got = fread(e->prior, sizeof(float), LK_EMBEDDING_DIM, f);
+	const int extra = fgetc(f) != EOF;
+	fclose(f);
+	for (size_t i = 0; i < got; i++)
+		if (!isfinite(e->prior[i]))
+			return lk__fail(LK_ECORRUPT, "%s: not a descriptor (value %zu is %g)", path, i, (double)e->prior[i]);
+	if (got != LK_EMBEDDING_DIM || extra)
+		return lk__fail(LK_ECORRUPT, "%s: %s %d float32 values", path, extra ? "more than" : "fewer than",
+				LK_EMBEDDING_DIM);
+	e->has_prior = 1;
+	return LK_OK;
+}
+
 int lk_embedder_open(lk_embedder **out, const char *models_dir)
+{
+	return lk__embedder_open(out, models_dir, 1);
+}
+
+int lk__embedder_open(lk_embedder **out, const char *models_dir, int with_prior)
 {
 	lk__clear_error();
 	if (!out)
@@ -107,13 +144,23 @@ int lk_embedder_open(lk_embedder **out, const char *models_dir)
 			rc = lk__fail(LK_ECORRUPT, "%s: not the expected MobileNetV2 1.4 (input %dx%d, last map %d "
 						   "channels)", dir, e->net.in_h, e->net.in_w, last ? last->c : 0);
 	}
+	if (rc == LK_OK && with_prior)
+		rc = load_prior(e, models_dir);
 	if (rc != LK_OK) {
 		lk__net_free(&e->net);
 		free(e);
 		return rc;
 	}
-	snprintf(e->id, sizeof e->id, "mnv2-1.4/gem%d/blur%.1f/%d@%016llx", GEM_P, (double)BLUR_SIGMA, INPUT_SIDE,
-		 (unsigned long long)print);
+	uint64_t prior_print = 0;
+	if (e->has_prior) {
+		lk_tfjs_model one = { 0 };
+		lk_tensor t = { .count = LK_EMBEDDING_DIM, .data = e->prior };
+		one.tensors = &t;
+		one.n_tensors = 1;
+		prior_print = fingerprint(&one);
+	}
+	snprintf(e->id, sizeof e->id, "mnv2-1.4/gem%d/blur%.1f/%d@%08llx/prior@%08llx", GEM_P, (double)BLUR_SIGMA,
+		 INPUT_SIDE, (unsigned long long)(print >> 32), (unsigned long long)(prior_print >> 32));
 	pthread_mutex_init(&e->lock, NULL);
 	*out = e;
 	return LK_OK;
@@ -168,6 +215,16 @@ static void give_back(lk_embedder *e, struct worker *w)
 	pthread_mutex_unlock(&e->lock);
 }
 
+static void normalise(float *v, int n)
+{
+	double norm = 0;
+	for (int c = 0; c < n; c++)
+		norm += (double)v[c] * v[c];
+	const float scale = norm > 0 ? (float)(1 / sqrt(norm)) : 0;
+	for (int c = 0; c < n; c++)
+		v[c] *= scale;
+}
+
 /* Generalised mean over positions, per channel: closer to the maximum than the average, so a
  * feature that fires strongly in part of the picture (a cropped or framed character) keeps its
  * weight. */
@@ -179,14 +236,9 @@ static void gem(float *v, const float *map, int positions, int channels)
 			const double x = map[(size_t)p * channels + c];
 			sum[c] += x * x * x;
 		}
-	double norm = 0;
-	for (int c = 0; c < channels; c++) {
-		v[c] = (float)cbrt(sum[c] / positions);
-		norm += (double)v[c] * v[c];
-	}
-	const float scale = norm > 0 ? (float)(1 / sqrt(norm)) : 0;
 	for (int c = 0; c < channels; c++)
-		v[c] *= scale;
+		v[c] = (float)cbrt(sum[c] / positions);
+	normalise(v, channels);
 }
 
 int lk__embed_image8(lk_embedding *out, lk_embedder *e, const lk_image8 *img)
@@ -206,6 +258,11 @@ int lk__embed_image8(lk_embedding *out, lk_embedder *e, const lk_image8 *img)
 	if (rc == LK_OK) {
 		const lk_op *last = &e->net.ops[e->last_map];
 		gem(out->v, w->arena.out[e->last_map], last->h * last->w, last->c);
+		if (e->has_prior) {
+			for (int c = 0; c < LK_EMBEDDING_DIM; c++)
+				out->v[c] -= e->prior[c];
+			normalise(out->v, LK_EMBEDDING_DIM);
+		}
 	}
 	give_back(e, w);
 	return rc;
@@ -219,4 +276,66 @@ float lk_embedding_similarity(const lk_embedding *a, const lk_embedding *b)
 	for (int i = 0; i < LK_EMBEDDING_DIM; i++)
 		s += a->v[i] * b->v[i];
 	return s;
+}
+
+/* A copy of `img` mirrored left to right, or padded by `pad` pixels of white on every side,
+ * in a buffer the caller frees. */
+static unsigned char *mirrored(lk_image8 *out, const lk_image8 *img)
+{
+	const int ch = img->channels;
+	unsigned char *buf = malloc((size_t)img->width * img->height * ch);
+	if (!buf)
+		return NULL;
+	for (int y = 0; y < img->height; y++) {
+		const unsigned char *src = img->data + (ptrdiff_t)y * img->stride;
+		unsigned char *dst = buf + (size_t)y * img->width * ch;
+		for (int x = 0; x < img->width; x++)
+			memcpy(dst + (size_t)(img->width - 1 - x) * ch, src + (size_t)x * ch, (size_t)ch);
+	}
+	*out = (lk_image8){ buf, img->width, img->height, (ptrdiff_t)img->width * ch, ch };
+	return buf;
+}
+
+static unsigned char *padded(lk_image8 *out, const lk_image8 *img, int pad)
+{
+	const int ch = img->channels, w = img->width + 2 * pad, h = img->height + 2 * pad;
+	unsigned char *buf = malloc((size_t)w * h * ch);
+	if (!buf)
+		return NULL;
+	memset(buf, 255, (size_t)w * h * ch);
+	for (int y = 0; y < img->height; y++)
+		memcpy(buf + ((size_t)(y + pad) * w + pad) * ch, img->data + (ptrdiff_t)y * img->stride,
+		       (size_t)img->width * ch);
+	*out = (lk_image8){ buf, w, h, (ptrdiff_t)w * ch, ch };
+	return buf;
+}
+
+int lk__embed_views(lk_embedding out[LK_VIEWS], lk_embedder *e, const lk_image8 *img)
+{
+	/* The crops keep 80% of each side: what a 10%-per-side crop leaves, and the corners
+	 * for off-centre ones. */
+	const int cw = img->width * 4 / 5, ch = img->height * 4 / 5;
+	const int xs[5] = { (img->width - cw) / 2, 0, img->width - cw, 0, img->width - cw };
+	const int ys[5] = { (img->height - ch) / 2, 0, 0, img->height - ch, img->height - ch };
+	int rc = lk__embed_image8(&out[LK_VIEW_FULL], e, img);
+	lk_image8 other;
+	unsigned char *buf = rc == LK_OK ? mirrored(&other, img) : NULL;
+	if (rc == LK_OK && !buf)
+		rc = lk__fail(LK_ENOMEM, "describing a reference");
+	if (rc == LK_OK)
+		rc = lk__embed_image8(&out[LK_VIEW_MIRROR], e, &other);
+	free(buf);
+	for (int i = 0; i < 5 && rc == LK_OK; i++) {
+		const lk_image8 crop = { img->data + (ptrdiff_t)ys[i] * img->stride + (ptrdiff_t)xs[i] * img->channels,
+					 cw > 0 ? cw : 1, ch > 0 ? ch : 1, img->stride, img->channels };
+		rc = lk__embed_image8(&out[LK_VIEW_CROP + i], e, &crop);
+	}
+	const int pad = (img->width > img->height ? img->width : img->height) * 3 / 20;
+	buf = rc == LK_OK ? padded(&other, img, pad) : NULL;
+	if (rc == LK_OK && !buf)
+		rc = lk__fail(LK_ENOMEM, "describing a reference");
+	if (rc == LK_OK)
+		rc = lk__embed_image8(&out[LK_VIEW_FRAMED], e, &other);
+	free(buf);
+	return rc;
 }
