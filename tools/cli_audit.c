@@ -116,7 +116,8 @@ static int load_done(struct paths *done, const char *out)
 	if (rc == 0 && ftruncate(fileno(f), good) != 0)
 		rc = -1;
 	fclose(f);
-	qsort(done->v, done->n, sizeof *done->v, cmp_str);
+	if (done->n)
+		qsort(done->v, done->n, sizeof *done->v, cmp_str);
 	return rc;
 }
 
