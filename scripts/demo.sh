@@ -2,7 +2,8 @@
 # Quick start, first command: installs what is needed, builds, and runs the main job on real
 # third-party character art: registers 30 characters drawn by Microsoft's Fluent Emoji artists
 # (fetched from npm at set-up, MIT), makes edited copies of each (JPEG, resize, recolour,
-# mirror, text overlay, crop), and checks them together with unrelated art.
+# mirror, text overlay, crop), and checks them together with unrelated art, with both signals
+# (PDQ and the CNN embedding; the model comes from npm too).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -82,5 +83,6 @@ node -e '
 ' "$out/verdicts.jsonl"
 echo
 echo "One JSON line per image with its evidence: $out/verdicts.jsonl"
-echo "PDQ catches re-encoding, resizing, recolouring and mirroring; crops and large overlays need"
-echo "the embedding signal (next issue). Try: likeness check --json $out/copies/cat-face--text.png"
+echo "PDQ catches re-encoding, resizing, recolouring and mirroring; the CNN embedding catches what"
+echo "moves a hash too far (crops, text) and says which signal found it."
+echo "Try: $bin/likeness check --json $out/copies/cat-face--crop10.png"
