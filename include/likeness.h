@@ -314,6 +314,13 @@ void lk_registry_close(lk_registry *reg);
  * for a target false-positive rate. */
 int lk_registry_set_embedding_thresholds(lk_registry *reg, float copy, float similar);
 
+/* The highest similarity of `image` (an lk_embed_* result by the attached embedder) to any view
+ * of any enabled reference, centred as checks centre it, with that reference's id (-1 and a
+ * similarity of -2 when the registry holds no embeddings). What a calibration measures on
+ * known negatives. Thread-safe. */
+int lk_registry_best_similarity(float *similarity, int64_t *reference_id, lk_registry *reg,
+				const lk_embedding *image);
+
 /* Attaches an embedder (or detaches with NULL): from then on, image references added are also
  * described by it, and checks use the embedding signal beside PDQ. The embedder is borrowed and
  * must outlive its use. LK_EREGISTRY if the registry's embeddings were made by an embedder with

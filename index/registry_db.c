@@ -357,10 +357,12 @@ int lk_registry_set_embedding_thresholds(lk_registry *reg, float copy, float sim
 		rc = lk__db_prepare(reg, &st, "INSERT INTO meta(key, value) VALUES(?1, ?2)"
 					      " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
 	const char *keys[2] = { "embed_copy", "embed_similar" };
-	const double values[2] = { copy, similar };
+	const float values[2] = { copy, similar };
 	for (int i = 0; i < 2 && rc == LK_OK; i++) {
+		/* 9 significant digits give the float back exactly: a threshold placed just above a
+		 * negative's score must not round below it. */
 		char text[32];
-		snprintf(text, sizeof text, "%.6f", values[i]);
+		snprintf(text, sizeof text, "%.9g", (double)values[i]);
 		sqlite3_bind_text(st, 1, keys[i], -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) != SQLITE_DONE)

@@ -149,3 +149,29 @@ int lk__emb_search(const struct snap_embeddings *e, const lk_embedding *query, i
 		}
 	return n;
 }
+
+int lk_registry_best_similarity(float *similarity, int64_t *reference_id, lk_registry *reg, const lk_embedding *image)
+{
+	lk__clear_error();
+	if (!similarity || !reference_id || !reg || !image)
+		return lk__fail(LK_EINVAL, "lk_registry_best_similarity: NULL argument");
+	*similarity = -2;
+	*reference_id = -1;
+	struct snapshot *snap;
+	int rc = lk__snapshot_acquire(&snap, reg);
+	if (rc != LK_OK)
+		return rc;
+	if (snap->emb) {
+		float sim;
+		uint32_t ref;
+		const int n = lk__emb_search(snap->emb, image, 1, &sim, &ref);
+		if (n < 0)
+			rc = n;
+		else if (n == 1) {
+			*similarity = sim;
+			*reference_id = snap->refs[ref].id;
+		}
+	}
+	lk__snapshot_release(snap);
+	return rc;
+}

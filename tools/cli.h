@@ -41,6 +41,8 @@ int lk_cli_audit(int argc, char **argv);
 extern const char lk_cli_audit_usage[];
 int lk_cli_check(int argc, char **argv);
 extern const char lk_cli_check_usage[];
+int lk_cli_calibrate(int argc, char **argv);
+extern const char lk_cli_calibrate_usage[];
 
 /* 1 if `path` is a folder. */
 int lk_cli_is_directory(const char *path);
@@ -58,6 +60,9 @@ int lk_cli_open_registry(struct lk_registry **reg, const char *given);
 /* The same, with the embedding signal attached unless `hash_only`: the model comes from
  * $LIKENESS_MODELS or the folder this build was configured with, loaded once per process. */
 int lk_cli_open_registry_embedding(struct lk_registry **reg, const char *given, int hash_only);
+/* The process' embedder once lk_cli_open_registry_embedding has loaded it (else LK_ENOTFOUND). */
+struct lk_embedder;
+int lk_cli_embedder(struct lk_embedder **out);
 
 /* The --hash-only option's help line, shared by the commands that take it. */
 #define LK_CLI_HASH_ONLY_HELP \

@@ -71,6 +71,12 @@ int lk_cli_open_registry_embedding(lk_registry **reg, const char *given, int has
 	return LK_EXIT_OK;
 }
 
+int lk_cli_embedder(lk_embedder **out)
+{
+	*out = embedder;
+	return embedder ? LK_OK : LK_ENOTFOUND;
+}
+
 int lk_cli_init(int argc, char **argv)
 {
 	if (argc != 2 || argv[1][0] == '-') {

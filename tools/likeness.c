@@ -28,6 +28,8 @@ static const struct lk_cli_command commands[] = {
 	{ "check", "verdicts for images against the registry", lk_cli_check_usage, lk_cli_check },
 	{ "audit", "check whole galleries on several threads, JSON lines, resumable", lk_cli_audit_usage,
 	  lk_cli_audit },
+	{ "calibrate", "set embedding thresholds for a false-positive rate from known negatives",
+	  lk_cli_calibrate_usage, lk_cli_calibrate },
 	{ "stats", "registry version and sizes", lk_cli_stats_usage, lk_cli_stats },
 	{ "import", "add references from a PDQ hash list (CSV)", lk_cli_import_usage, lk_cli_import },
 	{ "export", "print the references as a PDQ hash list (CSV)", lk_cli_export_usage, lk_cli_export },

@@ -1,0 +1,245 @@
+/* likeness calibrate: embedding thresholds for a target false-positive rate, from images known
+ * not to copy any registered character. */
+#include "cli.h"
+#include "likeness.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char lk_cli_calibrate_usage[] =
+	"usage: likeness calibrate [options] NEGATIVES...\n"
+	"\n"
+	"Sets the registry's embedding thresholds from images known not to copy any registered\n"
+	"character (generated images a person has cleared, unrelated art; files or folders): the\n"
+	"copy threshold so that at most --copy-fpr of them would be blocked by the embedding, the\n"
+	"similar threshold so that at most --similar-fpr would be sent to review. Prints the curve\n"
+	"it used and the negatives that came closest, with the reference each resembles. The\n"
+	"thresholds hold for the registry as it is: calibrate again after large changes.\n"
+	"\n"
+	"options:\n"
+	"  --copy-fpr RATE       false positives allowed at the copy threshold (default 0.001)\n"
+	"  --similar-fpr RATE    false positives allowed at the similar threshold (default 0.01)\n"
+	"  --dry-run             print the thresholds, leave the registry as it is\n"
+	"  -j, --jobs N          threads (default: the number of cores)\n"
+	"  -r, --registry DIR    the registry (default: $LIKENESS_REGISTRY)\n"
+	"\n"
+	"At least 1/RATE negatives are needed for each rate (1,000 for 0.1%).\n"
+	"Exit status: 0 done; 2 wrong arguments or too few negatives; 3 some image could not be read\n"
+	"(the others were used) or the registry has no embeddings; 4 failure.\n";
+
+enum { OPT_COPY_FPR = 3000, OPT_SIMILAR_FPR, OPT_DRY_RUN };
+
+struct negative {
+	char *path;
+	float similarity;
+	int64_t reference;
+	int ok;
+};
+
+struct run {
+	lk_registry *reg;
+	lk_embedder *embedder;
+	struct negative *v;
+	size_t n, cap;
+	atomic_size_t next;
+	atomic_int failed;
+};
+
+static int push_file(const char *file, void *ctx)
+{
+	struct run *r = ctx;
+	if (r->n == r->cap) {
+		const size_t cap = r->cap ? r->cap * 2 : 1024;
+		struct negative *v = realloc(r->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		r->v = v;
+		r->cap = cap;
+	}
+	if (!(r->v[r->n].path = strdup(file)))
+		return -1;
+	r->v[r->n].ok = 0;
+	r->n++;
+	return 0;
+}
+
+static void *worker(void *arg)
+{
+	struct run *r = arg;
+	for (size_t i; (i = atomic_fetch_add(&r->next, 1)) < r->n;) {
+		struct negative *neg = &r->v[i];
+		lk_embedding e;
+		int rc = lk_embed_file(&e, r->embedder, neg->path, NULL);
+		if (rc == LK_OK)
+			rc = lk_registry_best_similarity(&neg->similarity, &neg->reference, r->reg, &e);
+		if (rc != LK_OK) {
+			lk_cli_report(rc);
+			atomic_fetch_add(&r->failed, 1);
+			continue;
+		}
+		neg->ok = 1;
+	}
+	return NULL;
+}
+
+static int by_similarity(const void *a, const void *b)
+{
+	const struct negative *x = a, *y = b;
+	return (x->similarity < y->similarity) - (x->similarity > y->similarity);
+}
+
+/* The lowest threshold that at most floor(rate * n) of the n sorted scores reach. */
+static float threshold_for(const struct negative *sorted, size_t n, double rate)
+{
+	const size_t allowed = (size_t)floor(rate * (double)n);
+	if (allowed >= n)
+		return -1;
+	const float t = nextafterf(sorted[allowed].similarity, INFINITY);
+	return t > 1 ? 1 : t;
+}
+
+static size_t reaching(const struct negative *sorted, size_t n, float t)
+{
+	size_t k = 0;
+	while (k < n && sorted[k].similarity >= t)
+		k++;
+	return k;
+}
+
+static int parse_rate(const char *text, double *out)
+{
+	char *end;
+	*out = strtod(text, &end);
+	return *end || !(*out > 0 && *out < 1);
+}
+
+int lk_cli_calibrate(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "copy-fpr", required_argument, NULL, OPT_COPY_FPR },
+		{ "similar-fpr", required_argument, NULL, OPT_SIMILAR_FPR },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "registry", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *registry = NULL;
+	double copy_fpr = 0.001, similar_fpr = 0.01;
+	int dry_run = 0, opt;
+	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+	while ((opt = getopt_long(argc, argv, "j:r:", options, NULL)) != -1) {
+		unsigned long long v;
+		switch (opt) {
+		case OPT_COPY_FPR:
+		case OPT_SIMILAR_FPR:
+			if (parse_rate(optarg, opt == OPT_COPY_FPR ? &copy_fpr : &similar_fpr)) {
+				fprintf(stderr, "likeness calibrate: a rate is a number between 0 and 1, not '%s'\n", optarg);
+				return LK_EXIT_USAGE;
+			}
+			break;
+		case OPT_DRY_RUN: dry_run = 1; break;
+		case 'r': registry = optarg; break;
+		case 'j':
+			if (lk_cli_parse_size(optarg, 0, &v) || v < 1 || v > 256) {
+				fprintf(stderr, "likeness calibrate: --jobs needs 1..256, got '%s'\n", optarg);
+				return LK_EXIT_USAGE;
+			}
+			jobs = (long)v;
+			break;
+		default: return LK_EXIT_USAGE;
+		}
+	}
+	if (similar_fpr < copy_fpr) {
+		fputs("likeness calibrate: --similar-fpr must be at least --copy-fpr (review catches more)\n", stderr);
+		return LK_EXIT_USAGE;
+	}
+	if (optind >= argc) {
+		fputs("likeness calibrate: no negatives given (see likeness calibrate --help)\n", stderr);
+		return LK_EXIT_USAGE;
+	}
+	struct run r = { 0 };
+	int input_error = 0;
+	for (int i = optind; i < argc; i++)
+		if (lk_cli_walk(argv[i], push_file, &r) != 0)
+			input_error = 1;
+	const size_t needed = (size_t)ceil(1 / copy_fpr - 1e-9);
+	int exit_code = LK_EXIT_OK;
+	if (r.n < needed) {
+		fprintf(stderr, "likeness calibrate: %zu negative(s); a rate of %g needs at least %zu (pass a larger "
+			"--copy-fpr or more images)\n", r.n, copy_fpr, needed);
+		exit_code = LK_EXIT_USAGE;
+	}
+	if (exit_code == LK_EXIT_OK)
+		exit_code = lk_cli_open_registry_embedding(&r.reg, registry, 0);
+	if (exit_code == LK_EXIT_OK && lk_cli_embedder(&r.embedder) != LK_OK)
+		exit_code = LK_EXIT_FAILURE;
+	if (exit_code == LK_EXIT_OK) {
+		pthread_t t[256];
+		if (jobs > (long)r.n)
+			jobs = (long)r.n;
+		for (long i = 0; i < jobs; i++)
+			pthread_create(&t[i], NULL, worker, &r);
+		for (long i = 0; i < jobs; i++)
+			pthread_join(t[i], NULL);
+		size_t n = 0;
+		for (size_t i = 0; i < r.n; i++)
+			if (r.v[i].ok && r.v[i].similarity > -2)
+				r.v[n++] = r.v[i];
+			else
+				free(r.v[i].path);
+		r.n = n;
+		if (atomic_load(&r.failed))
+			input_error = 1;
+		if (!n) {
+			fputs("likeness calibrate: no scores: the registry has no references with embeddings (add them "
+			      "without --hash-only)\n", stderr);
+			exit_code = LK_EXIT_INPUT;
+		} else if (n < needed) {
+			fprintf(stderr, "likeness calibrate: only %zu negative(s) could be read; %zu needed\n", n, needed);
+			exit_code = LK_EXIT_USAGE;
+		}
+	}
+	if (exit_code == LK_EXIT_OK) {
+		qsort(r.v, r.n, sizeof *r.v, by_similarity);
+		const float copy = threshold_for(r.v, r.n, copy_fpr), similar = threshold_for(r.v, r.n, similar_fpr);
+		printf("negatives: %zu; highest similarity %.3f\n\nthreshold  negatives at or above\n", r.n,
+		       (double)r.v[0].similarity);
+		for (int k = 10; k <= 20; k++) {
+			const float t = (float)k / 20;
+			const size_t at = reaching(r.v, r.n, t);
+			printf("  %.2f     %6zu (%.2f%%)\n", (double)t, at, 100.0 * (double)at / (double)r.n);
+		}
+		printf("\nclosest negatives:\n");
+		for (size_t i = 0; i < r.n && i < 5; i++)
+			printf("  %.3f  reference %lld  %s\n", (double)r.v[i].similarity, (long long)r.v[i].reference,
+			       r.v[i].path);
+		printf("\ncopy threshold:    %.4f (%zu negatives at or above, at most %g allowed)\n", (double)copy,
+		       reaching(r.v, r.n, copy), copy_fpr);
+		printf("similar threshold: %.4f (%zu negatives at or above, at most %g allowed)\n", (double)similar,
+		       reaching(r.v, r.n, similar), similar_fpr);
+		if (dry_run) {
+			printf("dry run: the registry is unchanged\n");
+		} else {
+			const int rc = lk_registry_set_embedding_thresholds(r.reg, copy, similar);
+			if (rc != LK_OK) {
+				lk_cli_report(rc);
+				exit_code = LK_EXIT_FAILURE;
+			} else {
+				printf("thresholds set\n");
+			}
+		}
+	}
+	for (size_t i = 0; i < r.n; i++)
+		free(r.v[i].path);
+	free(r.v);
+	if (r.reg)
+		lk_registry_close(r.reg);
+	if (fflush(stdout) != 0 && exit_code == LK_EXIT_OK)
+		exit_code = LK_EXIT_FAILURE;
+	return exit_code == LK_EXIT_OK && input_error ? LK_EXIT_INPUT : exit_code;
+}
