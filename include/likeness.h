@@ -330,6 +330,19 @@ int lk_registry_set_embedder(lk_registry *reg, lk_embedder *e);
 /* The registry's version: it increases with every committed change. */
 int lk_registry_version(uint64_t *out, lk_registry *reg);
 
+/* What a registry holds, for people and monitoring. */
+typedef struct lk_registry_info {
+	uint64_t version;
+	int64_t characters, enabled_characters;
+	int64_t references, embedded_references; /* the latter have embeddings */
+	char embedder[LK_EMBEDDER_ID_MAX];       /* made them; "" when none has yet */
+	float embed_copy, embed_similar;         /* thresholds in effect (defaults or calibrated) */
+	int calibrated;                          /* 1 when set by calibration or the API */
+} lk_registry_info;
+
+/* Fills *out from one consistent read of the registry. */
+int lk_registry_info_get(lk_registry_info *out, lk_registry *reg);
+
 /* A protected character. Lists (aliases, labels) are comma-separated. */
 typedef struct lk_character {
 	int64_t id;                      /* set by the registry */

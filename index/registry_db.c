@@ -375,6 +375,52 @@ int lk_registry_set_embedding_thresholds(lk_registry *reg, float copy, float sim
 	return rc;
 }
 
+int lk_registry_info_get(lk_registry_info *out, lk_registry *reg)
+{
+	lk__clear_error();
+	if (!out || !reg)
+		return lk__fail(LK_EINVAL, "lk_registry_info_get: NULL argument");
+	lk_registry_info info = { .embed_copy = LK_DEFAULT_EMBED_COPY, .embed_similar = LK_DEFAULT_EMBED_SIMILAR };
+	pthread_mutex_lock(&reg->db_lock);
+	int rc = lk__db_exec(reg, "BEGIN");
+	if (rc == LK_OK)
+		rc = lk__db_version(reg, &info.version);
+	sqlite3_stmt *st = NULL;
+	if (rc == LK_OK)
+		rc = lk__db_prepare(reg, &st,
+				    "SELECT (SELECT count(*) FROM characters), (SELECT count(*) FROM characters WHERE enabled),"
+				    " (SELECT count(*) FROM refs), (SELECT count(*) FROM refs WHERE embedding IS NOT NULL),"
+				    " (SELECT value FROM meta WHERE key = 'embedder'),"
+				    " (SELECT CAST(value AS REAL) FROM meta WHERE key = 'embed_copy'),"
+				    " (SELECT CAST(value AS REAL) FROM meta WHERE key = 'embed_similar')");
+	if (rc == LK_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			info.characters = sqlite3_column_int64(st, 0);
+			info.enabled_characters = sqlite3_column_int64(st, 1);
+			info.references = sqlite3_column_int64(st, 2);
+			info.embedded_references = sqlite3_column_int64(st, 3);
+			if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+				snprintf(info.embedder, sizeof info.embedder, "%s", (const char *)sqlite3_column_text(st, 4));
+			if (sqlite3_column_type(st, 5) != SQLITE_NULL && sqlite3_column_type(st, 6) != SQLITE_NULL) {
+				info.embed_copy = (float)sqlite3_column_double(st, 5);
+				info.embed_similar = (float)sqlite3_column_double(st, 6);
+				info.calibrated = 1;
+			}
+		} else {
+			rc = lk__db_fail(reg, "reading the registry's sizes");
+		}
+		sqlite3_finalize(st);
+	}
+	if (rc == LK_OK)
+		rc = lk__db_exec(reg, "COMMIT");
+	else
+		lk__db_rollback(reg);
+	pthread_mutex_unlock(&reg->db_lock);
+	if (rc == LK_OK)
+		*out = info;
+	return rc;
+}
+
 void lk_registry_close(lk_registry *reg)
 {
 	registry_free(reg);

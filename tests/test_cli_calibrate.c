@@ -74,7 +74,8 @@ Test(cli_calibrate, thresholds_keep_negatives_within_the_rates)
 	cr_assert_eq(r->status, 0, "%s", r->err);
 	cr_expect(strstr(r->out, "negatives: 5") && strstr(r->out, "dry run"), "%s", r->out);
 	cr_expect(strstr(r->out, "closest negatives:") && strstr(r->out, "reference"), "%s", r->out);
-	r = fx_cli_env(env, "stats");
+	r = fx_cli_env(env, "stats"); /* (fx_cli_env's result is one static buffer) */
+	cr_expect(strstr(r->out, "(defaults)"), "a dry run changes nothing: %s", r->out);
 	const char *v = strstr(r->out, "version: ");
 	cr_assert(v);
 	const long before = strtol(v + 9, NULL, 10);
@@ -84,6 +85,8 @@ Test(cli_calibrate, thresholds_keep_negatives_within_the_rates)
 	cr_expect(strstr(r->out, "thresholds set"), "%s", r->out);
 	r = fx_cli_env(env, "stats");
 	cr_expect_gt(strtol(strstr(r->out, "version: ") + 9, NULL, 10), before, "setting thresholds is a change");
+	cr_expect(strstr(r->out, "(calibrated)") && strstr(r->out, "references: 3 (3 with embeddings)") &&
+		  strstr(r->out, "embedder: mnv2-1.4/"), "%s", r->out);
 
 	/* At 20%, one of the five may be blocked; at 40%, two may reach review or block. */
 	r = run("audit -j 1 '%s'", negatives);

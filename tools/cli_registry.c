@@ -15,7 +15,8 @@ const char lk_cli_init_usage[] =
 const char lk_cli_stats_usage[] =
 	"usage: likeness stats [-r DIR]\n"
 	"\n"
-	"Prints the registry's version, characters (enabled/disabled) and references.\n";
+	"Prints the registry's version, characters (enabled/disabled), references (and how many have\n"
+	"embeddings), the embedder that made them and the embedding thresholds in effect.\n";
 
 const char *lk_cli_registry_dir(const char *given)
 {
@@ -105,27 +106,18 @@ int lk_cli_stats(int argc, char **argv)
 	lk_registry *reg;
 	if (lk_cli_open_registry(&reg, registry) != LK_EXIT_OK)
 		return LK_EXIT_INPUT;
-	uint64_t version;
-	size_t n_chars, n_refs;
-	int rc = lk_registry_version(&version, reg);
-	lk_character *all = NULL;
-	if (rc == LK_OK)
-		rc = lk_character_list(NULL, 0, &n_chars, reg);
-	if (rc == LK_OK && !(all = calloc(n_chars ? n_chars : 1, sizeof *all)))
-		rc = LK_ENOMEM;
-	if (rc == LK_OK)
-		rc = lk_character_list(all, n_chars, &n_chars, reg);
-	if (rc == LK_OK)
-		rc = lk_reference_list(NULL, 0, &n_refs, reg, NULL);
+	lk_registry_info info;
+	int rc = lk_registry_info_get(&info, reg);
 	if (rc == LK_OK) {
-		size_t enabled = 0;
-		for (size_t i = 0; i < n_chars; i++)
-			enabled += all[i].enabled != 0;
-		printf("registry: %s\nversion: %llu\ncharacters: %zu (%zu enabled, %zu disabled)\nreferences: %zu\n",
-		       lk_cli_registry_dir(registry), (unsigned long long)version, n_chars, enabled,
-		       n_chars - enabled, n_refs);
+		printf("registry: %s\nversion: %llu\ncharacters: %lld (%lld enabled, %lld disabled)\n"
+		       "references: %lld (%lld with embeddings)\nembedder: %s\n"
+		       "embedding thresholds: copy >= %.3f, similar >= %.3f (%s)\n",
+		       lk_cli_registry_dir(registry), (unsigned long long)info.version, (long long)info.characters,
+		       (long long)info.enabled_characters, (long long)(info.characters - info.enabled_characters),
+		       (long long)info.references, (long long)info.embedded_references,
+		       info.embedder[0] ? info.embedder : "none yet", (double)info.embed_copy, (double)info.embed_similar,
+		       info.calibrated ? "calibrated" : "defaults");
 	}
-	free(all);
 	lk_registry_close(reg);
 	if (rc != LK_OK) {
 		lk_cli_report(rc);
