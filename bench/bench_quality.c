@@ -1,6 +1,6 @@
 /* bench_quality: how many edited copies each signal catches at a fixed false-positive rate.
  *
- *   bench_quality [--characters N] [--unrelated M] [--threads T] [--seed S] SVG_DIR
+ *   bench_quality [--characters N] [--unrelated M] [--windows] [--threads T] [--seed S] SVG_DIR
  *
  * The SVG files of SVG_DIR (one character each; bench/quality.sh extracts them from the Fluent
  * Emoji set) are shuffled; the first N become the registry's characters, the rest unrelated
@@ -52,6 +52,7 @@ struct item {
 	lk_pdq_hash exact[LK_DIHEDRAL_COUNT]; /* references only */
 	lk_embedding emb;
 	lk_embedding *views;                  /* references only: LK_VIEWS, as the registry stores */
+	lk_embedding *windows;                /* --windows: N_WINDOWS regions of the image */
 	int ok;
 };
 
@@ -63,6 +64,10 @@ static size_t n_items;
 static size_t next_item;
 static pthread_mutex_t next_lock = PTHREAD_MUTEX_INITIALIZER;
 static lk_embedder *embedder;
+static int use_windows;
+/* Query-side region search (experimental, --windows): windows of half the image's side on a
+ * 3x3 grid (stride a quarter), each described like a whole image. */
+#define N_WINDOWS 9
 
 static unsigned rnd(unsigned *s)
 {
@@ -261,6 +266,16 @@ static int describe(struct item *it)
 	int rc = lk_pdq_hash_pixels(&it->pdq, &view, NULL);
 	if (rc == LK_OK)
 		rc = lk_embed_pixels(&it->emb, embedder, &view, NULL);
+	if (rc == LK_OK && use_windows && !(it->character >= 0 && it->e == EDIT_NONE)) {
+		it->windows = malloc(sizeof(lk_embedding) * N_WINDOWS);
+		const int ww = view.width / 2, wh = view.height / 2, ch = mem->Bands == 1 ? 1 : 3;
+		for (int k = 0; rc == LK_OK && k < N_WINDOWS; k++) {
+			const int x = (k % 3) * view.width / 4, y = (k / 3) * view.height / 4;
+			const lk_image8 win = { (const unsigned char *)view.data + (ptrdiff_t)y * view.stride + (ptrdiff_t)x * ch,
+						ww, wh, view.stride, ch };
+			rc = it->windows ? lk__embed_image8(&it->windows[k], embedder, &win) : LK_ENOMEM;
+		}
+	}
 	if (rc == LK_OK && it->character >= 0 && it->e == EDIT_NONE) {
 		const lk_image8 img8 = { view.data, view.width, view.height, view.stride, mem->Bands == 1 ? 1 : 3 };
 		it->views = malloc(sizeof(lk_embedding) * LK_VIEWS);
@@ -325,10 +340,16 @@ static void centre(lk_embedding *e, const double *mean)
 		e->v[j] /= (float)sqrt(norm);
 }
 
-/* The best similarity of `q` to any stored view of reference `r`. */
-static double best_view(const lk_embedding *q, const struct item *r)
+/* The best similarity of `q` (and its windows) to any stored view of reference `r`. */
+static double best_view(const struct item *query, const struct item *r)
 {
 	double best = -2;
+	for (int w = 0; query->windows && w < N_WINDOWS; w++)
+		for (int v = 0; v < LK_VIEWS; v++) {
+			const double s = lk_embedding_similarity(&query->windows[w], &r->views[v]);
+			best = s > best ? s : best;
+		}
+	const lk_embedding *q = &query->emb;
 	for (int v = 0; v < LK_VIEWS; v++) {
 		const double s = lk_embedding_similarity(q, &r->views[v]);
 		best = s > best ? s : best;
@@ -370,6 +391,8 @@ int main(int argc, char **argv)
 			n_chars = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
 			threads = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--windows"))
+			use_windows = 1;
 		else if (!strcmp(argv[i], "--unrelated") && i + 1 < argc)
 			max_negatives = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
@@ -378,7 +401,7 @@ int main(int argc, char **argv)
 			svg_dir = argv[i];
 	}
 	if (!svg_dir || n_chars < 2 || threads < 1) {
-		fprintf(stderr, "usage: bench_quality [--characters N] [--unrelated M] [--threads T] [--seed S] SVG_DIR\n");
+		fprintf(stderr, "usage: bench_quality [--characters N] [--unrelated M] [--windows] [--threads T] [--seed S] SVG_DIR\n");
 		return 2;
 	}
 	if (VIPS_INIT(argv[0]) || lk_init() != LK_OK || lk_embedder_open(&embedder, NULL) != LK_OK) {
@@ -449,6 +472,8 @@ int main(int argc, char **argv)
 		centre(&items[i].emb, mean);
 		for (int v = 0; items[i].views && v < LK_VIEWS; v++)
 			centre(&items[i].views[v], mean);
+		for (int v = 0; items[i].windows && v < N_WINDOWS; v++)
+			centre(&items[i].windows[v], mean);
 	}
 
 	/* Unrelated art that PDQ already calls a copy of a character (within 31 bits, unedited) is
@@ -495,7 +520,7 @@ int main(int argc, char **argv)
 					const double p = 256 - lk_pdq_distance(&it->pdq.hash[0], &refs[c]->exact[dd]);
 					p1 = p > p1 ? p : p1;
 				}
-			const double e1 = best_view(&it->emb, refs[c]);
+			const double e1 = best_view(it, refs[c]);
 			if (p1 > all_pdq)
 				all_pdq = p1, all_pdq_char = c;
 			if (e1 > all_emb)
@@ -507,7 +532,7 @@ int main(int argc, char **argv)
 					const double p = 256 - lk_pdq_distance(&it->pdq.hash[0], &refs[c]->exact[dd]);
 					best_pdq = p > best_pdq ? p : best_pdq;
 				}
-			const double e = best_view(&it->emb, refs[c]);
+			const double e = best_view(it, refs[c]);
 			best_emb = e > best_emb ? e : best_emb;
 		}
 		if (it->character < 0) {

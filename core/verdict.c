@@ -41,15 +41,17 @@ static const char *const transform_words[LK_DIHEDRAL_COUNT] = {
 };
 
 /* Whether allow-listed match `a` is at least as close as `m`: by PDQ distance when both have
- * one, else by embedding similarity. */
+ * one; a PDQ match outweighs one found by the embedding alone; else by similarity. */
 static int no_closer(const lk_match *m, const lk_match *a)
 {
 	if (m->distance >= 0 && a->distance >= 0)
 		return m->distance >= a->distance;
-	return a->distance >= 0 || m->similarity <= a->similarity;
+	if (a->distance >= 0 || m->distance >= 0)
+		return a->distance >= 0;
+	return m->similarity <= a->similarity;
 }
 
-/* The evidence of one match, e.g. "at 12 bits, mirrored; embedding 0.93". */
+/* The evidence of one match, e.g. "at 12 bits, mirrored, embedding similarity 0.93". */
 static void evidence(char *out, size_t size, const lk_match *m)
 {
 	char pdq[96] = "", emb[48] = "";
@@ -62,15 +64,18 @@ static void evidence(char *out, size_t size, const lk_match *m)
 
 void lk__decide(lk_check_result *r)
 {
-	/* An allow-listed (licensed or own) reference the image copies clears its character's
-	 * matches that are no closer than it: the image is that licensed picture. */
-	for (int i = 0; i < r->n_matches; i++) {
-		const lk_match *a = &r->matches[i];
-		if (!a->allow || a->reason != LK_REASON_COPY)
-			continue;
+	/* An allow-listed (licensed or own) reference the image copies, closely enough to block,
+	 * clears its character's matches that are no closer than it: the image is that licensed
+	 * picture. Which ones qualify is settled before any verdict changes. */
+	int licensing[LK_MAX_MATCHES], n_licensing = 0;
+	for (int i = 0; i < r->n_matches && n_licensing < LK_MAX_MATCHES; i++)
+		if (r->matches[i].allow && r->matches[i].verdict == LK_VERDICT_BLOCK)
+			licensing[n_licensing++] = i;
+	for (int k = 0; k < n_licensing; k++) {
+		const lk_match a = r->matches[licensing[k]];
 		for (int j = 0; j < r->n_matches; j++) {
 			lk_match *m = &r->matches[j];
-			if (!strcmp(m->character, a->character) && no_closer(m, a))
+			if (!strcmp(m->character, a.character) && no_closer(m, &a))
 				m->verdict = LK_VERDICT_ALLOW;
 		}
 	}
@@ -93,10 +98,13 @@ void lk__decide(lk_check_result *r)
 		const char *what = decisive->reason == LK_REASON_SIMILAR ? "similar to" : r->verdict == LK_VERDICT_BLOCK
 												  ? "copy of"
 												  : "close to";
+		/* The PDQ rule, when PDQ is what reached this verdict (else the embedding did). */
 		char rule[40] = "";
-		if (decisive->signals & LK_SIGNAL_PDQ && decisive->reason == LK_REASON_COPY)
-			snprintf(rule, sizeof rule, " (%s at <= %d bits)", r->verdict == LK_VERDICT_BLOCK ? "block" : "review",
-				 r->verdict == LK_VERDICT_BLOCK ? decisive->block_threshold : decisive->review_threshold);
+		const int d = decisive->distance;
+		if (d >= 0 && r->verdict == LK_VERDICT_BLOCK && d <= decisive->block_threshold)
+			snprintf(rule, sizeof rule, " (block at <= %d bits)", decisive->block_threshold);
+		else if (d >= 0 && r->verdict == LK_VERDICT_REVIEW && d <= decisive->review_threshold)
+			snprintf(rule, sizeof rule, " (review at <= %d bits)", decisive->review_threshold);
 		say(r, "%s '%s': reference %lld %s%s", what, decisive->character,
 			 (long long)decisive->reference_id, why, rule);
 	} else if (licensed) {

@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <sqlite3.h>
+#include <vips/vips.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -184,4 +185,31 @@ Test(check_embedding, schema_2_registries_are_upgraded)
 	sqlite3_close(db);
 	cr_expect_eq(lk_registry_open(&r2, old), LK_EREGISTRY);
 	cr_expect(strstr(lk_error_detail(), "schema 1"), "%s", lk_error_detail());
+}
+
+/* A licensed picture cropped: PDQ loses it, the embedding calls it a copy of the allow-listed
+ * reference, and the allow-list clears it. */
+Test(check_embedding, allow_list_applies_to_embedding_copies)
+{
+	lk_character c = fx_character("licensed", "Licensed");
+	cr_assert_eq(lk_character_add(reg, &c), LK_OK);
+	lk_reference_options o = LK_REFERENCE_OPTIONS_INIT;
+	o.allow = 1;
+	cr_assert_eq(lk_reference_add_file(NULL, reg, "licensed", fx_pdq_image("char7_1024x640.png"), &o), LK_OK,
+		     "%s", lk_error_detail());
+	VipsImage *img = fx_load(fx_pdq_image("char7_1024x640.png")), *crop;
+	cr_assert_eq(vips_extract_area(img, &crop, 102, 64, 820, 512, NULL), 0);
+	size_t len;
+	void *png = fx_encode(crop, ".png", &len);
+	cr_assert_eq(lk_registry_set_embedding_thresholds(reg, 0.65f, 0.60f), LK_OK);
+	lk_check_result r;
+	cr_assert_eq(lk_check_bytes(&r, reg, png, len, NULL), LK_OK, "%s", lk_error_detail());
+	cr_expect_eq(r.verdict, LK_VERDICT_ALLOW, "%s", r.reason);
+	cr_assert_gt(r.n_matches, 0, "%s", r.reason);
+	cr_expect_str_eq(r.matches[0].character, "licensed");
+	cr_expect_eq(r.matches[0].signals, LK_SIGNAL_EMBEDDING, "PDQ loses a 10%% crop");
+	cr_expect(strstr(r.reason, "licensed: allow-listed reference"), "%s", r.reason);
+	g_free(png);
+	g_object_unref(crop);
+	g_object_unref(img);
 }
