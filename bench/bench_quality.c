@@ -15,7 +15,9 @@
  *   - fused: caught when either signal passes its threshold, each set at half the target
  *     false-positive rate, so the union stays within it.
  * A query counts when its own character passes (a hit on another character is not recall).
- * Thresholds come from the negatives' best scores at 0.1% (and 1%) false positives. */
+ * Thresholds come from the negatives' best scores at 0.1% (and 1%) false positives.
+ * --unrelated M uses only M of the unrelated images; --windows (an experiment in region search)
+ * also describes every query and negative as 9 windows of half its side and keeps the best. */
 #include "internal.h"
 #include "stats.h"
 
