@@ -356,7 +356,16 @@ typedef struct lk_character {
 	int review_threshold;            /* -1: LK_DEFAULT_REVIEW_THRESHOLD */
 	int enabled;                     /* 0: kept but never matched */
 	int64_t references;              /* set by the registry: how many references it has */
+	float embed_copy;                /* embedding thresholds for this character, 0 < t <= 1; */
+	float embed_similar;             /* 0 (LK_EMBED_INHERIT): the registry's */
 } lk_character;
+
+/* Zero, so that a zeroed lk_character inherits the registry's embedding thresholds. */
+#define LK_EMBED_INHERIT 0.0f
+/* A character with every threshold inherited, enabled; fill in slug and name. */
+#define LK_CHARACTER_INIT                                                                        \
+	{ .block_threshold = -1, .review_threshold = -1, .enabled = 1, .embed_copy = LK_EMBED_INHERIT, \
+	  .embed_similar = LK_EMBED_INHERIT }
 
 /* Adds a character. slug and name are required; LK_EEXISTS if the slug is taken. */
 int lk_character_add(lk_registry *reg, const lk_character *character);

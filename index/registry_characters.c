@@ -25,7 +25,24 @@ static int valid_thresholds(const lk_character *c)
 		return lk__fail(LK_EINVAL, "thresholds are Hamming distances, 0..256");
 	if (review < block)
 		return lk__fail(LK_EINVAL, "review threshold %d is below block threshold %d", review, block);
+	/* Embedding thresholds: LK_EMBED_INHERIT or 0 < t <= 1; when both are set, similar <= copy. */
+	const float e[2] = { c->embed_copy, c->embed_similar };
+	for (int i = 0; i < 2; i++)
+		if (e[i] != LK_EMBED_INHERIT && !(e[i] > 0 && e[i] <= 1))
+			return lk__fail(LK_EINVAL, "embedding thresholds are similarities above 0 and at most 1 (0: the "
+					"registry's), not %g", (double)e[i]);
+	if (e[0] != LK_EMBED_INHERIT && e[1] != LK_EMBED_INHERIT && e[1] > e[0])
+		return lk__fail(LK_EINVAL, "embedding similar threshold %g is above the copy threshold %g", (double)e[1],
+				(double)e[0]);
 	return LK_OK;
+}
+
+static void bind_similarity(sqlite3_stmt *st, int i, float v)
+{
+	if (v == LK_EMBED_INHERIT)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_double(st, i, v);
 }
 
 static void bind_threshold(sqlite3_stmt *st, int i, int v)
@@ -36,7 +53,7 @@ static void bind_threshold(sqlite3_stmt *st, int i, int v)
 		sqlite3_bind_int(st, i, v);
 }
 
-/* Binds name..enabled to parameters 1..8 and the slug to 9. */
+/* Binds name..enabled to parameters 1..8, the slug to 9, the embedding thresholds to 10..11. */
 static void bind_fields(sqlite3_stmt *st, const lk_character *c)
 {
 	sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
@@ -48,6 +65,8 @@ static void bind_fields(sqlite3_stmt *st, const lk_character *c)
 	bind_threshold(st, 7, c->review_threshold);
 	sqlite3_bind_int(st, 8, c->enabled ? 1 : 0);
 	sqlite3_bind_text(st, 9, c->slug, -1, SQLITE_STATIC);
+	bind_similarity(st, 10, c->embed_copy);
+	bind_similarity(st, 11, c->embed_similar);
 }
 
 static int check_input(const lk_character *c)
@@ -95,7 +114,7 @@ static int write_statement(lk_registry *reg, const char *sql, void (*bind)(sqlit
 static void bind_new_character(sqlite3_stmt *st, const void *arg)
 {
 	bind_fields(st, arg);
-	sqlite3_bind_int64(st, 10, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(st, 12, (sqlite3_int64)time(NULL));
 }
 
 static void bind_character(sqlite3_stmt *st, const void *arg)
@@ -128,8 +147,8 @@ int lk_character_add(lk_registry *reg, const lk_character *c)
 	int rc = check_input(c);
 	if (rc == LK_OK)
 		rc = write_statement(reg, "INSERT INTO characters(name, aliases, rights_holder, licence, labels,"
-				     " block_threshold, review_threshold, enabled, slug, created_at)"
-				     " VALUES(?,?,?,?,?,?,?,?,?,?)",
+				     " block_threshold, review_threshold, enabled, slug, embed_copy, embed_similar,"
+				     " created_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
 				     bind_new_character, c, "adding a character", c->slug, 0);
 	if (rc == LK_EEXISTS)
 		rc = lk__fail(LK_EEXISTS, "character '%s' already exists in %s", c->slug, reg->dir);
@@ -143,8 +162,9 @@ int lk_character_update(lk_registry *reg, const lk_character *c)
 		return lk__fail(LK_EINVAL, "lk_character_update: NULL argument");
 	int rc = check_input(c);
 	if (rc == LK_OK)
-		rc = write_statement(reg, "UPDATE characters SET name=?, aliases=?, rights_holder=?, licence=?,"
-				     " labels=?, block_threshold=?, review_threshold=?, enabled=? WHERE slug=?",
+		rc = write_statement(reg, "UPDATE characters SET name=?1, aliases=?2, rights_holder=?3, licence=?4,"
+				     " labels=?5, block_threshold=?6, review_threshold=?7, enabled=?8, embed_copy=?10,"
+				     " embed_similar=?11 WHERE slug=?9",
 				     bind_character, c, "updating a character", c->slug, 1);
 	return rc;
 }
@@ -176,7 +196,8 @@ static void copy_text(char *dst, size_t size, const unsigned char *src)
 static const char select_sql[] =
 	"SELECT c.id, c.slug, c.name, c.aliases, c.rights_holder, c.licence, c.labels,"
 	" c.block_threshold, c.review_threshold, c.enabled,"
-	" (SELECT COUNT(*) FROM refs r WHERE r.character_id = c.id) FROM characters c";
+	" (SELECT COUNT(*) FROM refs r WHERE r.character_id = c.id), c.embed_copy, c.embed_similar"
+	" FROM characters c";
 
 static void read_row(sqlite3_stmt *st, lk_character *c)
 {
@@ -192,6 +213,9 @@ static void read_row(sqlite3_stmt *st, lk_character *c)
 	c->review_threshold = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 8);
 	c->enabled = sqlite3_column_int(st, 9);
 	c->references = sqlite3_column_int64(st, 10);
+	c->embed_copy = sqlite3_column_type(st, 11) == SQLITE_NULL ? LK_EMBED_INHERIT : (float)sqlite3_column_double(st, 11);
+	c->embed_similar =
+		sqlite3_column_type(st, 12) == SQLITE_NULL ? LK_EMBED_INHERIT : (float)sqlite3_column_double(st, 12);
 }
 
 int lk_character_get(lk_character *out, lk_registry *reg, const char *slug)

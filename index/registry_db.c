@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #define DB_NAME "registry.db"
-#define SCHEMA_VERSION "3"
+#define SCHEMA_VERSION "4"
 
 static const char schema_sql[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -23,7 +23,9 @@ static const char schema_sql[] =
 	"  block_threshold INTEGER,"   /* NULL: the default */
 	"  review_threshold INTEGER,"
 	"  enabled INTEGER NOT NULL DEFAULT 1,"
-	"  created_at INTEGER NOT NULL);"
+	"  created_at INTEGER NOT NULL,"
+	"  embed_copy REAL,"            /* NULL: the registry's embedding thresholds */
+	"  embed_similar REAL);"
 	"CREATE TABLE refs("
 	"  id INTEGER PRIMARY KEY,"
 	"  character_id INTEGER NOT NULL REFERENCES characters(id) ON DELETE CASCADE,"
@@ -220,24 +222,41 @@ static void read_schema(lk_registry *reg, char *out, size_t size)
 	sqlite3_finalize(s);
 }
 
+/* The steps from each earlier schema to the next. */
+static const struct {
+	const char *from, *sql;
+} upgrades[] = {
+	/* references gain their embeddings (NULL: none yet) */
+	{ "2", "ALTER TABLE refs ADD COLUMN embedding BLOB; UPDATE meta SET value = '3' WHERE key = 'schema';" },
+	/* characters gain their own embedding thresholds (NULL: the registry's) */
+	{ "3", "ALTER TABLE characters ADD COLUMN embed_copy REAL; ALTER TABLE characters ADD COLUMN embed_similar REAL;"
+	       " UPDATE meta SET value = '4' WHERE key = 'schema';" },
+};
+
 /* Brings a registry of an earlier schema up to this one, in one transaction: a crash leaves it
- * as it was. 2 -> 3: references gain an embedding column (NULL: none yet). */
+ * as it was. */
 static int upgrade(lk_registry *reg)
 {
 	char schema[32];
 	read_schema(reg, schema, sizeof schema);
 	if (!strcmp(schema, SCHEMA_VERSION))
 		return LK_OK;
-	if (strcmp(schema, "2"))
-		return lk__fail(LK_EREGISTRY, "%s: registry schema %s, this likeness reads %s (and upgrades 2)",
+	size_t first = 0;
+	while (first < sizeof upgrades / sizeof upgrades[0] && strcmp(upgrades[first].from, schema))
+		first++;
+	if (first == sizeof upgrades / sizeof upgrades[0])
+		return lk__fail(LK_EREGISTRY, "%s: registry schema %s, this likeness reads %s (and upgrades 2 and up)",
 				reg->dir, schema, SCHEMA_VERSION);
 	int rc = lk__db_exec(reg, "BEGIN IMMEDIATE");
 	if (rc != LK_OK)
 		return rc;
-	read_schema(reg, schema, sizeof schema); /* another process may have upgraded it meanwhile */
-	if (!strcmp(schema, "2"))
-		rc = lk__db_exec(reg, "ALTER TABLE refs ADD COLUMN embedding BLOB;"
-				      "UPDATE meta SET value = '" SCHEMA_VERSION "' WHERE key = 'schema';");
+	/* Another process may have upgraded it meanwhile: start from what is there now. */
+	read_schema(reg, schema, sizeof schema);
+	for (size_t i = 0; rc == LK_OK && i < sizeof upgrades / sizeof upgrades[0]; i++)
+		if (!strcmp(schema, upgrades[i].from)) {
+			rc = lk__db_exec(reg, upgrades[i].sql);
+			read_schema(reg, schema, sizeof schema);
+		}
 	if (rc == LK_OK)
 		rc = lk__db_exec(reg, "COMMIT");
 	else

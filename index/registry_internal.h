@@ -16,6 +16,7 @@ struct snap_character {
 	char slug[LK_SLUG_MAX];
 	char name[LK_TEXT_MAX];
 	int block_threshold, review_threshold;
+	float embed_copy, embed_similar;   /* LK_EMBED_INHERIT: the registry's */
 };
 
 /* One matchable reference. */

@@ -90,8 +90,8 @@ static int build(struct snapshot **out, lk_registry *reg, uint64_t version)
 	s->max_review_threshold = -1;
 	sqlite3_stmt *st = NULL;
 	int rc = lk__db_prepare(reg, &st,
-				"SELECT id, slug, name, COALESCE(block_threshold, ?1), COALESCE(review_threshold, ?2)"
-				" FROM characters WHERE enabled ORDER BY id");
+				"SELECT id, slug, name, COALESCE(block_threshold, ?1), COALESCE(review_threshold, ?2),"
+				" embed_copy, embed_similar FROM characters WHERE enabled ORDER BY id");
 	size_t cap = 0;
 	int64_t *char_ids = NULL;
 	if (rc == LK_OK) {
@@ -118,6 +118,10 @@ static int build(struct snapshot **out, lk_registry *reg, uint64_t version)
 			snprintf(c->name, sizeof c->name, "%s", (const char *)sqlite3_column_text(st, 2));
 			c->block_threshold = sqlite3_column_int(st, 3);
 			c->review_threshold = sqlite3_column_int(st, 4);
+			c->embed_copy = sqlite3_column_type(st, 5) == SQLITE_NULL ? LK_EMBED_INHERIT
+										  : (float)sqlite3_column_double(st, 5);
+			c->embed_similar = sqlite3_column_type(st, 6) == SQLITE_NULL ? LK_EMBED_INHERIT
+										     : (float)sqlite3_column_double(st, 6);
 			if (c->review_threshold > s->max_review_threshold)
 				s->max_review_threshold = c->review_threshold;
 		}
@@ -289,6 +293,15 @@ static lk_match *entry(lk_match *found, int *n, int cap, const struct snapshot *
 	return m;
 }
 
+/* The embedding thresholds for a character: its own, else the registry's. */
+static void embed_thresholds(const struct snapshot *snap, const struct snap_character *c, float *copy, float *similar)
+{
+	*copy = c->embed_copy != LK_EMBED_INHERIT ? c->embed_copy : snap->emb->copy;
+	*similar = c->embed_similar != LK_EMBED_INHERIT ? c->embed_similar : snap->emb->similar;
+	if (*similar > *copy) /* one set, the other inherited above it: review starts at copy */
+		*similar = *copy;
+}
+
 /* A PDQ hit: keeps the closest transform per reference. */
 static void consider(lk_match *found, int *n, int cap, const struct snapshot *snap, uint32_t ref,
 		     int distance, int transform)
@@ -305,10 +318,12 @@ static void consider(lk_match *found, int *n, int cap, const struct snapshot *sn
 	if (!(m->signals & LK_SIGNAL_PDQ) || distance < m->distance) {
 		/* First PDQ hit, or another of its transforms came closer: it decides, verdict included
 		 * (an embedding verdict already there stays if harsher). */
-		const lk_verdict by_embedding = m->signals & LK_SIGNAL_EMBEDDING && m->similarity >= snap->emb->copy
-							? LK_VERDICT_BLOCK
-						: m->signals & LK_SIGNAL_EMBEDDING ? LK_VERDICT_REVIEW
-										   : LK_VERDICT_ALLOW;
+		float copy_at = 2, similar_at;
+		if (m->signals & LK_SIGNAL_EMBEDDING)
+			embed_thresholds(snap, c, &copy_at, &similar_at);
+		const lk_verdict by_embedding = !(m->signals & LK_SIGNAL_EMBEDDING) ? LK_VERDICT_ALLOW
+						: m->similarity >= copy_at		 ? LK_VERDICT_BLOCK
+											 : LK_VERDICT_REVIEW;
 		m->distance = distance;
 		m->transform = (lk_dihedral)transform;
 		m->verdict = candidate.verdict > by_embedding ? candidate.verdict : by_embedding;
@@ -317,14 +332,15 @@ static void consider(lk_match *found, int *n, int cap, const struct snapshot *sn
 	}
 }
 
-/* An embedding hit at or above the similar threshold. */
+/* An embedding hit at or above its character's similar threshold. */
 static void consider_embedding(lk_match *found, int *n, int cap, const struct snapshot *snap, uint32_t ref,
 			       float similarity)
 {
-	const struct snap_embeddings *e = snap->emb;
-	if (similarity < e->similar)
+	float copy_at, similar_at;
+	embed_thresholds(snap, &snap->characters[snap->refs[ref].character], &copy_at, &similar_at);
+	if (similarity < similar_at)
 		return;
-	const int copy = similarity >= e->copy;
+	const int copy = similarity >= copy_at;
 	lk_match candidate = { .distance = -1, .similarity = similarity, .signals = LK_SIGNAL_EMBEDDING,
 			       .reason = copy ? LK_REASON_COPY : LK_REASON_SIMILAR,
 			       .verdict = copy ? LK_VERDICT_BLOCK : LK_VERDICT_REVIEW };

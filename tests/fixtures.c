@@ -208,12 +208,9 @@ const char *fx_temp_dir(void)
 
 lk_character fx_character(const char *slug, const char *name)
 {
-	lk_character c;
-	memset(&c, 0, sizeof c);
+	lk_character c = LK_CHARACTER_INIT;
 	snprintf(c.slug, sizeof c.slug, "%s", slug);
 	snprintf(c.name, sizeof c.name, "%s", name);
-	c.block_threshold = c.review_threshold = -1;
-	c.enabled = 1;
 	return c;
 }
 

@@ -145,8 +145,8 @@ Test(check_embedding, another_embedder_is_refused)
 	lk_registry_close(again);
 }
 
-/* A registry written by the schema before embeddings opens, is upgraded in place, keeps its
- * references and takes embeddings from then on. */
+/* A registry written by the schema before embeddings (2) opens, is upgraded in place through 3
+ * to 4, keeps its references and takes embeddings from then on. */
 Test(check_embedding, schema_2_registries_are_upgraded)
 {
 	char old[400];
@@ -162,7 +162,8 @@ Test(check_embedding, schema_2_registries_are_upgraded)
 	char path[450];
 	snprintf(path, sizeof path, "%s/registry.db", old);
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(db, "ALTER TABLE refs DROP COLUMN embedding; UPDATE meta SET value = '2' WHERE key = 'schema'",
+	cr_assert_eq(sqlite3_exec(db, "ALTER TABLE refs DROP COLUMN embedding; ALTER TABLE characters DROP COLUMN embed_copy;"
+				  " ALTER TABLE characters DROP COLUMN embed_similar; UPDATE meta SET value = '2' WHERE key = 'schema'",
 				  NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
 	sqlite3_close(db);
 
@@ -212,4 +213,31 @@ Test(check_embedding, allow_list_applies_to_embedding_copies)
 	g_free(png);
 	g_object_unref(crop);
 	g_object_unref(img);
+}
+
+/* A character's own embedding thresholds override the registry's, for it alone. */
+Test(check_embedding, per_character_thresholds)
+{
+	cr_assert_eq(lk_registry_set_embedding_thresholds(reg, 0.99f, 0.98f), LK_OK);
+	lk_character c;
+	cr_assert_eq(lk_character_get(&c, reg, "char1"), LK_OK);
+	cr_expect_eq(c.embed_copy, LK_EMBED_INHERIT);
+	c.embed_copy = 0.65f;
+	c.embed_similar = 0.60f;
+	cr_assert_eq(lk_character_update(reg, &c), LK_OK, "%s", lk_error_detail());
+	lk_check_result r = check("char1_crop10.png", 0);
+	cr_expect_eq(r.verdict, LK_VERDICT_BLOCK, "char1's own thresholds apply: %s", r.reason);
+	r = check("char2_crop10.png", 0);
+	cr_expect_eq(r.verdict, LK_VERDICT_ALLOW, "char2 keeps the registry's: %s", r.reason);
+	cr_assert_eq(lk_character_get(&c, reg, "char1"), LK_OK);
+	cr_expect_float_eq(c.embed_copy, 0.65f, 1e-6f);
+	cr_expect_float_eq(c.embed_similar, 0.60f, 1e-6f);
+
+	c.embed_similar = 0.7f; /* above copy */
+	cr_expect_eq(lk_character_update(reg, &c), LK_EINVAL);
+	c.embed_similar = -0.5f;
+	cr_expect_eq(lk_character_update(reg, &c), LK_EINVAL);
+	c.embed_similar = 1.5f;
+	cr_expect_eq(lk_character_update(reg, &c), LK_EINVAL);
+	cr_expect(strstr(lk_error_detail(), "embedding thresholds"), "%s", lk_error_detail());
 }

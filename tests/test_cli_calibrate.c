@@ -95,6 +95,15 @@ Test(cli_calibrate, thresholds_keep_negatives_within_the_rates)
 	cr_expect_leq(block, 1, "%s", r->out);
 	cr_expect_leq(block + review, 2, "%s", r->out);
 	cr_expect_geq(block + review, 1, "the thresholds sit at the negatives' own scores: %s", r->out);
+	/* A character's own thresholds, from the command line. */
+	r = fx_cli_env(env, "character update char3 --embed-copy 0.95 --embed-similar 0.9");
+	cr_expect_eq(r->status, 0, "%s", r->err);
+	r = fx_cli_env(env, "character show char3");
+	cr_expect(strstr(r->out, "embedding: block at >= 0.950, review at >= 0.900"), "%s", r->out);
+	r = fx_cli_env(env, "character update char3 --embed-copy 0.5 --embed-similar 0.9");
+	cr_expect_eq(r->status, 2, "similar above copy is refused: %s", r->err);
+	r = fx_cli_env(env, "character update char3 --embed-copy 1.5");
+	cr_expect_eq(r->status, 2);
 	/* Copies are still found after calibration. */
 	r = run("check '%s'", fx_pdq_image("char2_jpeg50.jpg"));
 	cr_expect_eq(r->status, 1, "%s", r->out);

@@ -22,9 +22,25 @@ const char lk_cli_character_usage[] =
 	"  --labels LIST          comma-separated labels\n"
 	"  --block N              block at PDQ distance <= N (default 31)\n"
 	"  --review N             review at PDQ distance <= N (default 55)\n"
+	"  --embed-copy S         block at embedding similarity >= S (0 < S <= 1; 0: the registry's)\n"
+	"  --embed-similar S      review at embedding similarity >= S (likewise)\n"
 	"  -r, --registry DIR     the registry (default: $LIKENESS_REGISTRY)\n";
 
-enum { OPT_NAME = 1000, OPT_ALIASES, OPT_HOLDER, OPT_LICENCE, OPT_LABELS, OPT_BLOCK, OPT_REVIEW };
+enum { OPT_NAME = 1000, OPT_ALIASES, OPT_HOLDER, OPT_LICENCE, OPT_LABELS, OPT_BLOCK, OPT_REVIEW, OPT_EMBED_COPY,
+       OPT_EMBED_SIMILAR };
+
+static int parse_similarity(const char *text, float *out)
+{
+	char *end;
+	const double v = strtod(text, &end);
+	if (*end || end == text || !(v >= 0 && v <= 1)) {
+		fprintf(stderr, "likeness: an embedding threshold is a similarity 0..1 (0: the registry's), got '%s'\n",
+			text);
+		return -1;
+	}
+	*out = (float)v;
+	return 0;
+}
 
 static int parse_threshold(const char *text, int *out)
 {
@@ -52,6 +68,14 @@ static void print_character(const lk_character *c)
 	       c->block_threshold < 0 ? LK_DEFAULT_BLOCK_THRESHOLD : c->block_threshold,
 	       c->review_threshold < 0 ? LK_DEFAULT_REVIEW_THRESHOLD : c->review_threshold,
 	       c->block_threshold < 0 && c->review_threshold < 0 ? " (defaults)" : "");
+	if (c->embed_copy != LK_EMBED_INHERIT || c->embed_similar != LK_EMBED_INHERIT) {
+		char copy[16] = "registry's", similar[16] = "registry's";
+		if (c->embed_copy != LK_EMBED_INHERIT)
+			snprintf(copy, sizeof copy, "%.3f", (double)c->embed_copy);
+		if (c->embed_similar != LK_EMBED_INHERIT)
+			snprintf(similar, sizeof similar, "%.3f", (double)c->embed_similar);
+		printf("  embedding: block at >= %s, review at >= %s\n", copy, similar);
+	}
 	printf("  %s, %lld reference(s)\n", c->enabled ? "enabled" : "DISABLED", (long long)c->references);
 }
 
@@ -91,11 +115,14 @@ int lk_cli_character(int argc, char **argv)
 		{ "labels", required_argument, NULL, OPT_LABELS },
 		{ "block", required_argument, NULL, OPT_BLOCK },
 		{ "review", required_argument, NULL, OPT_REVIEW },
+		{ "embed-copy", required_argument, NULL, OPT_EMBED_COPY },
+		{ "embed-similar", required_argument, NULL, OPT_EMBED_SIMILAR },
 		{ "registry", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *fields[OPT_LABELS - OPT_NAME + 1] = { 0 };
 	int block = -2, review = -2; /* -2: not given */
+	float embed_copy = -1, embed_similar = -1; /* -1: not given */
 	const char *registry = NULL;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "r:", options, NULL)) != -1) {
@@ -106,6 +133,9 @@ int lk_cli_character(int argc, char **argv)
 				return LK_EXIT_USAGE;
 		} else if (opt == OPT_REVIEW) {
 			if (parse_threshold(optarg, &review))
+				return LK_EXIT_USAGE;
+		} else if (opt == OPT_EMBED_COPY || opt == OPT_EMBED_SIMILAR) {
+			if (parse_similarity(optarg, opt == OPT_EMBED_COPY ? &embed_copy : &embed_similar))
 				return LK_EXIT_USAGE;
 		} else if (opt == 'r')
 			registry = optarg;
@@ -128,12 +158,9 @@ int lk_cli_character(int argc, char **argv)
 	if (!strcmp(action, "list")) {
 		exit_code = list_characters(reg);
 	} else if (!strcmp(action, "add") || !strcmp(action, "update")) {
-		lk_character c;
-		memset(&c, 0, sizeof c);
+		lk_character c = LK_CHARACTER_INIT;
 		const int adding = !strcmp(action, "add");
 		if (adding) {
-			c.block_threshold = c.review_threshold = -1;
-			c.enabled = 1;
 			snprintf(c.slug, sizeof c.slug, "%s", slug);
 			if (strlen(slug) >= sizeof c.slug) /* let the library refuse it whole */
 				memset(c.slug, 'x', sizeof c.slug - 1);
@@ -155,6 +182,10 @@ int lk_cli_character(int argc, char **argv)
 			c.block_threshold = block;
 		if (review != -2)
 			c.review_threshold = review;
+		if (embed_copy >= 0)
+			c.embed_copy = embed_copy;
+		if (embed_similar >= 0)
+			c.embed_similar = embed_similar;
 		if (rc == LK_OK)
 			rc = adding ? lk_character_add(reg, &c) : lk_character_update(reg, &c);
 		if (rc == LK_OK)

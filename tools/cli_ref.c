@@ -90,11 +90,9 @@ static void add_per_folder(struct add_run *run, const char *root)
 		char *child = malloc(strlen(root) + strlen(names[i]->d_name) + 2);
 		sprintf(child, "%s/%s", root, names[i]->d_name);
 		if (names[i]->d_name[0] != '.' && lk_cli_is_directory(child)) {
-			lk_character c;
-			memset(&c, 0, sizeof c);
+			lk_character c = LK_CHARACTER_INIT;
 			slug_from_name(c.slug, sizeof c.slug, names[i]->d_name);
 			snprintf(c.name, sizeof c.name, "%s", names[i]->d_name);
-			c.block_threshold = c.review_threshold = -1;
 			c.enabled = 1;
 			int rc = lk_character_add(run->reg, &c);
 			if (rc != LK_OK && rc != LK_EEXISTS) {
