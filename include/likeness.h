@@ -535,6 +535,14 @@ int lk_check_pixels(lk_check_result *out, lk_registry *reg, const lk_pixel_view 
 /* Decides for an already computed PDQ result (e.g. from lk_pdq_hash_*). */
 int lk_check_pdq(lk_check_result *out, lk_registry *reg, const lk_pdq_result *pdq);
 
+/* Checks `n` files on up to `threads` threads of its own (0: one per core), for callers with a
+ * batch in hand. results[i] and codes[i] (LK_OK or the error of that file) are filled for every
+ * i; lk_error_detail() on the calling thread describes the first failure afterwards. Returns
+ * LK_OK when every file was checked, else the first failing file's code; LK_EINVAL (nothing
+ * done) for bad arguments. Thread-safe like lk_check_file. */
+int lk_check_files(lk_check_result *results, int *codes, lk_registry *reg, const char *const *paths,
+		   size_t n, const lk_check_options *opts, int threads);
+
 #ifdef __cplusplus
 }
 #endif

@@ -361,3 +361,36 @@ Test(check, closest_stored_transform_decides)
 	g_object_unref(m);
 	g_object_unref(x);
 }
+
+/* A batch gives each file the verdict a single check gives it, and names its failures. */
+Test(check, batch_of_files_on_threads)
+{
+	static const char *const names[] = { "char1_jpeg50.jpg", "char2_flipy.png", "char3_rot90.png",
+					     "char7_1024x640.png", "bench_b0001_1024.jpg", "char1_blur.png" };
+	enum { N = 7 };
+	char paths_buf[N][1024];
+	const char *paths[N];
+	for (int i = 0; i < N - 1; i++) {
+		snprintf(paths_buf[i], sizeof paths_buf[i], "%s", fx_pdq_image(names[i]));
+		paths[i] = paths_buf[i];
+	}
+	paths[N - 1] = "/nonexistent/image.png";
+	lk_check_result results[N];
+	int codes[N];
+	cr_expect_eq(lk_check_files(results, codes, reg, paths, N, NULL, 3), LK_EIO, "the missing file's code");
+	cr_expect(strstr(lk_error_detail(), "/nonexistent/image.png"), "%s", lk_error_detail());
+	cr_expect_eq(codes[N - 1], LK_EIO);
+	for (int i = 0; i < N - 1; i++) {
+		cr_assert_eq(codes[i], LK_OK, "%s", paths[i]);
+		const lk_check_result alone = check(names[i]);
+		cr_expect_eq(results[i].verdict, alone.verdict, "%s", names[i]);
+		cr_expect_str_eq(results[i].reason, alone.reason);
+		cr_expect_eq(results[i].n_matches, alone.n_matches);
+	}
+	cr_expect_eq(results[0].verdict, LK_VERDICT_BLOCK);
+	cr_expect_eq(results[3].verdict, LK_VERDICT_ALLOW);
+	cr_expect_eq(lk_check_files(results, codes, reg, paths, N - 1, NULL, 0), LK_OK, "all readable, one per core");
+	cr_expect_eq(lk_check_files(results, codes, reg, paths, 0, NULL, 2), LK_OK, "an empty batch");
+	cr_expect_eq(lk_check_files(results, codes, reg, NULL, 2, NULL, 2), LK_EINVAL);
+	cr_expect_eq(lk_check_files(results, codes, reg, paths, 2, NULL, -1), LK_EINVAL);
+}
