@@ -48,23 +48,17 @@ int lk_pdq_hash_bytes(lk_pdq_result *out, const void *data, size_t len, const lk
 	return lk__pdq_from_bytes(out, data, len, NULL, opts);
 }
 
+static int hash_bytes(const void *data, size_t len, const char *name, const lk_ingest_options *opts, void *out)
+{
+	return lk__pdq_from_bytes(out, data, len, name, opts);
+}
+
 int lk_pdq_hash_file(lk_pdq_result *out, const char *path, const lk_ingest_options *opts)
 {
 	lk__clear_error();
 	if (!out || !path)
 		return lk__fail(LK_EINVAL, "lk_pdq_hash_file: NULL argument");
-	int rc = lk__ensure_init();
-	if (rc != LK_OK)
-		return rc;
-	opts = lk__ingest_defaults(opts);
-	const void *data = NULL;
-	size_t len = 0;
-	rc = lk__read_file(&data, &len, path, opts->max_bytes);
-	if (rc == LK_OK)
-		rc = lk__pdq_from_bytes(out, data, len, path, opts);
-	if (rc != LK_OK)
-		lk__prefix_error(path);
-	return rc;
+	return lk__with_file(path, opts, hash_bytes, out);
 }
 
 int lk_pdq_hash_pixels(lk_pdq_result *out, const lk_pixel_view *view, const lk_ingest_options *opts)

@@ -98,6 +98,13 @@ int lk__reduce_image8(lk_image8 *out, const lk_image8 *in, int out_w, int out_h)
  * not pin its memory in every worker thread for the life of the process. */
 void lk__scratch_trim(size_t keep_bytes);
 
+/* What the file-taking entry points share: initialise, read `path` within opts->max_bytes
+ * (NULL opts: the defaults), hand the bytes to `use` with the path as their name, and prefix any
+ * failure's detail with the path. */
+int lk__with_file(const char *path, const lk_ingest_options *opts,
+		  int (*use)(const void *data, size_t len, const char *name, const lk_ingest_options *opts, void *ctx),
+		  void *ctx);
+
 /* Reads a whole file into this thread's LK_SCRATCH_FILE, refusing files over `max_bytes`. */
 int lk__read_file(const void **data, size_t *len, const char *path, size_t max_bytes);
 

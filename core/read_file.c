@@ -63,3 +63,21 @@ int lk__read_file(const void **data, size_t *len, const char *path, size_t max_b
 	*len = used;
 	return LK_OK;
 }
+
+int lk__with_file(const char *path, const lk_ingest_options *opts,
+		  int (*use)(const void *data, size_t len, const char *name, const lk_ingest_options *opts, void *ctx),
+		  void *ctx)
+{
+	int rc = lk__ensure_init();
+	if (rc != LK_OK)
+		return rc;
+	opts = lk__ingest_defaults(opts);
+	const void *data = NULL;
+	size_t len = 0;
+	rc = lk__read_file(&data, &len, path, opts->max_bytes);
+	if (rc == LK_OK)
+		rc = use(data, len, path, opts, ctx);
+	if (rc != LK_OK)
+		lk__prefix_error(path);
+	return rc;
+}

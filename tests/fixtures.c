@@ -206,6 +206,17 @@ const char *fx_temp_dir(void)
 	return dir;
 }
 
+void fx_make_registry(const char *dir, const char *slug, const char *image)
+{
+	cr_assert_eq(lk_registry_create(dir), LK_OK, "%s", lk_error_detail());
+	lk_registry *reg;
+	cr_assert_eq(lk_registry_open(&reg, dir), LK_OK, "%s", lk_error_detail());
+	lk_character c = fx_character(slug, slug);
+	cr_assert_eq(lk_character_add(reg, &c), LK_OK, "%s", lk_error_detail());
+	cr_assert_eq(lk_reference_add_file(NULL, reg, slug, fx_pdq_image(image), NULL), LK_OK, "%s", lk_error_detail());
+	lk_registry_close(reg);
+}
+
 lk_character fx_character(const char *slug, const char *name)
 {
 	lk_character c = LK_CHARACTER_INIT;

@@ -45,6 +45,9 @@ double fx_relative_error(const float *got, const float *want, size_t n);
 
 /* A character with default thresholds, enabled. */
 lk_character fx_character(const char *slug, const char *name);
+/* Creates a registry in `dir` holding character `slug` with `image` (a test vector) as its one
+ * reference, and closes it. */
+void fx_make_registry(const char *dir, const char *slug, const char *image);
 
 /* Output and exit status of one run of the likeness program. */
 struct fx_run {

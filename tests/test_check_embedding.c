@@ -151,13 +151,8 @@ Test(check_embedding, schema_2_registries_are_upgraded)
 {
 	char old[400];
 	snprintf(old, sizeof old, "%s/old", fx_temp_dir());
-	cr_assert_eq(lk_registry_create(old), LK_OK);
+	fx_make_registry(old, "char1", "char1_orig.png");
 	lk_registry *r2;
-	cr_assert_eq(lk_registry_open(&r2, old), LK_OK);
-	lk_character c = fx_character("char1", "char1");
-	cr_assert_eq(lk_character_add(r2, &c), LK_OK);
-	cr_assert_eq(lk_reference_add_file(NULL, r2, "char1", fx_pdq_image("char1_orig.png"), NULL), LK_OK);
-	lk_registry_close(r2);
 	sqlite3 *db;
 	char path[450];
 	snprintf(path, sizeof path, "%s/registry.db", old);

@@ -75,13 +75,7 @@ Test(crash_safety, writer_killed_at_random_points, .timeout = 240)
 {
 	char dir[400];
 	snprintf(dir, sizeof dir, "%s/reg", fx_temp_dir());
-	cr_assert_eq(lk_registry_create(dir), LK_OK);
-	lk_registry *reg;
-	cr_assert_eq(lk_registry_open(&reg, dir), LK_OK);
-	lk_character c = fx_character("char1", "Protected");
-	cr_assert_eq(lk_character_add(reg, &c), LK_OK);
-	cr_assert_eq(lk_reference_add_file(NULL, reg, "char1", fx_pdq_image("char1_orig.png"), NULL), LK_OK);
-	lk_registry_close(reg);
+	fx_make_registry(dir, "char1", "char1_orig.png");
 
 	srand(20261128);
 	uint64_t last_version = 0;

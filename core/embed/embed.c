@@ -35,23 +35,24 @@ int lk_embed_bytes(lk_embedding *out, lk_embedder *e, const void *data, size_t l
 	return from_bytes(out, e, data, len, NULL, opts);
 }
 
+struct target {
+	lk_embedding *out;
+	lk_embedder *e;
+};
+
+static int embed_bytes(const void *data, size_t len, const char *name, const lk_ingest_options *opts, void *ctx)
+{
+	const struct target *t = ctx;
+	return from_bytes(t->out, t->e, data, len, name, opts);
+}
+
 int lk_embed_file(lk_embedding *out, lk_embedder *e, const char *path, const lk_ingest_options *opts)
 {
 	lk__clear_error();
 	if (!out || !e || !path)
 		return lk__fail(LK_EINVAL, "lk_embed_file: NULL argument");
-	int rc = lk__ensure_init();
-	if (rc != LK_OK)
-		return rc;
-	opts = lk__ingest_defaults(opts);
-	const void *data = NULL;
-	size_t len = 0;
-	rc = lk__read_file(&data, &len, path, opts->max_bytes);
-	if (rc == LK_OK)
-		rc = from_bytes(out, e, data, len, path, opts);
-	if (rc != LK_OK)
-		lk__prefix_error(path);
-	return rc;
+	struct target t = { out, e };
+	return lk__with_file(path, opts, embed_bytes, &t);
 }
 
 int lk_embed_pixels(lk_embedding *out, lk_embedder *e, const lk_pixel_view *view, const lk_ingest_options *opts)
