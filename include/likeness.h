@@ -231,10 +231,13 @@ int lk_pdq_distance(const lk_pdq_hash *a, const lk_pdq_hash *b);
  * OpenBLAS: MobileNetV2 width 1.4 (the TF-Hub feature-vector backbone shipped by the npm package
  * nsfwjs 4.3.0, MIT; scripts/fetch-models.sh installs it), the image squashed to 224x224,
  * blurred (sigma 1.2 px) so that JPEG noise and resampling grain do not reach the features,
- * and the last feature map (7x7x1792) pooled by generalised mean (p = 3), L2-normalised.
+ * and the last feature map (7x7x1792) pooled by generalised mean (p = 3); then the art prior
+ * (the mean descriptor of typical character art, computed at set-up) is subtracted and the
+ * result L2-normalised, so that unlike pictures score near 0 rather than 0.8.
  *
  * Thread safety: an open lk_embedder may be used by any number of threads at once; each
- * concurrent call borrows its own working memory (about 30 MB), kept for reuse until close. */
+ * concurrent call borrows its own working memory (every layer's output: tens of MB), kept for
+ * reuse until close. */
 typedef struct lk_embedder lk_embedder;
 
 #define LK_EMBEDDING_DIM 1792
@@ -245,9 +248,10 @@ typedef struct lk_embedding {
 } lk_embedding;
 
 /* Loads the model from `models_dir`, the folder scripts/fetch-models.sh prints (it holds
- * mobilenet_v2_mid/model.json). NULL means the LIKENESS_MODELS environment variable, else the
- * folder this build was configured with. LK_ENOTFOUND names the folder when the model is
- * missing; LK_ECORRUPT when its files are damaged. Free with lk_embedder_close(). */
+ * mobilenet_v2_mid/model.json, and embedding-prior.f32 once scripts/build.sh has run). NULL
+ * means the LIKENESS_MODELS environment variable, else the folder this build was configured
+ * with. LK_ENOTFOUND names what is missing; LK_ECORRUPT when a file is damaged. Free with
+ * lk_embedder_close(). */
 int lk_embedder_open(lk_embedder **out, const char *models_dir);
 
 /* NULL is allowed; no call may be running on it. */

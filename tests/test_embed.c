@@ -4,6 +4,7 @@
 
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <vips/vips.h>
@@ -130,4 +131,31 @@ Test(embed, errors_name_their_cause)
 	cr_expect(strstr(lk_error_detail(), "fetch-models.sh") != NULL, "%s", lk_error_detail());
 	cr_expect_null(none);
 	cr_expect(strncmp(lk_embedder_id(embedder), "mnv2-1.4/", 9) == 0, "%s", lk_embedder_id(embedder));
+}
+
+/* The prior is part of the descriptor: missing or damaged, the embedder refuses to open. */
+Test(embed, missing_or_damaged_prior_is_refused)
+{
+	char dir[600], cmd[1400], path[700];
+	snprintf(dir, sizeof dir, "%s/models", fx_temp_dir());
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s' && ln -s '%s/mobilenet_v2_mid' '%s/'", dir, LK_MODELS_DIR, dir);
+	cr_assert_eq(system(cmd), 0);
+	lk_embedder *e = NULL;
+	cr_expect_eq(lk_embedder_open(&e, dir), LK_ENOTFOUND);
+	cr_expect(strstr(lk_error_detail(), "embedding-prior.f32") && strstr(lk_error_detail(), "prepare-prior"), "%s",
+		  lk_error_detail());
+	snprintf(path, sizeof path, "%s/embedding-prior.f32", dir);
+	float prior[LK_EMBEDDING_DIM] = { 0 };
+	FILE *f = fopen(path, "wb");
+	fwrite(prior, sizeof(float), LK_EMBEDDING_DIM - 1, f); /* one value short */
+	fclose(f);
+	cr_expect_eq(lk_embedder_open(&e, dir), LK_ECORRUPT);
+	cr_expect(strstr(lk_error_detail(), "fewer than"), "%s", lk_error_detail());
+	prior[7] = 0.0f / 0.0f;
+	f = fopen(path, "wb");
+	fwrite(prior, sizeof(float), LK_EMBEDDING_DIM, f);
+	fclose(f);
+	cr_expect_eq(lk_embedder_open(&e, dir), LK_ECORRUPT);
+	cr_expect(strstr(lk_error_detail(), "value 7"), "%s", lk_error_detail());
+	cr_expect_null(e);
 }
