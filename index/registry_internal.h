@@ -16,7 +16,8 @@ struct snap_character {
 	char slug[LK_SLUG_MAX];
 	char name[LK_TEXT_MAX];
 	int block_threshold, review_threshold;
-	float embed_copy, embed_similar;   /* LK_EMBED_INHERIT: the registry's */
+	float embed_copy, embed_similar;   /* resolved (the registry's unless the character's own)
+	                                      once the snapshot has embeddings */
 };
 
 /* One matchable reference. */

@@ -185,6 +185,16 @@ static int build(struct snapshot **out, lk_registry *reg, uint64_t version)
 		rc = lk__emb_finish(s, &emb, reg);
 	free(emb.v);
 	free(emb.refs);
+	/* Each character's embedding thresholds, resolved once: its own, else the registry's. */
+	for (size_t i = 0; rc == LK_OK && s->emb && i < s->n_characters; i++) {
+		struct snap_character *c = &s->characters[i];
+		if (c->embed_copy == LK_EMBED_INHERIT)
+			c->embed_copy = s->emb->copy;
+		if (c->embed_similar == LK_EMBED_INHERIT)
+			c->embed_similar = s->emb->similar;
+		if (c->embed_similar > c->embed_copy) /* one set, the other inherited above it */
+			c->embed_similar = c->embed_copy;
+	}
 	if (rc == LK_OK && bare.n && !(s->bare_refs = malloc(bare.n * sizeof *s->bare_refs)))
 		rc = lk__fail(LK_ENOMEM, "building a registry snapshot");
 	for (size_t i = 0; rc == LK_OK && i < bare.n; i++)
@@ -294,14 +304,6 @@ static lk_match *entry(lk_match *found, int *n, int cap, const struct snapshot *
 }
 
 /* The embedding thresholds for a character: its own, else the registry's. */
-static void embed_thresholds(const struct snapshot *snap, const struct snap_character *c, float *copy, float *similar)
-{
-	*copy = c->embed_copy != LK_EMBED_INHERIT ? c->embed_copy : snap->emb->copy;
-	*similar = c->embed_similar != LK_EMBED_INHERIT ? c->embed_similar : snap->emb->similar;
-	if (*similar > *copy) /* one set, the other inherited above it: review starts at copy */
-		*similar = *copy;
-}
-
 /* A PDQ hit: keeps the closest transform per reference. */
 static void consider(lk_match *found, int *n, int cap, const struct snapshot *snap, uint32_t ref,
 		     int distance, int transform)
@@ -312,23 +314,13 @@ static void consider(lk_match *found, int *n, int cap, const struct snapshot *sn
 	lk_match candidate = { .distance = distance, .transform = (lk_dihedral)transform, .similarity = -2,
 			       .signals = LK_SIGNAL_PDQ, .reason = LK_REASON_COPY,
 			       .verdict = distance <= c->block_threshold ? LK_VERDICT_BLOCK : LK_VERDICT_REVIEW };
+	/* Every PDQ hit is considered before any embedding hit (lk__snapshot_search), so an entry
+	 * already there came from PDQ: another of its transforms, which decides if closer. */
 	lk_match *m = entry(found, n, cap, snap, ref, &candidate);
-	if (!m || m == &candidate)
-		return;
-	if (!(m->signals & LK_SIGNAL_PDQ) || distance < m->distance) {
-		/* First PDQ hit, or another of its transforms came closer: it decides, verdict included
-		 * (an embedding verdict already there stays if harsher). */
-		float copy_at = 2, similar_at;
-		if (m->signals & LK_SIGNAL_EMBEDDING)
-			embed_thresholds(snap, c, &copy_at, &similar_at);
-		const lk_verdict by_embedding = !(m->signals & LK_SIGNAL_EMBEDDING) ? LK_VERDICT_ALLOW
-						: m->similarity >= copy_at		 ? LK_VERDICT_BLOCK
-											 : LK_VERDICT_REVIEW;
+	if (m && distance < m->distance) {
 		m->distance = distance;
 		m->transform = (lk_dihedral)transform;
-		m->verdict = candidate.verdict > by_embedding ? candidate.verdict : by_embedding;
-		m->reason = LK_REASON_COPY;
-		m->signals |= LK_SIGNAL_PDQ;
+		m->verdict = candidate.verdict;
 	}
 }
 
@@ -336,11 +328,10 @@ static void consider(lk_match *found, int *n, int cap, const struct snapshot *sn
 static void consider_embedding(lk_match *found, int *n, int cap, const struct snapshot *snap, uint32_t ref,
 			       float similarity)
 {
-	float copy_at, similar_at;
-	embed_thresholds(snap, &snap->characters[snap->refs[ref].character], &copy_at, &similar_at);
-	if (similarity < similar_at)
+	const struct snap_character *c = &snap->characters[snap->refs[ref].character];
+	if (similarity < c->embed_similar)
 		return;
-	const int copy = similarity >= copy_at;
+	const int copy = similarity >= c->embed_copy;
 	lk_match candidate = { .distance = -1, .similarity = similarity, .signals = LK_SIGNAL_EMBEDDING,
 			       .reason = copy ? LK_REASON_COPY : LK_REASON_SIMILAR,
 			       .verdict = copy ? LK_VERDICT_BLOCK : LK_VERDICT_REVIEW };
@@ -440,6 +431,7 @@ int lk__snapshot_search(const struct snapshot *snap, const lk_pdq_hash hashes[LK
 	omp_set_num_threads(1);
 	lk_match found[LK_MAX_MATCHES];
 	int n = 0;
+	/* PDQ first: consider() relies on seeing every PDQ hit before an embedding hit. */
 	int rc = hashes ? search_pdq(snap, hashes, found, &n, cap) : LK_OK;
 	if (rc != LK_OK)
 		return rc;

@@ -19,7 +19,6 @@
 #define LAST_MAP "MobilenetV2/Conv_1/Relu6"
 #define INPUT_SIDE 224
 #define BLUR_SIGMA 1.2f
-#define GEM_P 3
 
 struct worker {
 	lk_net_arena arena;
@@ -48,15 +47,15 @@ struct lk_embedder {
 #define LK_DEFAULT_MODELS_DIR ""
 #endif
 
-/* FNV-1a over the weights: two embedders agree on the id only if their numbers agree. */
-static uint64_t fingerprint(const lk_tfjs_model *m)
+#define FNV_START 1469598103934665603ull
+
+/* FNV-1a, continued from `h` over `n` floats: two embedders agree on the id only if their
+ * numbers agree. */
+static uint64_t fingerprint(uint64_t h, const float *v, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (size_t t = 0; t < m->n_tensors; t++) {
-		const unsigned char *p = (const unsigned char *)m->tensors[t].data;
-		for (size_t i = 0; i < m->tensors[t].count * sizeof(float); i++)
-			h = (h ^ p[i]) * 1099511628211ull;
-	}
+	const unsigned char *p = (const unsigned char *)v;
+	for (size_t i = 0; i < n * sizeof(float); i++)
+		h = (h ^ p[i]) * 1099511628211ull;
 	return h;
 }
 
@@ -136,7 +135,9 @@ int lk__embedder_open(lk_embedder **out, const char *models_dir, int with_prior)
 		  : lk__fail(LK_ECORRUPT, "%s: the graph has no node %s", dir, LAST_MAP);
 	if (rc == LK_OK)
 		e->last_map = lk__net_find(&e->net, node);
-	const uint64_t print = fingerprint(&model);
+	uint64_t print = FNV_START;
+	for (size_t t = 0; t < model.n_tensors; t++)
+		print = fingerprint(print, model.tensors[t].data, model.tensors[t].count);
 	lk__tfjs_free(&model);
 	if (rc == LK_OK) {
 		const lk_op *last = e->last_map >= 0 ? &e->net.ops[e->last_map] : NULL;
@@ -151,15 +152,8 @@ int lk__embedder_open(lk_embedder **out, const char *models_dir, int with_prior)
 		free(e);
 		return rc;
 	}
-	uint64_t prior_print = 0;
-	if (e->has_prior) {
-		lk_tfjs_model one = { 0 };
-		lk_tensor t = { .count = LK_EMBEDDING_DIM, .data = e->prior };
-		one.tensors = &t;
-		one.n_tensors = 1;
-		prior_print = fingerprint(&one);
-	}
-	snprintf(e->id, sizeof e->id, "mnv2-1.4/gem%d/blur%.1f/%d@%08llx/prior@%08llx", GEM_P, (double)BLUR_SIGMA,
+	const uint64_t prior_print = e->has_prior ? fingerprint(FNV_START, e->prior, LK_EMBEDDING_DIM) : 0;
+	snprintf(e->id, sizeof e->id, "mnv2-1.4/gem3/blur%.1f/%d@%08llx/prior@%08llx", (double)BLUR_SIGMA,
 		 INPUT_SIDE, (unsigned long long)(print >> 32), (unsigned long long)(prior_print >> 32));
 	pthread_mutex_init(&e->lock, NULL);
 	*out = e;
@@ -225,9 +219,9 @@ static void normalise(float *v, int n)
 		v[c] *= scale;
 }
 
-/* Generalised mean over positions, per channel: closer to the maximum than the average, so a
- * feature that fires strongly in part of the picture (a cropped or framed character) keeps its
- * weight. */
+/* Generalised mean (p = 3) over positions, per channel: closer to the maximum than the
+ * average, so a feature that fires strongly in part of the picture (a cropped or framed
+ * character) keeps its weight. */
 static void gem(float *v, const float *map, int positions, int channels)
 {
 	double sum[LK_EMBEDDING_DIM] = { 0 };
