@@ -35,6 +35,7 @@ typedef enum lk_scratch_slot {
 	LK_SCRATCH_PLANES,   /* float luminance and the box filter's work planes */
 	LK_SCRATCH_REDUCED,  /* pixels reduced to the working size */
 	LK_SCRATCH_SPANS,    /* resampling positions */
+	LK_SCRATCH_EMBED,    /* the embedding's half-resampled rows */
 	LK_SCRATCH_COUNT
 } lk_scratch_slot;
 

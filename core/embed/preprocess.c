@@ -110,12 +110,13 @@ int lk__embed_input(float *out, int side, const lk_image8 *img, float sigma)
 		taps_free(&tx);
 		return LK_ENOMEM;
 	}
-	/* Columns first (source rows x side), then rows. */
-	float *rows = malloc(sizeof(float) * (size_t)img->height * side * 3);
+	/* Columns first (source rows x side), then rows. Per-thread scratch: up to 1.4 MB, which
+	 * a fresh allocation would fault in page by page for every image. */
+	float *rows = lk__scratch(LK_SCRATCH_EMBED, sizeof(float) * (size_t)img->height * side * 3);
 	if (!rows) {
 		taps_free(&tx);
 		taps_free(&ty);
-		return lk__fail(LK_ENOMEM, "preparing the network input");
+		return LK_ENOMEM;
 	}
 	const int ch = img->channels;
 	for (int y = 0; y < img->height; y++) {
@@ -143,7 +144,6 @@ int lk__embed_input(float *out, int side, const lk_image8 *img, float sigma)
 				dst[i] += w[k] * src[i];
 		}
 	}
-	free(rows);
 	taps_free(&tx);
 	taps_free(&ty);
 	return blur(out, side, sigma);
