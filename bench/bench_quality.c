@@ -33,15 +33,15 @@
 
 typedef enum edit {
 	EDIT_NONE, EDIT_JPEG40, EDIT_CROP10, EDIT_CROP25, EDIT_MIRROR, EDIT_JITTER, EDIT_TEXT, EDIT_BORDER,
-	EDIT_COMBINED, EDIT_PASTED, EDIT_COUNT
+	EDIT_COMBINED, EDIT_PASTED, EDIT_CUTOUT, EDIT_COUNT
 } edit;
 
 static const char *const edit_names[EDIT_COUNT] = { "reference", "jpeg q40", "crop 10%/side", "crop 25%/side",
 						    "mirror", "colour jitter", "text overlay", "border 15%",
-						    "combined*", "pasted in a scene" };
+						    "combined*", "pasted in a scene", "cut out into a scene" };
 
 /* Negatives get these edits, each unrelated image all of them. */
-static const edit negative_edits[] = { EDIT_NONE, EDIT_COMBINED, EDIT_PASTED, EDIT_TEXT };
+static const edit negative_edits[] = { EDIT_NONE, EDIT_COMBINED, EDIT_PASTED, EDIT_CUTOUT, EDIT_TEXT };
 #define N_NEG_EDITS (int)(sizeof negative_edits / sizeof negative_edits[0])
 
 struct item {
@@ -55,6 +55,8 @@ struct item {
 	lk_embedding emb;
 	lk_embedding *views;                  /* references only: LK_VIEWS, as the registry stores */
 	lk_embedding *windows;                /* --windows: N_WINDOWS regions of the image */
+	lk_embedding *regions;                /* --regions K: the library's candidate regions */
+	int n_regions;
 	int ok;
 };
 
@@ -67,6 +69,9 @@ static size_t next_item;
 static pthread_mutex_t next_lock = PTHREAD_MUTEX_INITIALIZER;
 static lk_embedder *embedder;
 static int use_windows;
+static int n_regions; /* --regions K */
+static int pooled; /* --pooled: regions pooled from the global pass's last map */
+static int use_margin; /* --margin: embedding scores as the lead over the best other character */
 /* Query-side region search (experimental, --windows): windows of half the image's side on a
  * 3x3 grid (stride a quarter), each described like a whole image. */
 #define N_WINDOWS 9
@@ -84,8 +89,8 @@ static double uniform(unsigned *s, double lo, double hi)
 	return lo + (hi - lo) * (rnd(s) % 1000000) / 1e6;
 }
 
-/* The art at SIDE x SIDE, 3 bands, on white (NULL on failure). */
-static VipsImage *render(int art, int side)
+/* The art at side x side: 3 bands on white, or with its own alpha (NULL on failure). */
+static VipsImage *render_art(int art, int side, int keep_alpha)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/%s", svg_dir, svgs[art]);
@@ -93,7 +98,7 @@ static VipsImage *render(int art, int side)
 	if (vips_thumbnail(path, &t, side, "height", side, "size", VIPS_SIZE_FORCE, NULL))
 		return NULL;
 	double white[3] = { 255, 255, 255 };
-	if (t->Bands == 4) {
+	if (t->Bands == 4 && !keep_alpha) {
 		VipsArrayDouble *bg = vips_array_double_new(white, 3);
 		vips_flatten(t, &flat, "background", bg, NULL);
 		vips_area_unref(VIPS_AREA(bg));
@@ -101,6 +106,11 @@ static VipsImage *render(int art, int side)
 		flat = t, g_object_ref(t);
 	g_object_unref(t);
 	return flat;
+}
+
+static VipsImage *render(int art, int side)
+{
+	return render_art(art, side, 0);
 }
 
 static VipsImage *steal(VipsImage *old, VipsImage *fresh)
@@ -191,11 +201,13 @@ static VipsImage *jpeg(VipsImage *in, int q)
 }
 
 /* The character at 30-50% of a 768x768 scene: a blurred, enlarged crop of other art, so the
- * background has structure, not a flat colour. */
+ * background has structure, not a flat colour. `in` is either the art on white (pasted with
+ * its white square) or the art with its alpha (cut out, as a generator would draw it into the
+ * scene). */
 static VipsImage *paste(VipsImage *in, unsigned *s)
 {
 	const int scene_side = 768, side = (int)(scene_side * uniform(s, 0.3, 0.5));
-	VipsImage *bg = render((int)(rnd(s) % (unsigned)n_svgs), scene_side), *small, *out;
+	VipsImage *bg = render((int)(rnd(s) % (unsigned)n_svgs), scene_side), *small, *out = NULL;
 	if (!bg)
 		return steal(in, NULL);
 	VipsImage *soft;
@@ -206,7 +218,24 @@ static VipsImage *paste(VipsImage *in, unsigned *s)
 	g_object_unref(soft);
 	vips_resize(in, &small, (double)side / in->Xsize, NULL);
 	const int x = (int)uniform(s, 0, scene_side - side), y = (int)uniform(s, 0, scene_side - side);
-	int rc = vips_insert(bgu, small, &out, x, y, NULL);
+	int rc;
+	if (small->Bands == 4) {
+		VipsImage *placed, *over, *flat;
+		rc = vips_embed(small, &placed, x, y, scene_side, scene_side, NULL);
+		if (!rc) {
+			rc = vips_composite2(bgu, placed, &over, VIPS_BLEND_MODE_OVER, NULL);
+			g_object_unref(placed);
+		}
+		if (!rc) {
+			rc = vips_extract_band(over, &flat, 0, "n", 3, NULL);
+			g_object_unref(over);
+		}
+		if (!rc) {
+			rc = vips_cast_uchar(flat, &out, NULL);
+			g_object_unref(flat);
+		}
+	} else
+		rc = vips_insert(bgu, small, &out, x, y, NULL);
 	g_object_unref(small);
 	g_object_unref(bgu);
 	return rc ? steal(in, NULL) : steal(in, out);
@@ -244,6 +273,7 @@ static VipsImage *apply(VipsImage *img, edit e, unsigned *s)
 		return img ? jpeg(img, 40) : NULL;
 	}
 	case EDIT_PASTED:
+	case EDIT_CUTOUT:
 		return paste(img, s);
 	default:
 		return steal(img, NULL);
@@ -253,7 +283,7 @@ static VipsImage *apply(VipsImage *img, edit e, unsigned *s)
 static int describe(struct item *it)
 {
 	unsigned s = it->seed;
-	VipsImage *img = render(it->art, SIDE);
+	VipsImage *img = render_art(it->art, SIDE, it->e == EDIT_CUTOUT);
 	if (!img)
 		return -1;
 	img = apply(img, it->e, &s);
@@ -266,10 +296,34 @@ static int describe(struct item *it)
 	const lk_pixel_view view = { VIPS_IMAGE_ADDR(mem, 0, 0), mem->Xsize, mem->Ysize,
 				     VIPS_IMAGE_SIZEOF_LINE(mem), mem->Bands == 1 ? LK_PIXEL_GRAY8 : LK_PIXEL_RGB8 };
 	int rc = lk_pdq_hash_pixels(&it->pdq, &view, NULL);
-	if (rc == LK_OK)
+	const int is_reference = it->character >= 0 && it->e == EDIT_NONE;
+	if (rc == LK_OK && n_regions && !is_reference) {
+		/* As a check describes it: the library's pixels (decoded for PDQ), the global
+		 * descriptor with its cells' response, then the candidate regions. */
+		const lk_image8 img8 = { view.data, view.width, view.height, view.stride, mem->Bands == 1 ? 1 : 3 };
+		float cells[LK_EMBED_GRID * LK_EMBED_GRID];
+		lk_box boxes[LK_MAX_REGIONS];
+		if (pooled) {
+			float *map = malloc(sizeof(float) * LK_EMBED_GRID * LK_EMBED_GRID * LK_EMBEDDING_DIM);
+			it->regions = malloc(sizeof(lk_embedding) * 64);
+			rc = lk__embed_image8_map(&it->emb, cells, map, embedder, &img8);
+			for (int side = 3; rc == LK_OK && side <= 5; side++)
+				for (int y = 0; y + side <= LK_EMBED_GRID; y++)
+					for (int x = 0; x + side <= LK_EMBED_GRID; x++)
+						lk__embed_pool_window(&it->regions[it->n_regions++], embedder, map, x, y, side, side);
+			free(map);
+		} else {
+			it->regions = malloc(sizeof(lk_embedding) * LK_MAX_REGIONS);
+			rc = lk__embed_image8_cells(&it->emb, cells, embedder, &img8);
+			it->n_regions = rc == LK_OK ? lk__region_proposals(boxes, n_regions, cells, view.width, view.height) : 0;
+			if (rc == LK_OK)
+				rc = lk__embed_regions(it->regions, embedder, &img8, boxes, it->n_regions);
+		}
+	} else if (rc == LK_OK)
 		rc = lk_embed_pixels(&it->emb, embedder, &view, NULL);
-	if (rc == LK_OK && use_windows && !(it->character >= 0 && it->e == EDIT_NONE)) {
-		it->windows = malloc(sizeof(lk_embedding) * N_WINDOWS);
+	if (rc == LK_OK && use_windows && !is_reference) {
+		it->windows = it->regions = malloc(sizeof(lk_embedding) * N_WINDOWS);
+		it->n_regions = N_WINDOWS;
 		const int ww = view.width / 2, wh = view.height / 2, ch = mem->Bands == 1 ? 1 : 3;
 		for (int k = 0; rc == LK_OK && k < N_WINDOWS; k++) {
 			const int x = (k % 3) * view.width / 4, y = (k / 3) * view.height / 4;
@@ -342,15 +396,22 @@ static void centre(lk_embedding *e, const double *mean)
 		e->v[j] /= (float)sqrt(norm);
 }
 
+/* The best similarity of any of the query's regions to any stored view of reference `r`. */
+static double best_region(const struct item *query, const struct item *r)
+{
+	double best = -2;
+	for (int k = 0; k < query->n_regions; k++)
+		for (int v = 0; v < LK_VIEWS; v++) {
+			const double s = lk_embedding_similarity(&query->regions[k], &r->views[v]);
+			best = s > best ? s : best;
+		}
+	return best;
+}
+
 /* The best similarity of `q` (and its windows) to any stored view of reference `r`. */
 static double best_view(const struct item *query, const struct item *r)
 {
 	double best = -2;
-	for (int w = 0; query->windows && w < N_WINDOWS; w++)
-		for (int v = 0; v < LK_VIEWS; v++) {
-			const double s = lk_embedding_similarity(&query->windows[w], &r->views[v]);
-			best = s > best ? s : best;
-		}
 	const lk_embedding *q = &query->emb;
 	for (int v = 0; v < LK_VIEWS; v++) {
 		const double s = lk_embedding_similarity(q, &r->views[v]);
@@ -395,6 +456,12 @@ int main(int argc, char **argv)
 			threads = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--windows"))
 			use_windows = 1;
+		else if (!strcmp(argv[i], "--pooled"))
+			pooled = 1;
+		else if (!strcmp(argv[i], "--margin"))
+			use_margin = 1;
+		else if (!strcmp(argv[i], "--regions") && i + 1 < argc)
+			n_regions = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--unrelated") && i + 1 < argc)
 			max_negatives = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
@@ -402,8 +469,9 @@ int main(int argc, char **argv)
 		else
 			svg_dir = argv[i];
 	}
-	if (!svg_dir || n_chars < 2 || threads < 1) {
-		fprintf(stderr, "usage: bench_quality [--characters N] [--unrelated M] [--windows] [--threads T] [--seed S] SVG_DIR\n");
+	if (!svg_dir || n_chars < 2 || threads < 1 || n_regions < 0 || n_regions > LK_MAX_REGIONS) {
+		fprintf(stderr, "usage: bench_quality [--characters N] [--unrelated M] [--windows] [--regions 0-%d] "
+				"[--threads T] [--seed S] SVG_DIR\n", LK_MAX_REGIONS);
 		return 2;
 	}
 	if (VIPS_INIT(argv[0]) || lk_init() != LK_OK || lk_embedder_open(&embedder, NULL) != LK_OK) {
@@ -474,8 +542,8 @@ int main(int argc, char **argv)
 		centre(&items[i].emb, mean);
 		for (int v = 0; items[i].views && v < LK_VIEWS; v++)
 			centre(&items[i].views[v], mean);
-		for (int v = 0; items[i].windows && v < N_WINDOWS; v++)
-			centre(&items[i].windows[v], mean);
+		for (int v = 0; v < items[i].n_regions; v++)
+			centre(&items[i].regions[v], mean);
 	}
 
 	/* Unrelated art that PDQ already calls a copy of a character (within 31 bits, unedited) is
@@ -502,8 +570,9 @@ int main(int argc, char **argv)
 	size_t n_neg = 0;
 	double *neg_pdq = malloc(sizeof(double) * n_items), *neg_emb = malloc(sizeof(double) * n_items);
 	double *q_pdq = malloc(sizeof(double) * n_items), *q_emb = malloc(sizeof(double) * n_items);
+	double *neg_reg = malloc(sizeof(double) * n_items), *q_reg = malloc(sizeof(double) * n_items);
 	int failed = 0;
-	char *top1_pdq = calloc(n_items, 1), *top1_emb = calloc(n_items, 1);
+	char *top1_pdq = calloc(n_items, 1), *top1_emb = calloc(n_items, 1), *top1_reg = calloc(n_items, 1);
 	for (size_t i = 0; i < n_items; i++) {
 		struct item *it = &items[i];
 		if (!it->ok) {
@@ -512,8 +581,9 @@ int main(int argc, char **argv)
 		}
 		if (it->character < 0 && duplicate[it->art])
 			continue;
-		double best_pdq = -1, best_emb = -2, all_pdq = -1, all_emb = -2;
-		int all_pdq_char = -1, all_emb_char = -1;
+		double best_pdq = -1, best_emb = -2, best_reg = -2, all_pdq = -1, all_emb = -2, all_reg = -2;
+		int all_pdq_char = -1, all_emb_char = -1, all_reg_char = -1;
+		double second_emb = -2, second_reg = -2; /* the best of another character than all_*_char */
 		for (int c = 0; c < n_chars; c++) {
 			/* Rank 1 among all characters, for the R@1 columns. */
 			double p1 = -1;
@@ -522,7 +592,15 @@ int main(int argc, char **argv)
 					const double p = 256 - lk_pdq_distance(&it->pdq.hash[0], &refs[c]->exact[dd]);
 					p1 = p > p1 ? p : p1;
 				}
-			const double e1 = best_view(it, refs[c]);
+			const double e1 = best_view(it, refs[c]), g1 = best_region(it, refs[c]);
+			if (g1 > all_reg)
+				second_reg = all_reg, all_reg = g1, all_reg_char = c;
+			else if (g1 > second_reg)
+				second_reg = g1;
+			if (e1 > all_emb)
+				second_emb = all_emb;
+			else if (e1 > second_emb)
+				second_emb = e1;
 			if (p1 > all_pdq)
 				all_pdq = p1, all_pdq_char = c;
 			if (e1 > all_emb)
@@ -534,15 +612,26 @@ int main(int argc, char **argv)
 					const double p = 256 - lk_pdq_distance(&it->pdq.hash[0], &refs[c]->exact[dd]);
 					best_pdq = p > best_pdq ? p : best_pdq;
 				}
-			const double e = best_view(it, refs[c]);
-			best_emb = e > best_emb ? e : best_emb;
+			best_emb = e1 > best_emb ? e1 : best_emb;
+			best_reg = g1 > best_reg ? g1 : best_reg;
+		}
+		if (use_margin) {
+			/* Lead over the best other character: best_* is the own character's (queries) or
+			 * the best one's (negatives), the rival the best of the rest. */
+			const int emb_own = it->character < 0 || all_emb_char == it->character;
+			const int reg_own = it->character < 0 || all_reg_char == it->character;
+			best_emb -= emb_own ? second_emb : all_emb;
+			best_reg -= reg_own ? second_reg : all_reg;
 		}
 		if (it->character < 0) {
 			neg_pdq[n_neg] = best_pdq;
+			neg_reg[n_neg] = best_reg;
 			neg_emb[n_neg++] = best_emb;
 		}
 		q_pdq[i] = best_pdq;
 		q_emb[i] = best_emb;
+		q_reg[i] = best_reg;
+		top1_reg[i] = all_reg_char == it->character && all_reg > -2;
 		top1_pdq[i] = all_pdq_char == it->character && all_pdq >= 0;
 		top1_emb[i] = all_emb_char == it->character;
 	}
@@ -553,34 +642,56 @@ int main(int argc, char **argv)
 	       "calls copies of a character), %d failed; described in %.0f s on %d threads; %s; embedder %s\n\n",
 	       n_chars, n_neg, n_neg_art, N_NEG_EDITS, n_duplicates, failed, described, threads, machine,
 	       lk_embedder_id(embedder));
+	/* Fused: caught when any signal passes a threshold set at an equal share of the budget. */
+	const int with_regions = n_regions || use_windows;
+	const int n_signals = with_regions ? 3 : 2;
 	static const double rates[2] = { 0.001, 0.01 };
 	for (int r = 0; r < 2; r++) {
 		const double tp = threshold_at(neg_pdq, (int)n_neg, rates[r]);
 		const double te = threshold_at(neg_emb, (int)n_neg, rates[r]);
-		const double tp2 = threshold_at(neg_pdq, (int)n_neg, rates[r] / 2);
-		const double te2 = threshold_at(neg_emb, (int)n_neg, rates[r] / 2);
+		const double tg = threshold_at(neg_reg, (int)n_neg, rates[r]);
+		const double share = rates[r] / n_signals;
+		const double tp2 = threshold_at(neg_pdq, (int)n_neg, share);
+		const double te2 = threshold_at(neg_emb, (int)n_neg, share);
+		const double tg2 = with_regions ? threshold_at(neg_reg, (int)n_neg, share) : INFINITY;
 		size_t fused_fp = 0;
 		for (size_t i = 0; i < n_neg; i++)
-			fused_fp += neg_pdq[i] >= tp2 || neg_emb[i] >= te2;
+			fused_fp += neg_pdq[i] >= tp2 || neg_emb[i] >= te2 || neg_reg[i] >= tg2;
 		printf("Recall at %.1f%% false positives (thresholds: PDQ distance <= %d, embedding similarity "
-		       ">= %.3f; fused: PDQ <= %d or embedding >= %.3f, measured false positives %.2f%%):\n\n",
-		       rates[r] * 100, (int)ceil(256 - tp), te, (int)ceil(256 - tp2), te2, 100.0 * (double)fused_fp / (double)n_neg);
-		printf("| edit | copies | PDQ | embedding | fused | R@1 PDQ / embedding |\n|---|---:|---:|---:|---:|---:|\n");
+		       ">= %.3f", rates[r] * 100, (int)ceil(256 - tp), te);
+		if (with_regions)
+			printf(", region similarity >= %.3f", tg);
+		printf("; fused: PDQ <= %d or embedding >= %.3f", (int)ceil(256 - tp2), te2);
+		if (with_regions)
+			printf(" or region >= %.3f", tg2);
+		printf(", measured false positives %.2f%%):\n\n", 100.0 * (double)fused_fp / (double)n_neg);
+		if (with_regions)
+			printf("| edit | copies | PDQ | embedding | region | fused | R@1 PDQ / embedding / region |\n"
+			       "|---|---:|---:|---:|---:|---:|---:|\n");
+		else
+			printf("| edit | copies | PDQ | embedding | fused | R@1 PDQ / embedding |\n|---|---:|---:|---:|---:|---:|\n");
 		for (int e = 1; e < EDIT_COUNT; e++) {
-			size_t n = 0, hp = 0, he = 0, hf = 0, r1p = 0, r1e = 0;
+			size_t n = 0, hp = 0, he = 0, hg = 0, hf = 0, r1p = 0, r1e = 0, r1g = 0;
 			for (size_t i = 0; i < n_items; i++) {
 				if (items[i].character < 0 || items[i].e != (edit)e || !items[i].ok)
 					continue;
 				n++;
 				hp += q_pdq[i] >= tp;
 				he += q_emb[i] >= te;
-				hf += q_pdq[i] >= tp2 || q_emb[i] >= te2;
+				hg += q_reg[i] >= tg;
+				hf += q_pdq[i] >= tp2 || q_emb[i] >= te2 || q_reg[i] >= tg2;
 				r1p += (size_t)top1_pdq[i];
 				r1e += (size_t)top1_emb[i];
+				r1g += (size_t)top1_reg[i];
 			}
-			printf("| %s | %zu | %.1f%% | %.1f%% | %.1f%% | %.1f%% / %.1f%% |\n", edit_names[e], n,
-			       100.0 * (double)hp / (double)n, 100.0 * (double)he / (double)n, 100.0 * (double)hf / (double)n,
-			       100.0 * (double)r1p / (double)n, 100.0 * (double)r1e / (double)n);
+			const double d = n ? (double)n / 100 : 1;
+			if (with_regions)
+				printf("| %s | %zu | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% / %.1f%% / %.1f%% |\n",
+				       edit_names[e], n, (double)hp / d, (double)he / d, (double)hg / d, (double)hf / d,
+				       (double)r1p / d, (double)r1e / d, (double)r1g / d);
+			else
+				printf("| %s | %zu | %.1f%% | %.1f%% | %.1f%% | %.1f%% / %.1f%% |\n", edit_names[e], n,
+				       (double)hp / d, (double)he / d, (double)hf / d, (double)r1p / d, (double)r1e / d);
 		}
 		printf("\n");
 	}

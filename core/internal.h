@@ -130,6 +130,26 @@ int lk__pdq_exact(lk_pdq_result *out, const lk_image8 *img, const lk_source_info
 int lk__embedder_open(lk_embedder **out, const char *models_dir, int with_prior);
 /* Describes decoded pixels (the same pixels PDQ hashes). Thread-safe on a shared embedder. */
 int lk__embed_image8(lk_embedding *out, lk_embedder *e, const lk_image8 *img);
+/* The same, and how strongly each cell of the last feature map (LK_EMBED_GRID square, row by
+ * row over the image) responds: where the picture has drawn content. */
+#define LK_EMBED_GRID 7
+int lk__embed_image8_cells(lk_embedding *out, float cells[LK_EMBED_GRID * LK_EMBED_GRID], lk_embedder *e,
+			   const lk_image8 *img);
+int lk__embed_image8_map(lk_embedding *out, float *cells, float *map_out, lk_embedder *e, const lk_image8 *img);
+void lk__embed_pool_window(lk_embedding *out, const lk_embedder *e, const float *map, int x, int y, int w, int h);
+
+/* Region search (core/embed/regions.c). A character drawn into a larger picture is a small
+ * part of the global descriptor; described on its own it is close to its reference again. */
+typedef struct lk_box {
+	int x, y, width, height; /* pixels of the described image */
+} lk_box;
+/* Candidate boxes from the cells' response: square windows of 2-4 cells (plus half a cell of
+ * margin) whose mean response stands out most from the rest of the picture, no two
+ * overlapping by more than half. Returns how many (<= max). Pure: no CNN. */
+int lk__region_proposals(lk_box *boxes, int max, const float cells[LK_EMBED_GRID * LK_EMBED_GRID], int width,
+			 int height);
+/* Describes each box of `img` as a picture of its own. */
+int lk__embed_regions(lk_embedding *out, lk_embedder *e, const lk_image8 *img, const lk_box *boxes, int n);
 
 /* A reference is described as it is and as the edits that move a global descriptor most would
  * show it: mirrored, cropped to 80% of each side (centre and corners), framed by 15% of white.

@@ -51,15 +51,21 @@ static int no_closer(const lk_match *m, const lk_match *a)
 	return m->similarity <= a->similarity;
 }
 
-/* The evidence of one match, e.g. "at 12 bits, mirrored, embedding similarity 0.93". */
+/* The evidence of one match, e.g. "at 12 bits, mirrored, embedding similarity 0.93", or for a
+ * part of the image "the part at 52%,10% (40%x38% of the image) similarity 0.88". */
 static void evidence(char *out, size_t size, const lk_match *m)
 {
-	char pdq[96] = "", emb[48] = "";
+	char pdq[96] = "", emb[48] = "", part[96] = "";
 	if (m->distance >= 0)
 		snprintf(pdq, sizeof pdq, "at %d bits%s", m->distance, transform_words[m->transform]);
 	if (m->similarity > -2)
 		snprintf(emb, sizeof emb, "embedding similarity %.2f", (double)m->similarity);
-	snprintf(out, size, "%s%s%s", pdq, pdq[0] && emb[0] ? ", " : "", emb);
+	if (m->signals & LK_SIGNAL_REGION)
+		snprintf(part, sizeof part, "the part at %.0f%%,%.0f%% (%.0f%%x%.0f%% of the image) similarity %.2f",
+			 100.0 * m->region.x, 100.0 * m->region.y, 100.0 * m->region.width, 100.0 * m->region.height,
+			 (double)m->region_similarity);
+	snprintf(out, size, "%s%s%s%s%s", pdq, pdq[0] && emb[0] ? ", " : "", emb, (pdq[0] || emb[0]) && part[0] ? ", " : "",
+		 part);
 }
 
 void lk__decide(lk_check_result *r)
@@ -91,7 +97,7 @@ void lk__decide(lk_check_result *r)
 			decisive = m;
 		}
 	}
-	char why[160];
+	char why[256];
 	if (decisive) {
 		r->reason_code = decisive->reason;
 		evidence(why, sizeof why, decisive);
@@ -112,7 +118,8 @@ void lk__decide(lk_check_result *r)
 		say(r, "licensed: allow-listed reference %lld of '%s' %s",
 			 (long long)licensed->reference_id, licensed->character, why);
 	} else {
-		say(r, "no reference within review distance%s",
-			 r->signals & LK_SIGNAL_EMBEDDING ? " or embedding similarity" : "");
+		say(r, "no reference within review distance%s%s",
+			 r->signals & LK_SIGNAL_EMBEDDING ? " or embedding similarity" : "",
+			 r->signals & LK_SIGNAL_REGION ? " (whole or in part)" : "");
 	}
 }

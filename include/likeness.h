@@ -318,6 +318,17 @@ void lk_registry_close(lk_registry *reg);
  * for a target false-positive rate. */
 int lk_registry_set_embedding_thresholds(lk_registry *reg, float copy, float similar);
 
+/* Region search (lk_check_options.regions) compares parts of the image with the references,
+ * under thresholds of its own: a part has more ways to look like something than a whole
+ * picture. The defaults are the region signal's 0.1% and 1% false-positive points measured by
+ * bench/quality.sh --regions 3 (100 Fluent Emoji characters, 995 negatives). */
+#define LK_DEFAULT_REGION_COPY 0.86f
+#define LK_DEFAULT_REGION_SIMILAR 0.81f
+
+/* Sets the registry's region thresholds (centred similarity, -1..1, similar <= copy), in
+ * effect for the next check in every process. */
+int lk_registry_set_region_thresholds(lk_registry *reg, float copy, float similar);
+
 /* The highest similarity of `image` (an lk_embed_* result by the attached embedder) to any view
  * of any enabled reference, centred as checks centre it, with that reference's id (-1 and a
  * similarity of -2 when the registry holds no embeddings). What a calibration measures on
@@ -341,6 +352,7 @@ typedef struct lk_registry_info {
 	int64_t references, embedded_references; /* the latter have embeddings */
 	char embedder[LK_EMBEDDER_ID_MAX];       /* made them; "" when none has yet */
 	float embed_copy, embed_similar;         /* thresholds in effect (defaults or calibrated) */
+	float region_copy, region_similar;       /* the same for region search */
 	int calibrated;                          /* 1 when set by calibration or the API */
 } lk_registry_info;
 
@@ -471,6 +483,16 @@ const char *lk_verdict_name(lk_verdict v);
 /* The signals a check uses. */
 #define LK_SIGNAL_PDQ 1u
 #define LK_SIGNAL_EMBEDDING 2u
+#define LK_SIGNAL_REGION 4u    /* the embedding of a part of the image (lk_check_options.regions) */
+
+/* A part of an image, as fractions of its upright width and height (0..1), so that it holds
+ * whatever size the image is shown at. */
+typedef struct lk_region {
+	float x, y, width, height;
+} lk_region;
+
+/* The most parts of an image region search describes. */
+#define LK_MAX_REGIONS 4
 
 /* What a match says about the image. A copy is the reference itself, edited (PDQ within its
  * thresholds, or an embedding at least as similar as the copy threshold). A similar picture
@@ -501,6 +523,8 @@ typedef struct lk_match {
 	float similarity;          /* embedding similarity to this reference; -2 when not compared */
 	unsigned signals;          /* LK_SIGNAL_* that found it within their thresholds */
 	lk_reason reason;          /* why it matters: a copy, or a similar picture */
+	float region_similarity;   /* LK_SIGNAL_REGION: the best part's similarity, else -2 */
+	lk_region region;          /* LK_SIGNAL_REGION: where that part is; else all zero */
 } lk_match;
 
 typedef struct lk_check_result {
@@ -514,6 +538,8 @@ typedef struct lk_check_result {
 	uint64_t registry_version; /* the state that decided */
 	unsigned signals;          /* LK_SIGNAL_* the check used */
 	lk_reason reason_code;     /* the decisive match's reason, LK_REASON_NONE when allowed */
+	int n_regions;             /* parts of the image region search described */
+	lk_region regions[LK_MAX_REGIONS];
 	double decode_ms, hash_ms, embed_ms, search_ms, total_ms;
 } lk_check_result;
 
@@ -521,10 +547,14 @@ typedef struct lk_check_options {
 	unsigned int version;      /* LK_CHECK_OPTIONS_VERSION */
 	lk_ingest_options ingest;
 	int hash_only;             /* 1: PDQ alone, even with an embedder attached (faster) */
+	/* Region search: up to this many parts of the image (0..LK_MAX_REGIONS), chosen where the
+	 * CNN's last feature map responds most apart from the rest, are described and searched on
+	 * their own: a character drawn into a larger scene. Each costs one more CNN pass. 0: off. */
+	int regions;
 } lk_check_options;
 
-#define LK_CHECK_OPTIONS_VERSION 2
-#define LK_CHECK_OPTIONS_INIT { LK_CHECK_OPTIONS_VERSION, LK_INGEST_OPTIONS_INIT, 0 }
+#define LK_CHECK_OPTIONS_VERSION 3
+#define LK_CHECK_OPTIONS_INIT { LK_CHECK_OPTIONS_VERSION, LK_INGEST_OPTIONS_INIT, 0, 0 }
 
 /* Checks an image against the registry: ingest, hash, search, decide. A match to an enabled
  * character at distance <= its block threshold blocks; <= its review threshold asks for review;

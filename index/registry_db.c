@@ -361,21 +361,18 @@ int lk_registry_set_embedder(lk_registry *reg, lk_embedder *e)
 	return rc;
 }
 
-int lk_registry_set_embedding_thresholds(lk_registry *reg, float copy, float similar)
+/* Sets a copy/similar pair of thresholds in the meta table, in one transaction. */
+static int set_thresholds(lk_registry *reg, const char *const keys[2], float copy, float similar, const char *what)
 {
-	lk__clear_error();
-	if (!reg)
-		return lk__fail(LK_EINVAL, "lk_registry_set_embedding_thresholds: NULL registry");
 	if (!(copy >= -1 && copy <= 1 && similar >= -1 && similar <= copy))
-		return lk__fail(LK_EINVAL, "embedding thresholds must satisfy -1 <= similar <= copy <= 1 (got copy %g, "
-				"similar %g)", (double)copy, (double)similar);
+		return lk__fail(LK_EINVAL, "%s thresholds must satisfy -1 <= similar <= copy <= 1 (got copy %g, "
+				"similar %g)", what, (double)copy, (double)similar);
 	pthread_mutex_lock(&reg->db_lock);
 	sqlite3_stmt *st = NULL;
 	int rc = lk__db_begin(reg);
 	if (rc == LK_OK)
 		rc = lk__db_prepare(reg, &st, "INSERT INTO meta(key, value) VALUES(?1, ?2)"
 					      " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-	const char *keys[2] = { "embed_copy", "embed_similar" };
 	const float values[2] = { copy, similar };
 	for (int i = 0; i < 2 && rc == LK_OK; i++) {
 		/* 9 significant digits give the float back exactly: a threshold placed just above a
@@ -385,7 +382,7 @@ int lk_registry_set_embedding_thresholds(lk_registry *reg, float copy, float sim
 		sqlite3_bind_text(st, 1, keys[i], -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = lk__db_fail(reg, "setting embedding thresholds");
+			rc = lk__db_fail(reg, "setting thresholds");
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
@@ -394,12 +391,31 @@ int lk_registry_set_embedding_thresholds(lk_registry *reg, float copy, float sim
 	return rc;
 }
 
+int lk_registry_set_embedding_thresholds(lk_registry *reg, float copy, float similar)
+{
+	lk__clear_error();
+	if (!reg)
+		return lk__fail(LK_EINVAL, "lk_registry_set_embedding_thresholds: NULL registry");
+	static const char *const keys[2] = { "embed_copy", "embed_similar" };
+	return set_thresholds(reg, keys, copy, similar, "embedding");
+}
+
+int lk_registry_set_region_thresholds(lk_registry *reg, float copy, float similar)
+{
+	lk__clear_error();
+	if (!reg)
+		return lk__fail(LK_EINVAL, "lk_registry_set_region_thresholds: NULL registry");
+	static const char *const keys[2] = { "region_copy", "region_similar" };
+	return set_thresholds(reg, keys, copy, similar, "region");
+}
+
 int lk_registry_info_get(lk_registry_info *out, lk_registry *reg)
 {
 	lk__clear_error();
 	if (!out || !reg)
 		return lk__fail(LK_EINVAL, "lk_registry_info_get: NULL argument");
-	lk_registry_info info = { .embed_copy = LK_DEFAULT_EMBED_COPY, .embed_similar = LK_DEFAULT_EMBED_SIMILAR };
+	lk_registry_info info = { .embed_copy = LK_DEFAULT_EMBED_COPY, .embed_similar = LK_DEFAULT_EMBED_SIMILAR,
+				  .region_copy = LK_DEFAULT_REGION_COPY, .region_similar = LK_DEFAULT_REGION_SIMILAR };
 	pthread_mutex_lock(&reg->db_lock);
 	int rc = lk__db_exec(reg, "BEGIN");
 	if (rc == LK_OK)
@@ -411,7 +427,9 @@ int lk_registry_info_get(lk_registry_info *out, lk_registry *reg)
 				    " (SELECT count(*) FROM refs), (SELECT count(*) FROM refs WHERE embedding IS NOT NULL),"
 				    " (SELECT value FROM meta WHERE key = 'embedder'),"
 				    " (SELECT CAST(value AS REAL) FROM meta WHERE key = 'embed_copy'),"
-				    " (SELECT CAST(value AS REAL) FROM meta WHERE key = 'embed_similar')");
+				    " (SELECT CAST(value AS REAL) FROM meta WHERE key = 'embed_similar'),"
+				    " (SELECT CAST(value AS REAL) FROM meta WHERE key = 'region_copy'),"
+				    " (SELECT CAST(value AS REAL) FROM meta WHERE key = 'region_similar')");
 	if (rc == LK_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			info.characters = sqlite3_column_int64(st, 0);
@@ -424,6 +442,10 @@ int lk_registry_info_get(lk_registry_info *out, lk_registry *reg)
 				info.embed_copy = (float)sqlite3_column_double(st, 5);
 				info.embed_similar = (float)sqlite3_column_double(st, 6);
 				info.calibrated = 1;
+			}
+			if (sqlite3_column_type(st, 7) != SQLITE_NULL && sqlite3_column_type(st, 8) != SQLITE_NULL) {
+				info.region_copy = (float)sqlite3_column_double(st, 7);
+				info.region_similar = (float)sqlite3_column_double(st, 8);
 			}
 		} else {
 			rc = lk__db_fail(reg, "reading the registry's sizes");

@@ -68,6 +68,7 @@ struct snap_embeddings {
 	size_t n;
 	float mean[LK_EMBEDDING_DIM];
 	float copy, similar;               /* thresholds on the centred similarity */
+	float region_copy, region_similar; /* the same for parts of an image */
 };
 
 struct lk_registry {
@@ -110,6 +111,10 @@ void lk__snapshot_release(struct snapshot *snap);
  * threshold. */
 int lk__snapshot_search(const struct snapshot *snap, const lk_pdq_hash hashes[LK_DIHEDRAL_COUNT],
 			const lk_embedding *emb, lk_match *out, int cap, int *n_out);
+/* Region search after lk__snapshot_search: each part's nearest references within the region
+ * thresholds join `out` (or mark the match already there), with the part's place. */
+int lk__snapshot_search_regions(const struct snapshot *snap, const lk_embedding *parts, const lk_region *places,
+				int n_parts, lk_match *out, int cap, int *n_out);
 
 /* ---- index/snapshot_embeddings.c */
 /* Collects embeddings while a snapshot is built, then makes its index. */

@@ -270,6 +270,8 @@ static int more_decisive(const lk_match *x, const lk_match *y)
 		return y->distance < 0 || (x->distance >= 0 && x->distance < y->distance);
 	if (x->similarity != y->similarity)
 		return x->similarity > y->similarity;
+	if (x->region_similarity != y->region_similarity)
+		return x->region_similarity > y->region_similarity;
 	return x->reference_id < y->reference_id;
 }
 
@@ -312,7 +314,7 @@ static void consider(lk_match *found, int *n, int cap, const struct snapshot *sn
 	if (distance > c->review_threshold)
 		return;
 	lk_match candidate = { .distance = distance, .transform = (lk_dihedral)transform, .similarity = -2,
-			       .signals = LK_SIGNAL_PDQ, .reason = LK_REASON_COPY,
+			       .region_similarity = -2, .signals = LK_SIGNAL_PDQ, .reason = LK_REASON_COPY,
 			       .verdict = distance <= c->block_threshold ? LK_VERDICT_BLOCK : LK_VERDICT_REVIEW };
 	/* Every PDQ hit is considered before any embedding hit (lk__snapshot_search), so an entry
 	 * already there came from PDQ: another of its transforms, which decides if closer. */
@@ -332,7 +334,8 @@ static void consider_embedding(lk_match *found, int *n, int cap, const struct sn
 	if (similarity < c->embed_similar)
 		return;
 	const int copy = similarity >= c->embed_copy;
-	lk_match candidate = { .distance = -1, .similarity = similarity, .signals = LK_SIGNAL_EMBEDDING,
+	lk_match candidate = { .distance = -1, .similarity = similarity, .region_similarity = -2,
+			       .signals = LK_SIGNAL_EMBEDDING,
 			       .reason = copy ? LK_REASON_COPY : LK_REASON_SIMILAR,
 			       .verdict = copy ? LK_VERDICT_BLOCK : LK_VERDICT_REVIEW };
 	lk_match *m = entry(found, n, cap, snap, ref, &candidate);
@@ -340,6 +343,31 @@ static void consider_embedding(lk_match *found, int *n, int cap, const struct sn
 		return; /* new entries already hold it */
 	m->similarity = similarity;
 	m->signals |= LK_SIGNAL_EMBEDDING;
+	if (candidate.verdict > m->verdict)
+		m->verdict = candidate.verdict;
+	if (copy)
+		m->reason = LK_REASON_COPY;
+}
+
+/* A part of the image at or above the region similar threshold: a match of its own, or more
+ * evidence for one the whole image already made. The best part of each reference is kept. */
+static void consider_region(lk_match *found, int *n, int cap, const struct snapshot *snap, uint32_t ref,
+			    float similarity, const lk_region *place)
+{
+	const struct snap_embeddings *e = snap->emb;
+	if (similarity < e->region_similar)
+		return;
+	const int copy = similarity >= e->region_copy;
+	lk_match candidate = { .distance = -1, .similarity = -2, .region_similarity = similarity,
+			       .region = *place, .signals = LK_SIGNAL_REGION,
+			       .reason = copy ? LK_REASON_COPY : LK_REASON_SIMILAR,
+			       .verdict = copy ? LK_VERDICT_BLOCK : LK_VERDICT_REVIEW };
+	lk_match *m = entry(found, n, cap, snap, ref, &candidate);
+	if (!m || m->region_similarity >= similarity)
+		return; /* not kept, or a better part already found it (new entries hold this one) */
+	m->region_similarity = similarity;
+	m->region = *place;
+	m->signals |= LK_SIGNAL_REGION;
 	if (candidate.verdict > m->verdict)
 		m->verdict = candidate.verdict;
 	if (copy)
@@ -446,6 +474,29 @@ int lk__snapshot_search(const struct snapshot *snap, const lk_pdq_hash hashes[LK
 	}
 	qsort(found, (size_t)n, sizeof found[0], by_decisiveness);
 	memcpy(out, found, sizeof found[0] * (size_t)n);
+	*n_out = n;
+	return LK_OK;
+}
+
+int lk__snapshot_search_regions(const struct snapshot *snap, const lk_embedding *parts, const lk_region *places,
+				int n_parts, lk_match *out, int cap, int *n_out)
+{
+	if (!snap->emb || n_parts <= 0)
+		return LK_OK;
+	if (cap > LK_MAX_MATCHES)
+		cap = LK_MAX_MATCHES;
+	omp_set_num_threads(1); /* see lk__snapshot_search */
+	int n = *n_out;
+	for (int p = 0; p < n_parts; p++) {
+		float sim[16];
+		uint32_t refs[16];
+		const int k = lk__emb_search(snap->emb, &parts[p], 16, sim, refs);
+		if (k < 0)
+			return k;
+		for (int i = 0; i < k; i++)
+			consider_region(out, &n, cap, snap, refs[i], sim[i], &places[p]);
+	}
+	qsort(out, (size_t)n, sizeof out[0], by_decisiveness);
 	*n_out = n;
 	return LK_OK;
 }

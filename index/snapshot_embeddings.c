@@ -102,6 +102,8 @@ int lk__emb_finish(struct snapshot *snap, struct emb_builder *b, lk_registry *re
 			centre(b->v + i * LK_EMBEDDING_DIM, e->mean);
 		e->copy = meta_threshold(reg, "embed_copy", LK_DEFAULT_EMBED_COPY);
 		e->similar = meta_threshold(reg, "embed_similar", LK_DEFAULT_EMBED_SIMILAR);
+		e->region_copy = meta_threshold(reg, "region_copy", LK_DEFAULT_REGION_COPY);
+		e->region_similar = meta_threshold(reg, "region_similar", LK_DEFAULT_REGION_SIMILAR);
 		FaissIndexFlatIP *index = NULL;
 		if (faiss_IndexFlatIP_new_with(&index, LK_EMBEDDING_DIM) != 0 ||
 		    faiss_Index_add((FaissIndex *)index, (idx_t)b->n, b->v) != 0) {

@@ -67,7 +67,15 @@ int lk_cli_embedder(struct lk_embedder **out);
 /* The --hash-only option's help line, shared by the commands that take it. */
 #define LK_CLI_HASH_ONLY_HELP \
 	"  --hash-only           PDQ alone: no CNN embedding (faster; misses crops and borders)\n"
-enum { LK_CLI_OPT_HASH_ONLY = 2000 };
+enum { LK_CLI_OPT_HASH_ONLY = 2000, LK_CLI_OPT_REGIONS };
+
+/* --regions N: region search (lk_check_options.regions), shared by check and audit. */
+#define LK_CLI_REGIONS_HELP \
+	"  --regions N           also describe up to N parts of each image (0-4, default 0) where the\n" \
+	"                        CNN responds most, to find a character drawn into a larger scene;\n" \
+	"                        each part costs one more CNN pass\n"
+/* Parses --regions' argument into *out; prints why and returns nonzero when it is not 0-4. */
+int lk_cli_parse_regions(const char *command, const char *text, int *out);
 
 /* Prints "likeness: <detail> [<sentence>]" for a failed library call. */
 void lk_cli_report(int code);

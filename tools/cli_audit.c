@@ -31,6 +31,7 @@ const char lk_cli_audit_usage[] =
 	"  -j, --jobs N          threads (default: the number of cores)\n"
 	"  -r, --registry DIR    the registry (default: $LIKENESS_REGISTRY)\n"
 	LK_CLI_HASH_ONLY_HELP
+	LK_CLI_REGIONS_HELP
 	"\n"
 	"Exit status as for 'likeness check': 1 if any image was blocked, else 3 if any could not be\n"
 	"read, else 5 if any needs review, else 0; 2 wrong arguments, 4 failure, 130 interrupted.\n";
@@ -202,16 +203,21 @@ int lk_cli_audit(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "registry", required_argument, NULL, 'r' },
 		{ "hash-only", no_argument, NULL, LK_CLI_OPT_HASH_ONLY },
+		{ "regions", required_argument, NULL, LK_CLI_OPT_REGIONS },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *registry = NULL, *out_path = NULL, *lists[16];
-	int resume = 0, nlists = 0, hash_only = 0, opt;
+	int resume = 0, nlists = 0, hash_only = 0, regions = 0, opt;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	while ((opt = getopt_long(argc, argv, "o:j:r:", options, NULL)) != -1) {
 		switch (opt) {
 		case 'o': out_path = optarg; break;
 		case 'R': resume = 1; break;
 		case LK_CLI_OPT_HASH_ONLY: hash_only = 1; break;
+		case LK_CLI_OPT_REGIONS:
+			if (lk_cli_parse_regions("audit", optarg, &regions))
+				return LK_EXIT_USAGE;
+			break;
 		case 'r': registry = optarg; break;
 		case 'f':
 			if (nlists == 16) {
@@ -269,6 +275,7 @@ int lk_cli_audit(int argc, char **argv)
 	int exit_code = lk_cli_open_registry_embedding(&a.reg, registry, hash_only);
 	a.check = (lk_check_options)LK_CHECK_OPTIONS_INIT;
 	a.check.hash_only = hash_only;
+	a.check.regions = regions;
 	if (exit_code == LK_EXIT_OK && out_path && !(a.out = fopen(out_path, resume ? "a" : "w"))) {
 		fprintf(stderr, "likeness audit: %s: %s\n", out_path, strerror(errno));
 		exit_code = LK_EXIT_FAILURE;

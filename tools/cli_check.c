@@ -21,6 +21,7 @@ const char lk_cli_check_usage[] =
 	"                      reference ids, distances and thresholds, registry version, timings\n"
 	"  -r, --registry DIR  the registry (default: $LIKENESS_REGISTRY)\n"
 	LK_CLI_HASH_ONLY_HELP
+	LK_CLI_REGIONS_HELP
 	"\n"
 	"Exit status: 1 if any image was blocked; otherwise 3 if any could not be read; otherwise\n"
 	"5 if any needs review; otherwise 0. 2: wrong arguments, 4: the program failed.\n";
@@ -42,6 +43,12 @@ json_t *lk_cli_result_json(const char *path, const lk_check_result *r)
 			json_array_append_new(signals, json_string("pdq"));
 		if (m->signals & LK_SIGNAL_EMBEDDING)
 			json_array_append_new(signals, json_string("embedding"));
+		if (m->signals & LK_SIGNAL_REGION) {
+			json_array_append_new(signals, json_string("region"));
+			json_object_set_new(match, "region", json_pack("{s:f, s:f, s:f, s:f, s:f}", "x", (double)m->region.x,
+				"y", (double)m->region.y, "width", (double)m->region.width, "height",
+				(double)m->region.height, "similarity", (double)m->region_similarity));
+		}
 		/* Absent rather than a sentinel when a signal did not measure this reference. */
 		if (m->distance >= 0) {
 			json_object_set_new(match, "distance", json_integer(m->distance));
@@ -56,6 +63,8 @@ json_t *lk_cli_result_json(const char *path, const lk_check_result *r)
 		json_array_append_new(signals, json_string("pdq"));
 	if (r->signals & LK_SIGNAL_EMBEDDING)
 		json_array_append_new(signals, json_string("embedding"));
+	if (r->signals & LK_SIGNAL_REGION)
+		json_array_append_new(signals, json_string("region"));
 	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:s, s:o, s:I, s:{s:s, s:i, s:i}, s:{s:f, s:f, s:f, s:f, s:f}}",
 		"path", path, "verdict", lk_verdict_name(r->verdict), "reason_code", lk_reason_name(r->reason_code),
 		"reason", r->reason, "signals", signals, "quality", r->quality, "pdq", hex, "matches", matches,
@@ -85,15 +94,20 @@ int lk_cli_check(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "registry", required_argument, NULL, 'r' },
 		{ "hash-only", no_argument, NULL, LK_CLI_OPT_HASH_ONLY },
+		{ "regions", required_argument, NULL, LK_CLI_OPT_REGIONS },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *registry = NULL;
-	int json = 0, hash_only = 0, opt;
+	int json = 0, hash_only = 0, regions = 0, opt;
 	while ((opt = getopt_long(argc, argv, "r:", options, NULL)) != -1) {
 		if (opt == 'j')
 			json = 1;
 		else if (opt == LK_CLI_OPT_HASH_ONLY)
 			hash_only = 1;
+		else if (opt == LK_CLI_OPT_REGIONS) {
+			if (lk_cli_parse_regions("check", optarg, &regions))
+				return LK_EXIT_USAGE;
+		}
 		else if (opt == 'r')
 			registry = optarg;
 		else
@@ -115,6 +129,7 @@ int lk_cli_check(int argc, char **argv)
 		lk_check_result r;
 		lk_check_options o = LK_CHECK_OPTIONS_INIT;
 		o.hash_only = hash_only;
+		o.regions = regions;
 		int rc = lk_check_file(&r, reg, path, &o);
 		if (rc != LK_OK) {
 			failed++;
@@ -135,6 +150,8 @@ int lk_cli_check(int argc, char **argv)
 				snprintf(dist, sizeof dist, "%d", m->distance);
 			if (m && m->similarity > -2)
 				snprintf(sim, sizeof sim, "%.2f", (double)m->similarity);
+			else if (m && m->region_similarity > -2)
+				snprintf(sim, sizeof sim, "%.2f", (double)m->region_similarity);
 			printf("%-7s %4s %5s  %-20s  %s\n%40s%s\n", lk_verdict_name(r.verdict), dist, sim,
 			       m ? m->character : "-", argv[i], "", r.reason);
 		}

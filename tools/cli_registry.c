@@ -49,6 +49,17 @@ static void close_embedder(void)
 	embedder = NULL;
 }
 
+int lk_cli_parse_regions(const char *command, const char *text, int *out)
+{
+	unsigned long long v;
+	if (lk_cli_parse_size(text, 0, &v) || v > LK_MAX_REGIONS) {
+		fprintf(stderr, "likeness %s: --regions needs 0..%d, got '%s'\n", command, LK_MAX_REGIONS, text);
+		return 1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 int lk_cli_open_registry_embedding(lk_registry **reg, const char *given, int hash_only)
 {
 	int exit_code = lk_cli_open_registry(reg, given);

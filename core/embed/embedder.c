@@ -141,7 +141,8 @@ int lk__embedder_open(lk_embedder **out, const char *models_dir, int with_prior)
 	lk__tfjs_free(&model);
 	if (rc == LK_OK) {
 		const lk_op *last = e->last_map >= 0 ? &e->net.ops[e->last_map] : NULL;
-		if (!last || last->c != LK_EMBEDDING_DIM || e->net.in_h != INPUT_SIDE || e->net.in_w != INPUT_SIDE)
+		if (!last || last->c != LK_EMBEDDING_DIM || last->h != LK_EMBED_GRID || last->w != LK_EMBED_GRID ||
+		    e->net.in_h != INPUT_SIDE || e->net.in_w != INPUT_SIDE)
 			rc = lk__fail(LK_ECORRUPT, "%s: not the expected MobileNetV2 1.4 (input %dx%d, last map %d "
 						   "channels)", dir, e->net.in_h, e->net.in_w, last ? last->c : 0);
 	}
@@ -235,7 +236,52 @@ static void gem(float *v, const float *map, int positions, int channels)
 	normalise(v, channels);
 }
 
+/* How much each position of the last map fires: the squared length of its feature vector.
+ * Smooth or blurred backdrop leaves ReLU6 features near zero; drawn things light them up. */
+static void salience(float *cells, const float *map, int positions, int channels)
+{
+	for (int p = 0; p < positions; p++) {
+		double sum = 0;
+		for (int c = 0; c < channels; c++) {
+			const double x = map[(size_t)p * channels + c];
+			sum += x * x;
+		}
+		cells[p] = (float)sum;
+	}
+}
+
 int lk__embed_image8(lk_embedding *out, lk_embedder *e, const lk_image8 *img)
+{
+	return lk__embed_image8_cells(out, NULL, e, img);
+}
+
+int lk__embed_image8_cells(lk_embedding *out, float cells[LK_EMBED_GRID * LK_EMBED_GRID], lk_embedder *e,
+			   const lk_image8 *img)
+{
+	return lk__embed_image8_map(out, cells, NULL, e, img);
+}
+
+/* GeM over a window of a last map, less the prior, unit length. */
+void lk__embed_pool_window(lk_embedding *out, const lk_embedder *e, const float *map, int x, int y, int w, int h)
+{
+	double sum[LK_EMBEDDING_DIM] = { 0 };
+	for (int yy = y; yy < y + h; yy++)
+		for (int xx = x; xx < x + w; xx++) {
+			const float *f = map + (size_t)(yy * LK_EMBED_GRID + xx) * LK_EMBEDDING_DIM;
+			for (int c = 0; c < LK_EMBEDDING_DIM; c++)
+				sum[c] += (double)f[c] * f[c] * f[c];
+		}
+	for (int c = 0; c < LK_EMBEDDING_DIM; c++)
+		out->v[c] = (float)cbrt(sum[c] / (w * h));
+	normalise(out->v, LK_EMBEDDING_DIM);
+	if (e->has_prior) {
+		for (int c = 0; c < LK_EMBEDDING_DIM; c++)
+			out->v[c] -= e->prior[c];
+		normalise(out->v, LK_EMBEDDING_DIM);
+	}
+}
+
+int lk__embed_image8_map(lk_embedding *out, float *cells, float *map_out, lk_embedder *e, const lk_image8 *img)
 {
 	struct worker *w = borrow(e);
 	if (!w)
@@ -252,6 +298,10 @@ int lk__embed_image8(lk_embedding *out, lk_embedder *e, const lk_image8 *img)
 	if (rc == LK_OK) {
 		const lk_op *last = &e->net.ops[e->last_map];
 		gem(out->v, w->arena.out[e->last_map], last->h * last->w, last->c);
+		if (cells)
+			salience(cells, w->arena.out[e->last_map], last->h * last->w, last->c);
+		if (map_out)
+			memcpy(map_out, w->arena.out[e->last_map], sizeof(float) * lk__op_size(last));
 		if (e->has_prior) {
 			for (int c = 0; c < LK_EMBEDDING_DIM; c++)
 				out->v[c] -= e->prior[c];
