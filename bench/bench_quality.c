@@ -1,6 +1,6 @@
 /* bench_quality: how many edited copies each signal catches at a fixed false-positive rate.
  *
- *   bench_quality [--characters N] [--unrelated M] [--windows] [--threads T] [--seed S] SVG_DIR
+ *   bench_quality [--characters N] [--unrelated M] [--regions K] [--threads T] [--seed S] SVG_DIR
  *
  * The SVG files of SVG_DIR (one character each; bench/quality.sh extracts them from the Fluent
  * Emoji set) are shuffled; the first N become the registry's characters, the rest unrelated
@@ -12,12 +12,13 @@
  *     (as the registry stores them);
  *   - embedding: the largest cosine similarity of lk_embed descriptors, centred on the mean of
  *     the references (as the registry does: the mean shrunk by n / (n + 16)) and renormalised;
- *   - fused: caught when either signal passes its threshold, each set at half the target
- *     false-positive rate, so the union stays within it.
+ *   - region (--regions K): the largest such similarity of any of K windows of the image,
+ *     chosen and described as a check with lk_check_options.regions = K does;
+ *   - fused: caught when any signal passes its threshold, each set at an equal share of the
+ *     target false-positive rate, so the union stays within it.
  * A query counts when its own character passes (a hit on another character is not recall).
  * Thresholds come from the negatives' best scores at 0.1% (and 1%) false positives.
- * --unrelated M uses only M of the unrelated images; --windows (an experiment in region search)
- * also describes every query and negative as 9 windows of half its side and keeps the best. */
+ * --unrelated M uses only M of the unrelated images. */
 #include "internal.h"
 #include "stats.h"
 
@@ -54,7 +55,6 @@ struct item {
 	lk_pdq_hash exact[LK_DIHEDRAL_COUNT]; /* references only */
 	lk_embedding emb;
 	lk_embedding *views;                  /* references only: LK_VIEWS, as the registry stores */
-	lk_embedding *windows;                /* --windows: N_WINDOWS regions of the image */
 	lk_embedding *regions;                /* --regions K: the library's candidate regions */
 	int n_regions;
 	int ok;
@@ -68,13 +68,7 @@ static size_t n_items;
 static size_t next_item;
 static pthread_mutex_t next_lock = PTHREAD_MUTEX_INITIALIZER;
 static lk_embedder *embedder;
-static int use_windows;
 static int n_regions; /* --regions K */
-static int pooled; /* --pooled: regions pooled from the global pass's last map */
-static int use_margin; /* --margin: embedding scores as the lead over the best other character */
-/* Query-side region search (experimental, --windows): windows of half the image's side on a
- * 3x3 grid (stride a quarter), each described like a whole image. */
-#define N_WINDOWS 9
 
 static unsigned rnd(unsigned *s)
 {
@@ -299,39 +293,17 @@ static int describe(struct item *it)
 	const int is_reference = it->character >= 0 && it->e == EDIT_NONE;
 	if (rc == LK_OK && n_regions && !is_reference) {
 		/* As a check describes it: the library's pixels (decoded for PDQ), the global
-		 * descriptor with its cells' response, then the candidate regions. */
+		 * descriptor with its cells' response, then the chosen windows. */
 		const lk_image8 img8 = { view.data, view.width, view.height, view.stride, mem->Bands == 1 ? 1 : 3 };
 		float cells[LK_EMBED_GRID * LK_EMBED_GRID];
 		lk_box boxes[LK_MAX_REGIONS];
-		if (pooled) {
-			float *map = malloc(sizeof(float) * LK_EMBED_GRID * LK_EMBED_GRID * LK_EMBEDDING_DIM);
-			it->regions = malloc(sizeof(lk_embedding) * 64);
-			rc = lk__embed_image8_map(&it->emb, cells, map, embedder, &img8);
-			for (int side = 3; rc == LK_OK && side <= 5; side++)
-				for (int y = 0; y + side <= LK_EMBED_GRID; y++)
-					for (int x = 0; x + side <= LK_EMBED_GRID; x++)
-						lk__embed_pool_window(&it->regions[it->n_regions++], embedder, map, x, y, side, side);
-			free(map);
-		} else {
-			it->regions = malloc(sizeof(lk_embedding) * LK_MAX_REGIONS);
-			rc = lk__embed_image8_cells(&it->emb, cells, embedder, &img8);
-			it->n_regions = rc == LK_OK ? lk__region_proposals(boxes, n_regions, cells, view.width, view.height) : 0;
-			if (rc == LK_OK)
-				rc = lk__embed_regions(it->regions, embedder, &img8, boxes, it->n_regions);
-		}
+		it->regions = malloc(sizeof(lk_embedding) * LK_MAX_REGIONS);
+		rc = it->regions ? lk__embed_image8_cells(&it->emb, cells, embedder, &img8) : LK_ENOMEM;
+		it->n_regions = rc == LK_OK ? lk__region_proposals(boxes, n_regions, cells, view.width, view.height) : 0;
+		if (rc == LK_OK)
+			rc = lk__embed_regions(it->regions, embedder, &img8, boxes, it->n_regions);
 	} else if (rc == LK_OK)
 		rc = lk_embed_pixels(&it->emb, embedder, &view, NULL);
-	if (rc == LK_OK && use_windows && !is_reference) {
-		it->windows = it->regions = malloc(sizeof(lk_embedding) * N_WINDOWS);
-		it->n_regions = N_WINDOWS;
-		const int ww = view.width / 2, wh = view.height / 2, ch = mem->Bands == 1 ? 1 : 3;
-		for (int k = 0; rc == LK_OK && k < N_WINDOWS; k++) {
-			const int x = (k % 3) * view.width / 4, y = (k / 3) * view.height / 4;
-			const lk_image8 win = { (const unsigned char *)view.data + (ptrdiff_t)y * view.stride + (ptrdiff_t)x * ch,
-						ww, wh, view.stride, ch };
-			rc = it->windows ? lk__embed_image8(&it->windows[k], embedder, &win) : LK_ENOMEM;
-		}
-	}
 	if (rc == LK_OK && it->character >= 0 && it->e == EDIT_NONE) {
 		const lk_image8 img8 = { view.data, view.width, view.height, view.stride, mem->Bands == 1 ? 1 : 3 };
 		it->views = malloc(sizeof(lk_embedding) * LK_VIEWS);
@@ -408,7 +380,7 @@ static double best_region(const struct item *query, const struct item *r)
 	return best;
 }
 
-/* The best similarity of `q` (and its windows) to any stored view of reference `r`. */
+/* The best similarity of the whole query to any stored view of reference `r`. */
 static double best_view(const struct item *query, const struct item *r)
 {
 	double best = -2;
@@ -454,12 +426,6 @@ int main(int argc, char **argv)
 			n_chars = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
 			threads = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--windows"))
-			use_windows = 1;
-		else if (!strcmp(argv[i], "--pooled"))
-			pooled = 1;
-		else if (!strcmp(argv[i], "--margin"))
-			use_margin = 1;
 		else if (!strcmp(argv[i], "--regions") && i + 1 < argc)
 			n_regions = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--unrelated") && i + 1 < argc)
@@ -470,7 +436,7 @@ int main(int argc, char **argv)
 			svg_dir = argv[i];
 	}
 	if (!svg_dir || n_chars < 2 || threads < 1 || n_regions < 0 || n_regions > LK_MAX_REGIONS) {
-		fprintf(stderr, "usage: bench_quality [--characters N] [--unrelated M] [--windows] [--regions 0-%d] "
+		fprintf(stderr, "usage: bench_quality [--characters N] [--unrelated M] [--regions 0-%d] "
 				"[--threads T] [--seed S] SVG_DIR\n", LK_MAX_REGIONS);
 		return 2;
 	}
@@ -583,7 +549,6 @@ int main(int argc, char **argv)
 			continue;
 		double best_pdq = -1, best_emb = -2, best_reg = -2, all_pdq = -1, all_emb = -2, all_reg = -2;
 		int all_pdq_char = -1, all_emb_char = -1, all_reg_char = -1;
-		double second_emb = -2, second_reg = -2; /* the best of another character than all_*_char */
 		for (int c = 0; c < n_chars; c++) {
 			/* Rank 1 among all characters, for the R@1 columns. */
 			double p1 = -1;
@@ -594,13 +559,7 @@ int main(int argc, char **argv)
 				}
 			const double e1 = best_view(it, refs[c]), g1 = best_region(it, refs[c]);
 			if (g1 > all_reg)
-				second_reg = all_reg, all_reg = g1, all_reg_char = c;
-			else if (g1 > second_reg)
-				second_reg = g1;
-			if (e1 > all_emb)
-				second_emb = all_emb;
-			else if (e1 > second_emb)
-				second_emb = e1;
+				all_reg = g1, all_reg_char = c;
 			if (p1 > all_pdq)
 				all_pdq = p1, all_pdq_char = c;
 			if (e1 > all_emb)
@@ -614,14 +573,6 @@ int main(int argc, char **argv)
 				}
 			best_emb = e1 > best_emb ? e1 : best_emb;
 			best_reg = g1 > best_reg ? g1 : best_reg;
-		}
-		if (use_margin) {
-			/* Lead over the best other character: best_* is the own character's (queries) or
-			 * the best one's (negatives), the rival the best of the rest. */
-			const int emb_own = it->character < 0 || all_emb_char == it->character;
-			const int reg_own = it->character < 0 || all_reg_char == it->character;
-			best_emb -= emb_own ? second_emb : all_emb;
-			best_reg -= reg_own ? second_reg : all_reg;
 		}
 		if (it->character < 0) {
 			neg_pdq[n_neg] = best_pdq;
@@ -643,7 +594,7 @@ int main(int argc, char **argv)
 	       n_chars, n_neg, n_neg_art, N_NEG_EDITS, n_duplicates, failed, described, threads, machine,
 	       lk_embedder_id(embedder));
 	/* Fused: caught when any signal passes a threshold set at an equal share of the budget. */
-	const int with_regions = n_regions || use_windows;
+	const int with_regions = n_regions > 0;
 	const int n_signals = with_regions ? 3 : 2;
 	static const double rates[2] = { 0.001, 0.01 };
 	for (int r = 0; r < 2; r++) {

@@ -135,17 +135,15 @@ int lk__embed_image8(lk_embedding *out, lk_embedder *e, const lk_image8 *img);
 #define LK_EMBED_GRID 7
 int lk__embed_image8_cells(lk_embedding *out, float cells[LK_EMBED_GRID * LK_EMBED_GRID], lk_embedder *e,
 			   const lk_image8 *img);
-int lk__embed_image8_map(lk_embedding *out, float *cells, float *map_out, lk_embedder *e, const lk_image8 *img);
-void lk__embed_pool_window(lk_embedding *out, const lk_embedder *e, const float *map, int x, int y, int w, int h);
 
 /* Region search (core/embed/regions.c). A character drawn into a larger picture is a small
  * part of the global descriptor; described on its own it is close to its reference again. */
 typedef struct lk_box {
 	int x, y, width, height; /* pixels of the described image */
 } lk_box;
-/* Candidate boxes from the cells' response: square windows of 2-4 cells (plus half a cell of
- * margin) whose mean response stands out most from the rest of the picture, no two
- * overlapping by more than half. Returns how many (<= max). Pure: no CNN. */
+/* Up to `max` (<= LK_MAX_REGIONS) of the half-side windows on the quarter-side grid, those
+ * whose cells' mean response stands out most from the rest of the picture first; none for a
+ * picture without response or smaller than 2 pixels a cell. Returns how many. Pure: no CNN. */
 int lk__region_proposals(lk_box *boxes, int max, const float cells[LK_EMBED_GRID * LK_EMBED_GRID], int width,
 			 int height);
 /* Describes each box of `img` as a picture of its own. */

@@ -491,8 +491,9 @@ typedef struct lk_region {
 	float x, y, width, height;
 } lk_region;
 
-/* The most parts of an image region search describes. */
-#define LK_MAX_REGIONS 4
+/* The most parts of an image region search describes: the nine windows of half the image's
+ * width and height, on a grid a quarter of a side apart. */
+#define LK_MAX_REGIONS 9
 
 /* What a match says about the image. A copy is the reference itself, edited (PDQ within its
  * thresholds, or an embedding at least as similar as the copy threshold). A similar picture
@@ -547,9 +548,10 @@ typedef struct lk_check_options {
 	unsigned int version;      /* LK_CHECK_OPTIONS_VERSION */
 	lk_ingest_options ingest;
 	int hash_only;             /* 1: PDQ alone, even with an embedder attached (faster) */
-	/* Region search: up to this many parts of the image (0..LK_MAX_REGIONS), chosen where the
-	 * CNN's last feature map responds most apart from the rest, are described and searched on
-	 * their own: a character drawn into a larger scene. Each costs one more CNN pass. 0: off. */
+	/* Region search: this many of the LK_MAX_REGIONS half-size windows (0..LK_MAX_REGIONS) are
+	 * described and searched on their own, to find a character drawn small into a larger
+	 * scene. Fewer than all: the windows whose content stands out most from the rest of the
+	 * image (by the CNN's last feature map). Each costs one more CNN pass. 0: off. */
 	int regions;
 } lk_check_options;
 

@@ -2,6 +2,7 @@
 #include "fixtures.h"
 
 #include <criterion/criterion.h>
+#include <sys/stat.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -134,7 +135,11 @@ Test(cli_audit, interrupt_then_resume, .timeout = 120)
 		execl(LK_CLI_PATH, "likeness", "audit", "-j", "1", "-o", out, big, (char *)NULL);
 		_exit(127);
 	}
-	usleep(150000);
+	/* Interrupted once it has written a line: the handler is in place by then, however slowly
+	 * a loaded machine started the program (a fixed delay raced it). */
+	struct stat sb;
+	for (int waited = 0; waited < 6000 && (stat(out, &sb) != 0 || sb.st_size == 0); waited++)
+		usleep(10000);
 	kill(pid, SIGINT);
 	int st;
 	waitpid(pid, &st, 0);

@@ -71,10 +71,11 @@ enum { LK_CLI_OPT_HASH_ONLY = 2000, LK_CLI_OPT_REGIONS };
 
 /* --regions N: region search (lk_check_options.regions), shared by check and audit. */
 #define LK_CLI_REGIONS_HELP \
-	"  --regions N           also describe up to N parts of each image (0-4, default 0) where the\n" \
-	"                        CNN responds most, to find a character drawn into a larger scene;\n" \
-	"                        each part costs one more CNN pass\n"
-/* Parses --regions' argument into *out; prints why and returns nonzero when it is not 0-4. */
+	"  --regions N           also search N windows of half the image's size (0-9, default 0) on\n" \
+	"                        their own, to find a character drawn into a larger scene; below 9,\n" \
+	"                        where the CNN responds most; each costs one more CNN pass\n"
+/* Parses --regions' argument into *out; prints why and returns nonzero when it is not
+ * 0..LK_MAX_REGIONS. */
 int lk_cli_parse_regions(const char *command, const char *text, int *out);
 
 /* Prints "likeness: <detail> [<sentence>]" for a failed library call. */

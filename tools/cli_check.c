@@ -65,12 +65,22 @@ json_t *lk_cli_result_json(const char *path, const lk_check_result *r)
 		json_array_append_new(signals, json_string("embedding"));
 	if (r->signals & LK_SIGNAL_REGION)
 		json_array_append_new(signals, json_string("region"));
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:s, s:o, s:I, s:{s:s, s:i, s:i}, s:{s:f, s:f, s:f, s:f, s:f}}",
+	json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:s, s:o, s:I, s:{s:s, s:i, s:i}, s:{s:f, s:f, s:f, s:f, s:f}}",
 		"path", path, "verdict", lk_verdict_name(r->verdict), "reason_code", lk_reason_name(r->reason_code),
 		"reason", r->reason, "signals", signals, "quality", r->quality, "pdq", hex, "matches", matches,
 		"registry_version", (json_int_t)r->registry_version, "source", "format", r->source.format, "width",
 		r->source.width, "height", r->source.height, "timings_ms", "decode", r->decode_ms, "embed",
 		r->embed_ms, "hash", r->hash_ms, "search", r->search_ms, "total", r->total_ms);
+	if (out && r->n_regions) {
+		/* What region search looked at, so that a reviewer can see which parts were cleared. */
+		json_t *regions = json_array();
+		for (int i = 0; i < r->n_regions; i++)
+			json_array_append_new(regions, json_pack("{s:f, s:f, s:f, s:f}", "x", (double)r->regions[i].x, "y",
+								 (double)r->regions[i].y, "width", (double)r->regions[i].width,
+								 "height", (double)r->regions[i].height));
+		json_object_set_new(out, "regions", regions);
+	}
+	return out;
 }
 
 json_t *lk_cli_error_json(const char *path, int code)

@@ -258,31 +258,6 @@ int lk__embed_image8(lk_embedding *out, lk_embedder *e, const lk_image8 *img)
 int lk__embed_image8_cells(lk_embedding *out, float cells[LK_EMBED_GRID * LK_EMBED_GRID], lk_embedder *e,
 			   const lk_image8 *img)
 {
-	return lk__embed_image8_map(out, cells, NULL, e, img);
-}
-
-/* GeM over a window of a last map, less the prior, unit length. */
-void lk__embed_pool_window(lk_embedding *out, const lk_embedder *e, const float *map, int x, int y, int w, int h)
-{
-	double sum[LK_EMBEDDING_DIM] = { 0 };
-	for (int yy = y; yy < y + h; yy++)
-		for (int xx = x; xx < x + w; xx++) {
-			const float *f = map + (size_t)(yy * LK_EMBED_GRID + xx) * LK_EMBEDDING_DIM;
-			for (int c = 0; c < LK_EMBEDDING_DIM; c++)
-				sum[c] += (double)f[c] * f[c] * f[c];
-		}
-	for (int c = 0; c < LK_EMBEDDING_DIM; c++)
-		out->v[c] = (float)cbrt(sum[c] / (w * h));
-	normalise(out->v, LK_EMBEDDING_DIM);
-	if (e->has_prior) {
-		for (int c = 0; c < LK_EMBEDDING_DIM; c++)
-			out->v[c] -= e->prior[c];
-		normalise(out->v, LK_EMBEDDING_DIM);
-	}
-}
-
-int lk__embed_image8_map(lk_embedding *out, float *cells, float *map_out, lk_embedder *e, const lk_image8 *img)
-{
 	struct worker *w = borrow(e);
 	if (!w)
 		return LK_ENOMEM;
@@ -300,8 +275,6 @@ int lk__embed_image8_map(lk_embedding *out, float *cells, float *map_out, lk_emb
 		gem(out->v, w->arena.out[e->last_map], last->h * last->w, last->c);
 		if (cells)
 			salience(cells, w->arena.out[e->last_map], last->h * last->w, last->c);
-		if (map_out)
-			memcpy(map_out, w->arena.out[e->last_map], sizeof(float) * lk__op_size(last));
 		if (e->has_prior) {
 			for (int c = 0; c < LK_EMBEDDING_DIM; c++)
 				out->v[c] -= e->prior[c];
