@@ -2,6 +2,7 @@
 #include "internal.h"
 #include "registry_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,38 +15,9 @@ static double now_ms(void)
 	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
 }
 
-/* What the CNN said about the image: the whole, and the parts region search looked at. */
-struct described {
-	lk_embedding whole;
-	lk_embedding parts[LK_MAX_REGIONS];
-	lk_region places[LK_MAX_REGIONS];
-	int n_parts;
-};
-
-/* Describes the image, and when asked up to `regions` parts of it chosen from where the CNN
- * responds. */
-static int describe(struct described *d, lk_embedder *e, const lk_image8 *img, int regions)
-{
-	d->n_parts = 0;
-	if (regions <= 0)
-		return lk__embed_image8(&d->whole, e, img);
-	float cells[LK_EMBED_GRID * LK_EMBED_GRID];
-	int rc = lk__embed_image8_cells(&d->whole, cells, e, img);
-	if (rc != LK_OK)
-		return rc;
-	lk_box boxes[LK_MAX_REGIONS];
-	const int n = lk__region_proposals(boxes, regions, cells, img->width, img->height);
-	rc = lk__embed_regions(d->parts, e, img, boxes, n);
-	for (int i = 0; i < n && rc == LK_OK; i++)
-		d->places[i] = (lk_region){ (float)boxes[i].x / img->width, (float)boxes[i].y / img->height,
-					    (float)boxes[i].width / img->width, (float)boxes[i].height / img->height };
-	d->n_parts = rc == LK_OK ? n : 0;
-	return rc;
-}
-
 /* Search and decision for a hashed (and maybe described) image on a held snapshot; fills
  * everything but the timings of earlier stages. */
-static int decide(lk_check_result *r, const struct snapshot *snap, const lk_pdq_result *pdq, const struct described *d)
+static int decide(lk_check_result *r, const struct snapshot *snap, const lk_pdq_result *pdq, const lk_described *d)
 {
 	const lk_embedding *emb = d ? &d->whole : NULL;
 	const double t0 = now_ms();
@@ -114,16 +86,18 @@ static int run(lk_check_result *out, lk_registry *reg, decode_fn decode, const v
 	rc = decode(&img, &info, arg, &opts->ingest);
 	const double t1 = now_ms();
 	/* Described before hashing: the pixels may be the caller's or scratch PDQ reuses. */
-	struct described d;
 	const int embed = rc == LK_OK && reg->embedder && snap->emb && !hash_only;
+	/* On the heap: with its windows a description is 70 KB, a lot for a server thread's stack. */
+	lk_described *d = embed ? malloc(sizeof *d) : NULL;
 	if (embed)
-		rc = describe(&d, reg->embedder, &img, regions);
+		rc = d ? lk__describe(d, reg->embedder, &img, regions) : lk__fail(LK_ENOMEM, "describing the image");
 	const double t2 = now_ms();
 	lk_pdq_result pdq;
 	rc = lk__pdq_finish(&pdq, rc, &img, &info);
 	const double t3 = now_ms();
 	if (rc == LK_OK)
-		rc = decide(&r, snap, &pdq, embed ? &d : NULL);
+		rc = decide(&r, snap, &pdq, d);
+	free(d);
 	lk__snapshot_release(snap);
 	if (rc != LK_OK)
 		return rc;

@@ -148,6 +148,16 @@ int lk__region_proposals(lk_box *boxes, int max, const float cells[LK_EMBED_GRID
 			 int height);
 /* Describes each box of `img` as a picture of its own. */
 int lk__embed_regions(lk_embedding *out, lk_embedder *e, const lk_image8 *img, const lk_box *boxes, int n);
+/* What the CNN says about an image: the whole, and the windows region search looks at. */
+typedef struct lk_described {
+	lk_embedding whole;
+	lk_embedding parts[LK_MAX_REGIONS];
+	lk_region places[LK_MAX_REGIONS];
+	int n_parts;
+} lk_described;
+/* The whole image and `regions` (0..LK_MAX_REGIONS, not checked) of its windows, as a check
+ * describes them. */
+int lk__describe(lk_described *d, lk_embedder *e, const lk_image8 *img, int regions);
 
 /* A reference is described as it is and as the edits that move a global descriptor most would
  * show it: mirrored, cropped to 80% of each side (centre and corners), framed by 15% of white.

@@ -272,6 +272,24 @@ int lk_embed_pixels(lk_embedding *out, lk_embedder *e, const lk_pixel_view *view
 /* Cosine similarity of two embeddings, -1..1 (1: the same picture). */
 float lk_embedding_similarity(const lk_embedding *a, const lk_embedding *b);
 
+/* A part of an image, as fractions of its upright width and height (0..1), so that it holds
+ * whatever size the image is shown at. */
+typedef struct lk_region {
+	float x, y, width, height;
+} lk_region;
+
+/* The most parts of an image region search describes: the nine windows of half the image's
+ * width and height, on a grid a quarter of a side apart. */
+#define LK_MAX_REGIONS 9
+
+/* Describes an image as a check with region search does (lk_check_options.regions): the whole
+ * into *whole, and `regions` (0..LK_MAX_REGIONS) of its windows into parts[0..*n_parts) with
+ * where each lies in places[]; fewer (even none) when the picture is blank or smaller than 14
+ * pixels a side. For measuring the region signal on known negatives (likeness calibrate
+ * --regions). Thread-safe. */
+int lk_embed_regions_file(lk_embedding *whole, lk_embedding parts[LK_MAX_REGIONS], lk_region places[LK_MAX_REGIONS],
+			  int *n_parts, lk_embedder *e, const char *path, int regions, const lk_ingest_options *opts);
+
 /* ---------------------------------------------------------------- registry */
 
 /* A registry of protected characters and their reference images: one directory holding an
@@ -352,8 +370,9 @@ typedef struct lk_registry_info {
 	int64_t references, embedded_references; /* the latter have embeddings */
 	char embedder[LK_EMBEDDER_ID_MAX];       /* made them; "" when none has yet */
 	float embed_copy, embed_similar;         /* thresholds in effect (defaults or calibrated) */
-	float region_copy, region_similar;       /* the same for region search */
 	int calibrated;                          /* 1 when set by calibration or the API */
+	float region_copy, region_similar;       /* the same for region search */
+	int region_calibrated;
 } lk_registry_info;
 
 /* Fills *out from one consistent read of the registry. */
@@ -485,15 +504,6 @@ const char *lk_verdict_name(lk_verdict v);
 #define LK_SIGNAL_EMBEDDING 2u
 #define LK_SIGNAL_REGION 4u    /* the embedding of a part of the image (lk_check_options.regions) */
 
-/* A part of an image, as fractions of its upright width and height (0..1), so that it holds
- * whatever size the image is shown at. */
-typedef struct lk_region {
-	float x, y, width, height;
-} lk_region;
-
-/* The most parts of an image region search describes: the nine windows of half the image's
- * width and height, on a grid a quarter of a side apart. */
-#define LK_MAX_REGIONS 9
 
 /* What a match says about the image. A copy is the reference itself, edited (PDQ within its
  * thresholds, or an embedding at least as similar as the copy threshold). A similar picture

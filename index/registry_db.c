@@ -446,6 +446,7 @@ int lk_registry_info_get(lk_registry_info *out, lk_registry *reg)
 			if (sqlite3_column_type(st, 7) != SQLITE_NULL && sqlite3_column_type(st, 8) != SQLITE_NULL) {
 				info.region_copy = (float)sqlite3_column_double(st, 7);
 				info.region_similar = (float)sqlite3_column_double(st, 8);
+				info.region_calibrated = 1;
 			}
 		} else {
 			rc = lk__db_fail(reg, "reading the registry's sizes");

@@ -270,3 +270,27 @@ Test(check_regions, cli_reports_the_window_and_refuses_bad_counts)
 	r = fx_cli_env(env, args);
 	cr_expect_eq(r->status, 2, "%s", r->err);
 }
+
+Test(check_regions, embed_regions_file_describes_as_a_check_does)
+{
+	lk_embedding whole, parts[LK_MAX_REGIONS];
+	lk_region places[LK_MAX_REGIONS];
+	int n = -1;
+	cr_assert_eq(lk_embed_regions_file(&whole, parts, places, &n, embedder, scene_path, 3, NULL), LK_OK, "%s",
+		     lk_error_detail());
+	cr_assert_eq(n, 3);
+	const lk_check_result r = check(scene_path, 3);
+	cr_assert_eq(r.n_regions, 3);
+	for (int i = 0; i < 3; i++)
+		cr_expect(!memcmp(&places[i], &r.regions[i], sizeof places[i]), "window %d", i);
+	lk_embedding plain;
+	cr_assert_eq(lk_embed_file(&plain, embedder, scene_path, NULL), LK_OK);
+	cr_expect_float_eq(lk_embedding_similarity(&whole, &plain), 1.0f, 1e-5);
+	/* A 4x4 picture has no windows; it is still described whole. */
+	cr_assert_eq(lk_embed_regions_file(&whole, parts, places, &n, embedder, fx_pdq_image("tiny_4x4.png"), 9, NULL),
+		     LK_OK, "%s", lk_error_detail());
+	cr_expect_eq(n, 0);
+	cr_expect_eq(lk_embed_regions_file(&whole, parts, places, &n, embedder, scene_path, 10, NULL), LK_EINVAL);
+	cr_expect_eq(lk_embed_regions_file(&whole, parts, places, NULL, embedder, scene_path, 1, NULL), LK_EINVAL);
+	cr_expect_eq(lk_embed_regions_file(&whole, parts, places, &n, embedder, "/nonexistent.png", 1, NULL), LK_EIO);
+}

@@ -109,6 +109,29 @@ Test(cli_calibrate, thresholds_keep_negatives_within_the_rates)
 	cr_expect_eq(r->status, 1, "%s", r->out);
 }
 
+Test(cli_calibrate, region_thresholds_from_windows)
+{
+	struct fx_run *r = run("calibrate --regions 9 --copy-fpr 0.2 --similar-fpr 0.4 '%s'", negatives);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	cr_expect(strstr(r->out, "embedding copy threshold:") && strstr(r->out, "region copy threshold:"), "%s", r->out);
+	const char *t = strstr(r->out, "region copy threshold:");
+	cr_assert(t);
+	const float copy = strtof(t + strlen("region copy threshold:"), NULL);
+	r = fx_cli_env(env, "stats");
+	char want[80];
+	snprintf(want, sizeof want, "region thresholds: copy >= %.3f", (double)copy);
+	cr_expect(strstr(r->out, want) && strstr(r->out, "(calibrated)\n"), "%s in %s", want, r->out);
+	/* Each signal lets at most one of the five through at 20%, at most two at 40%. */
+	r = run("audit -j 1 --regions 9 '%s'", negatives);
+	int block, review;
+	count(r->out, &block, &review);
+	cr_expect_leq(block, 2, "%s", r->out);
+	cr_expect_leq(block + review, 4, "%s", r->out);
+	cr_expect_geq(block + review, 1, "the thresholds sit at the negatives' own scores: %s", r->out);
+	r = run("calibrate --regions 10 --copy-fpr 0.2 --similar-fpr 0.4 '%s'", negatives);
+	cr_expect_eq(r->status, 2, "%s", r->err);
+}
+
 Test(cli_calibrate, refusals)
 {
 	struct fx_run *r = run("calibrate '%s'", negatives);

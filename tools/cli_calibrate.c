@@ -1,5 +1,5 @@
-/* likeness calibrate: embedding thresholds for a target false-positive rate, from images known
- * not to copy any registered character. */
+/* likeness calibrate: embedding (and region) thresholds for a target false-positive rate, from
+ * images known not to copy any registered character. */
 #include "cli.h"
 #include "likeness.h"
 
@@ -20,11 +20,14 @@ const char lk_cli_calibrate_usage[] =
 	"similar threshold so that at most --similar-fpr would be sent to review. Prints the curve\n"
 	"it used and the negatives that came closest, with the reference each resembles. The\n"
 	"thresholds hold for the registry as it is: calibrate again after large changes.\n"
+	"With --regions N the region thresholds are set the same way from the best of N windows of\n"
+	"each negative (use the N that checks will use; each window costs a CNN pass).\n"
 	"\n"
 	"options:\n"
 	"  --copy-fpr RATE       false positives allowed at the copy threshold (default 0.001)\n"
 	"  --similar-fpr RATE    false positives allowed at the similar threshold (default 0.01)\n"
 	"  --dry-run             print the thresholds, leave the registry as it is\n"
+	LK_CLI_REGIONS_HELP
 	"  -j, --jobs N          threads (default: the number of cores)\n"
 	"  -r, --registry DIR    the registry (default: $LIKENESS_REGISTRY)\n"
 	"\n"
@@ -34,10 +37,13 @@ const char lk_cli_calibrate_usage[] =
 
 enum { OPT_COPY_FPR = 3000, OPT_SIMILAR_FPR, OPT_DRY_RUN };
 
+/* The two signals calibrated: the whole image, and the best of its windows. */
+enum { WHOLE, REGION, SIGNALS };
+
 struct negative {
 	char *path;
-	float similarity;
-	int64_t reference;
+	float similarity[SIGNALS]; /* -2: not measured */
+	int64_t reference[SIGNALS];
 	int ok;
 };
 
@@ -46,6 +52,7 @@ struct run {
 	lk_embedder *embedder;
 	struct negative *v;
 	size_t n, cap;
+	int regions;
 	atomic_size_t next;
 	atomic_int failed;
 };
@@ -73,10 +80,23 @@ static void *worker(void *arg)
 	struct run *r = arg;
 	for (size_t i; (i = atomic_fetch_add(&r->next, 1)) < r->n;) {
 		struct negative *neg = &r->v[i];
-		lk_embedding e;
-		int rc = lk_embed_file(&e, r->embedder, neg->path, NULL);
+		lk_embedding whole, parts[LK_MAX_REGIONS];
+		lk_region places[LK_MAX_REGIONS];
+		int n_parts = 0;
+		int rc = lk_embed_regions_file(&whole, parts, places, &n_parts, r->embedder, neg->path, r->regions, NULL);
 		if (rc == LK_OK)
-			rc = lk_registry_best_similarity(&neg->similarity, &neg->reference, r->reg, &e);
+			rc = lk_registry_best_similarity(&neg->similarity[WHOLE], &neg->reference[WHOLE], r->reg, &whole);
+		neg->similarity[REGION] = -2;
+		neg->reference[REGION] = -1;
+		for (int k = 0; k < n_parts && rc == LK_OK; k++) {
+			float s;
+			int64_t ref;
+			rc = lk_registry_best_similarity(&s, &ref, r->reg, &parts[k]);
+			if (rc == LK_OK && s > neg->similarity[REGION]) {
+				neg->similarity[REGION] = s;
+				neg->reference[REGION] = ref;
+			}
+		}
 		if (rc != LK_OK) {
 			lk_cli_report(rc);
 			atomic_fetch_add(&r->failed, 1);
@@ -87,28 +107,60 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static int by_similarity(const void *a, const void *b)
+static int by_whole(const void *a, const void *b)
 {
 	const struct negative *x = a, *y = b;
-	return (x->similarity < y->similarity) - (x->similarity > y->similarity);
+	return (x->similarity[WHOLE] < y->similarity[WHOLE]) - (x->similarity[WHOLE] > y->similarity[WHOLE]);
+}
+
+static int by_region(const void *a, const void *b)
+{
+	const struct negative *x = a, *y = b;
+	return (x->similarity[REGION] < y->similarity[REGION]) - (x->similarity[REGION] > y->similarity[REGION]);
 }
 
 /* The lowest threshold that at most floor(rate * n) of the n sorted scores reach. */
-static float threshold_for(const struct negative *sorted, size_t n, double rate)
+static float threshold_for(const struct negative *sorted, size_t n, int signal, double rate)
 {
 	const size_t allowed = (size_t)floor(rate * (double)n);
 	if (allowed >= n)
 		return -1;
-	const float t = nextafterf(sorted[allowed].similarity, INFINITY);
-	return t > 1 ? 1 : t;
+	const float t = nextafterf(sorted[allowed].similarity[signal], INFINITY);
+	return t > 1 ? 1 : t < -1 ? -1 : t; /* -2 marks an image without windows */
 }
 
-static size_t reaching(const struct negative *sorted, size_t n, float t)
+static size_t reaching(const struct negative *sorted, size_t n, int signal, float t)
 {
 	size_t k = 0;
-	while (k < n && sorted[k].similarity >= t)
+	while (k < n && sorted[k].similarity[signal] >= t)
 		k++;
 	return k;
+}
+
+/* Sorts the negatives by one signal, prints its curve and closest negatives, and chooses its
+ * thresholds. */
+static void calibrate_signal(float *copy, float *similar, struct negative *v, size_t n, int signal,
+			     double copy_fpr, double similar_fpr)
+{
+	qsort(v, n, sizeof *v, signal == WHOLE ? by_whole : by_region);
+	*copy = threshold_for(v, n, signal, copy_fpr);
+	*similar = threshold_for(v, n, signal, similar_fpr);
+	const char *what = signal == WHOLE ? "embedding" : "region";
+	printf("%s: negatives: %zu; highest similarity %.3f\n\nthreshold  negatives at or above\n", what, n,
+	       (double)v[0].similarity[signal]);
+	for (int k = 10; k <= 20; k++) {
+		const float t = (float)k / 20;
+		const size_t at = reaching(v, n, signal, t);
+		printf("  %.2f     %6zu (%.2f%%)\n", (double)t, at, 100.0 * (double)at / (double)n);
+	}
+	printf("\nclosest negatives:\n");
+	for (size_t i = 0; i < n && i < 5; i++)
+		printf("  %.3f  reference %lld  %s\n", (double)v[i].similarity[signal], (long long)v[i].reference[signal],
+		       v[i].path);
+	printf("\n%s copy threshold:    %.4f (%zu negatives at or above, at most %g allowed)\n", what, (double)*copy,
+	       reaching(v, n, signal, *copy), copy_fpr);
+	printf("%s similar threshold: %.4f (%zu negatives at or above, at most %g allowed)\n\n", what,
+	       (double)*similar, reaching(v, n, signal, *similar), similar_fpr);
 }
 
 static int parse_rate(const char *text, double *out)
@@ -124,13 +176,14 @@ int lk_cli_calibrate(int argc, char **argv)
 		{ "copy-fpr", required_argument, NULL, OPT_COPY_FPR },
 		{ "similar-fpr", required_argument, NULL, OPT_SIMILAR_FPR },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "regions", required_argument, NULL, LK_CLI_OPT_REGIONS },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "registry", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *registry = NULL;
 	double copy_fpr = 0.001, similar_fpr = 0.01;
-	int dry_run = 0, opt;
+	int dry_run = 0, regions = 0, opt;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	while ((opt = getopt_long(argc, argv, "j:r:", options, NULL)) != -1) {
 		unsigned long long v;
@@ -143,6 +196,10 @@ int lk_cli_calibrate(int argc, char **argv)
 			}
 			break;
 		case OPT_DRY_RUN: dry_run = 1; break;
+		case LK_CLI_OPT_REGIONS:
+			if (lk_cli_parse_regions("calibrate", optarg, &regions))
+				return LK_EXIT_USAGE;
+			break;
 		case 'r': registry = optarg; break;
 		case 'j':
 			if (lk_cli_parse_size(optarg, 0, &v) || v < 1 || v > 256) {
@@ -162,7 +219,7 @@ int lk_cli_calibrate(int argc, char **argv)
 		fputs("likeness calibrate: no negatives given (see likeness calibrate --help)\n", stderr);
 		return LK_EXIT_USAGE;
 	}
-	struct run r = { 0 };
+	struct run r = { .regions = regions };
 	int input_error = 0;
 	for (int i = optind; i < argc; i++)
 		if (lk_cli_walk(argv[i], push_file, &r) != 0)
@@ -188,7 +245,7 @@ int lk_cli_calibrate(int argc, char **argv)
 			pthread_join(t[i], NULL);
 		size_t n = 0;
 		for (size_t i = 0; i < r.n; i++)
-			if (r.v[i].ok && r.v[i].similarity > -2)
+			if (r.v[i].ok && r.v[i].similarity[WHOLE] > -2)
 				r.v[n++] = r.v[i];
 			else
 				free(r.v[i].path);
@@ -205,27 +262,16 @@ int lk_cli_calibrate(int argc, char **argv)
 		}
 	}
 	if (exit_code == LK_EXIT_OK) {
-		qsort(r.v, r.n, sizeof *r.v, by_similarity);
-		const float copy = threshold_for(r.v, r.n, copy_fpr), similar = threshold_for(r.v, r.n, similar_fpr);
-		printf("negatives: %zu; highest similarity %.3f\n\nthreshold  negatives at or above\n", r.n,
-		       (double)r.v[0].similarity);
-		for (int k = 10; k <= 20; k++) {
-			const float t = (float)k / 20;
-			const size_t at = reaching(r.v, r.n, t);
-			printf("  %.2f     %6zu (%.2f%%)\n", (double)t, at, 100.0 * (double)at / (double)r.n);
-		}
-		printf("\nclosest negatives:\n");
-		for (size_t i = 0; i < r.n && i < 5; i++)
-			printf("  %.3f  reference %lld  %s\n", (double)r.v[i].similarity, (long long)r.v[i].reference,
-			       r.v[i].path);
-		printf("\ncopy threshold:    %.4f (%zu negatives at or above, at most %g allowed)\n", (double)copy,
-		       reaching(r.v, r.n, copy), copy_fpr);
-		printf("similar threshold: %.4f (%zu negatives at or above, at most %g allowed)\n", (double)similar,
-		       reaching(r.v, r.n, similar), similar_fpr);
+		float copy, similar, region_copy = 0, region_similar = 0;
+		calibrate_signal(&copy, &similar, r.v, r.n, WHOLE, copy_fpr, similar_fpr);
+		if (regions)
+			calibrate_signal(&region_copy, &region_similar, r.v, r.n, REGION, copy_fpr, similar_fpr);
 		if (dry_run) {
 			printf("dry run: the registry is unchanged\n");
 		} else {
-			const int rc = lk_registry_set_embedding_thresholds(r.reg, copy, similar);
+			int rc = lk_registry_set_embedding_thresholds(r.reg, copy, similar);
+			if (rc == LK_OK && regions)
+				rc = lk_registry_set_region_thresholds(r.reg, region_copy, region_similar);
 			if (rc != LK_OK) {
 				lk_cli_report(rc);
 				exit_code = LK_EXIT_FAILURE;

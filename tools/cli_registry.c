@@ -122,12 +122,14 @@ int lk_cli_stats(int argc, char **argv)
 	if (rc == LK_OK) {
 		printf("registry: %s\nversion: %llu\ncharacters: %lld (%lld enabled, %lld disabled)\n"
 		       "references: %lld (%lld with embeddings)\nembedder: %s\n"
-		       "embedding thresholds: copy >= %.3f, similar >= %.3f (%s)\n",
+		       "embedding thresholds: copy >= %.3f, similar >= %.3f (%s)\n"
+		       "region thresholds: copy >= %.3f, similar >= %.3f (%s)\n",
 		       lk_cli_registry_dir(registry), (unsigned long long)info.version, (long long)info.characters,
 		       (long long)info.enabled_characters, (long long)(info.characters - info.enabled_characters),
 		       (long long)info.references, (long long)info.embedded_references,
 		       info.embedder[0] ? info.embedder : "none yet", (double)info.embed_copy, (double)info.embed_similar,
-		       info.calibrated ? "calibrated" : "defaults");
+		       info.calibrated ? "calibrated" : "defaults", (double)info.region_copy, (double)info.region_similar,
+		       info.region_calibrated ? "calibrated" : "defaults");
 	}
 	lk_registry_close(reg);
 	if (rc != LK_OK) {

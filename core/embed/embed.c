@@ -1,6 +1,7 @@
 /* The public embedding entry points: input to pixels (the PDQ ingest path) to descriptor. */
 #include "internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int finish(lk_embedding *out, lk_embedder *e, int rc, const lk_image8 *img)
@@ -67,4 +68,49 @@ int lk_embed_pixels(lk_embedding *out, lk_embedder *e, const lk_pixel_view *view
 	lk_source_info info = { 0 };
 	rc = lk__view_for_pdq(&img, &info, view, lk__ingest_defaults(opts));
 	return finish(out, e, rc, &img);
+}
+
+struct regions_target {
+	lk_described *d;
+	lk_embedder *e;
+	int regions;
+};
+
+static int describe_bytes(const void *data, size_t len, const char *name, const lk_ingest_options *opts, void *ctx)
+{
+	const struct regions_target *t = ctx;
+	int rc = lk__ensure_init();
+	if (rc != LK_OK)
+		return rc;
+	lk_image8 img;
+	lk_source_info info = { 0 };
+	rc = lk__decode_for_pdq(&img, &info, data, len, name, lk__ingest_defaults(opts));
+	if (rc == LK_OK)
+		rc = lk__describe(t->d, t->e, &img, t->regions);
+	lk__scratch_trim(LK_SCRATCH_KEEP_BYTES);
+	return rc;
+}
+
+int lk_embed_regions_file(lk_embedding *whole, lk_embedding parts[LK_MAX_REGIONS], lk_region places[LK_MAX_REGIONS],
+			  int *n_parts, lk_embedder *e, const char *path, int regions, const lk_ingest_options *opts)
+{
+	lk__clear_error();
+	if (!whole || !parts || !places || !n_parts || !e || !path)
+		return lk__fail(LK_EINVAL, "lk_embed_regions_file: NULL argument");
+	if (regions < 0 || regions > LK_MAX_REGIONS)
+		return lk__fail(LK_EINVAL, "regions must be 0..%d, not %d", LK_MAX_REGIONS, regions);
+	/* On the heap: ten descriptors are 70 KB, too much for the stack of a small worker thread. */
+	lk_described *d = malloc(sizeof *d);
+	if (!d)
+		return lk__fail(LK_ENOMEM, "describing %s", path);
+	struct regions_target t = { d, e, regions };
+	const int rc = lk__with_file(path, opts, describe_bytes, &t);
+	if (rc == LK_OK) {
+		*whole = d->whole;
+		memcpy(parts, d->parts, sizeof d->parts[0] * (size_t)d->n_parts);
+		memcpy(places, d->places, sizeof d->places[0] * (size_t)d->n_parts);
+		*n_parts = d->n_parts;
+	}
+	free(d);
+	return rc;
 }

@@ -72,3 +72,22 @@ int lk__embed_regions(lk_embedding *out, lk_embedder *e, const lk_image8 *img, c
 	}
 	return rc;
 }
+
+int lk__describe(lk_described *d, lk_embedder *e, const lk_image8 *img, int regions)
+{
+	d->n_parts = 0;
+	if (regions <= 0)
+		return lk__embed_image8(&d->whole, e, img);
+	float cells[G * G];
+	int rc = lk__embed_image8_cells(&d->whole, cells, e, img);
+	if (rc != LK_OK)
+		return rc;
+	lk_box boxes[LK_MAX_REGIONS];
+	const int n = lk__region_proposals(boxes, regions, cells, img->width, img->height);
+	rc = lk__embed_regions(d->parts, e, img, boxes, n);
+	for (int i = 0; i < n && rc == LK_OK; i++)
+		d->places[i] = (lk_region){ (float)boxes[i].x / img->width, (float)boxes[i].y / img->height,
+					    (float)boxes[i].width / img->width, (float)boxes[i].height / img->height };
+	d->n_parts = rc == LK_OK ? n : 0;
+	return rc;
+}
