@@ -368,16 +368,31 @@ static void centre(lk_embedding *e, const double *mean)
 		e->v[j] /= (float)sqrt(norm);
 }
 
-/* The best similarity of any of the query's regions to any stored view of reference `r`. */
-static double best_region(const struct item *query, const struct item *r)
+/* sim[w * n_chars + c]: the best similarity of the query's window w to any stored view of
+ * character c's reference. */
+static void window_similarities(double *sim, const struct item *query, struct item *const *refs, int n_chars)
 {
-	double best = -2;
-	for (int k = 0; k < query->n_regions; k++)
-		for (int v = 0; v < LK_VIEWS; v++) {
-			const double s = lk_embedding_similarity(&query->regions[k], &r->views[v]);
-			best = s > best ? s : best;
+	for (int w = 0; w < query->n_regions; w++)
+		for (int c = 0; c < n_chars; c++) {
+			double best = -2;
+			for (int v = 0; v < LK_VIEWS; v++) {
+				const double x = lk_embedding_similarity(&query->regions[w], &refs[c]->views[v]);
+				best = x > best ? x : best;
+			}
+			sim[w * n_chars + c] = best;
 		}
-	return best;
+}
+
+/* A window's lead for character c: its similarity to c less its best similarity to any other
+ * character (positive for one character at most). A window of unrelated art in the registry's
+ * style resembles several characters about equally; a pasted copy resembles one. */
+static double window_lead(const double *row, int c, int n_chars)
+{
+	double other = -2;
+	for (int k = 0; k < n_chars; k++)
+		if (k != c && row[k] > other)
+			other = row[k];
+	return row[c] - other;
 }
 
 /* The best similarity of the whole query to any stored view of reference `r`. */
@@ -415,6 +430,74 @@ static double threshold_at(const double *neg, int n, double rate)
 	const double t = nextafter(c[allowed < n ? allowed : n - 1], INFINITY);
 	free(c);
 	return t;
+}
+
+struct scores {
+	const double *neg_pdq, *neg_emb, *neg_reg, *q_pdq, *q_emb, *q_reg;
+	const char *top1_pdq, *top1_emb, *top1_reg;
+	size_t n_neg;
+};
+
+/* Recall per edit at 0.1% and 1% false positives, each signal alone and fused. */
+static void print_tables(const struct scores *sc, const char *region_label)
+{
+	const double *neg_pdq = sc->neg_pdq, *neg_emb = sc->neg_emb, *neg_reg = sc->neg_reg;
+	const double *q_pdq = sc->q_pdq, *q_emb = sc->q_emb, *q_reg = sc->q_reg;
+	const char *top1_pdq = sc->top1_pdq, *top1_emb = sc->top1_emb, *top1_reg = sc->top1_reg;
+	const size_t n_neg = sc->n_neg;
+	/* Fused: caught when any signal passes a threshold set at an equal share of the budget. */
+	const int with_regions = n_regions > 0;
+	const int n_signals = with_regions ? 3 : 2;
+	static const double rates[2] = { 0.001, 0.01 };
+	for (int r = 0; r < 2; r++) {
+		const double tp = threshold_at(neg_pdq, (int)n_neg, rates[r]);
+		const double te = threshold_at(neg_emb, (int)n_neg, rates[r]);
+		const double tg = threshold_at(neg_reg, (int)n_neg, rates[r]);
+		const double share = rates[r] / n_signals;
+		const double tp2 = threshold_at(neg_pdq, (int)n_neg, share);
+		const double te2 = threshold_at(neg_emb, (int)n_neg, share);
+		const double tg2 = with_regions ? threshold_at(neg_reg, (int)n_neg, share) : INFINITY;
+		size_t fused_fp = 0;
+		for (size_t i = 0; i < n_neg; i++)
+			fused_fp += neg_pdq[i] >= tp2 || neg_emb[i] >= te2 || neg_reg[i] >= tg2;
+		printf("Recall at %.1f%% false positives (thresholds: PDQ distance <= %d, embedding similarity "
+		       ">= %.3f", rates[r] * 100, (int)ceil(256 - tp), te);
+		if (with_regions)
+			printf(", %s >= %.3f", region_label, tg);
+		printf("; fused: PDQ <= %d or embedding >= %.3f", (int)ceil(256 - tp2), te2);
+		if (with_regions)
+			printf(" or region >= %.3f", tg2);
+		printf(", measured false positives %.2f%%):\n\n", 100.0 * (double)fused_fp / (double)n_neg);
+		if (with_regions)
+			printf("| edit | copies | PDQ | embedding | region | fused | R@1 PDQ / embedding / region |\n"
+			       "|---|---:|---:|---:|---:|---:|---:|\n");
+		else
+			printf("| edit | copies | PDQ | embedding | fused | R@1 PDQ / embedding |\n|---|---:|---:|---:|---:|---:|\n");
+		for (int e = 1; e < EDIT_COUNT; e++) {
+			size_t n = 0, hp = 0, he = 0, hg = 0, hf = 0, r1p = 0, r1e = 0, r1g = 0;
+			for (size_t i = 0; i < n_items; i++) {
+				if (items[i].character < 0 || items[i].e != (edit)e || !items[i].ok)
+					continue;
+				n++;
+				hp += q_pdq[i] >= tp;
+				he += q_emb[i] >= te;
+				hg += q_reg[i] >= tg;
+				hf += q_pdq[i] >= tp2 || q_emb[i] >= te2 || q_reg[i] >= tg2;
+				r1p += (size_t)top1_pdq[i];
+				r1e += (size_t)top1_emb[i];
+				r1g += (size_t)top1_reg[i];
+			}
+			const double d = n ? (double)n / 100 : 1;
+			if (with_regions)
+				printf("| %s | %zu | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% / %.1f%% / %.1f%% |\n",
+				       edit_names[e], n, (double)hp / d, (double)he / d, (double)hg / d, (double)hf / d,
+				       (double)r1p / d, (double)r1e / d, (double)r1g / d);
+			else
+				printf("| %s | %zu | %.1f%% | %.1f%% | %.1f%% | %.1f%% / %.1f%% |\n", edit_names[e], n,
+				       (double)hp / d, (double)he / d, (double)hf / d, (double)r1p / d, (double)r1e / d);
+		}
+		printf("\n");
+	}
 }
 
 int main(int argc, char **argv)
@@ -537,8 +620,11 @@ int main(int argc, char **argv)
 	double *neg_pdq = malloc(sizeof(double) * n_items), *neg_emb = malloc(sizeof(double) * n_items);
 	double *q_pdq = malloc(sizeof(double) * n_items), *q_emb = malloc(sizeof(double) * n_items);
 	double *neg_reg = malloc(sizeof(double) * n_items), *q_reg = malloc(sizeof(double) * n_items);
+	double *neg_lead = malloc(sizeof(double) * n_items), *q_lead = malloc(sizeof(double) * n_items);
+	double *wsim = malloc(sizeof(double) * LK_MAX_REGIONS * (size_t)n_chars);
 	int failed = 0;
 	char *top1_pdq = calloc(n_items, 1), *top1_emb = calloc(n_items, 1), *top1_reg = calloc(n_items, 1);
+	char *top1_lead = calloc(n_items, 1);
 	for (size_t i = 0; i < n_items; i++) {
 		struct item *it = &items[i];
 		if (!it->ok) {
@@ -548,7 +634,10 @@ int main(int argc, char **argv)
 		if (it->character < 0 && duplicate[it->art])
 			continue;
 		double best_pdq = -1, best_emb = -2, best_reg = -2, all_pdq = -1, all_emb = -2, all_reg = -2;
-		int all_pdq_char = -1, all_emb_char = -1, all_reg_char = -1;
+		double best_lead = -4, all_lead = -4;
+		int all_pdq_char = -1, all_emb_char = -1, all_reg_char = -1, all_lead_char = -1;
+		if (it->n_regions)
+			window_similarities(wsim, it, refs, n_chars);
 		for (int c = 0; c < n_chars; c++) {
 			/* Rank 1 among all characters, for the R@1 columns. */
 			double p1 = -1;
@@ -557,9 +646,17 @@ int main(int argc, char **argv)
 					const double p = 256 - lk_pdq_distance(&it->pdq.hash[0], &refs[c]->exact[dd]);
 					p1 = p > p1 ? p : p1;
 				}
-			const double e1 = best_view(it, refs[c]), g1 = best_region(it, refs[c]);
+			const double e1 = best_view(it, refs[c]);
+			double g1 = -2, l1 = -4;
+			for (int w = 0; w < it->n_regions; w++) {
+				const double *row = wsim + (size_t)w * n_chars, lead = window_lead(row, c, n_chars);
+				g1 = row[c] > g1 ? row[c] : g1;
+				l1 = lead > l1 ? lead : l1;
+			}
 			if (g1 > all_reg)
 				all_reg = g1, all_reg_char = c;
+			if (l1 > all_lead)
+				all_lead = l1, all_lead_char = c;
 			if (p1 > all_pdq)
 				all_pdq = p1, all_pdq_char = c;
 			if (e1 > all_emb)
@@ -573,16 +670,20 @@ int main(int argc, char **argv)
 				}
 			best_emb = e1 > best_emb ? e1 : best_emb;
 			best_reg = g1 > best_reg ? g1 : best_reg;
+			best_lead = l1 > best_lead ? l1 : best_lead;
 		}
 		if (it->character < 0) {
 			neg_pdq[n_neg] = best_pdq;
 			neg_reg[n_neg] = best_reg;
+			neg_lead[n_neg] = best_lead;
 			neg_emb[n_neg++] = best_emb;
 		}
 		q_pdq[i] = best_pdq;
 		q_emb[i] = best_emb;
 		q_reg[i] = best_reg;
+		q_lead[i] = best_lead;
 		top1_reg[i] = all_reg_char == it->character && all_reg > -2;
+		top1_lead[i] = all_lead_char == it->character && all_lead > -4;
 		top1_pdq[i] = all_pdq_char == it->character && all_pdq >= 0;
 		top1_emb[i] = all_emb_char == it->character;
 	}
@@ -593,58 +694,15 @@ int main(int argc, char **argv)
 	       "calls copies of a character), %d failed; described in %.0f s on %d threads; %s; embedder %s\n\n",
 	       n_chars, n_neg, n_neg_art, N_NEG_EDITS, n_duplicates, failed, described, threads, machine,
 	       lk_embedder_id(embedder));
-	/* Fused: caught when any signal passes a threshold set at an equal share of the budget. */
-	const int with_regions = n_regions > 0;
-	const int n_signals = with_regions ? 3 : 2;
-	static const double rates[2] = { 0.001, 0.01 };
-	for (int r = 0; r < 2; r++) {
-		const double tp = threshold_at(neg_pdq, (int)n_neg, rates[r]);
-		const double te = threshold_at(neg_emb, (int)n_neg, rates[r]);
-		const double tg = threshold_at(neg_reg, (int)n_neg, rates[r]);
-		const double share = rates[r] / n_signals;
-		const double tp2 = threshold_at(neg_pdq, (int)n_neg, share);
-		const double te2 = threshold_at(neg_emb, (int)n_neg, share);
-		const double tg2 = with_regions ? threshold_at(neg_reg, (int)n_neg, share) : INFINITY;
-		size_t fused_fp = 0;
-		for (size_t i = 0; i < n_neg; i++)
-			fused_fp += neg_pdq[i] >= tp2 || neg_emb[i] >= te2 || neg_reg[i] >= tg2;
-		printf("Recall at %.1f%% false positives (thresholds: PDQ distance <= %d, embedding similarity "
-		       ">= %.3f", rates[r] * 100, (int)ceil(256 - tp), te);
-		if (with_regions)
-			printf(", region similarity >= %.3f", tg);
-		printf("; fused: PDQ <= %d or embedding >= %.3f", (int)ceil(256 - tp2), te2);
-		if (with_regions)
-			printf(" or region >= %.3f", tg2);
-		printf(", measured false positives %.2f%%):\n\n", 100.0 * (double)fused_fp / (double)n_neg);
-		if (with_regions)
-			printf("| edit | copies | PDQ | embedding | region | fused | R@1 PDQ / embedding / region |\n"
-			       "|---|---:|---:|---:|---:|---:|---:|\n");
-		else
-			printf("| edit | copies | PDQ | embedding | fused | R@1 PDQ / embedding |\n|---|---:|---:|---:|---:|---:|\n");
-		for (int e = 1; e < EDIT_COUNT; e++) {
-			size_t n = 0, hp = 0, he = 0, hg = 0, hf = 0, r1p = 0, r1e = 0, r1g = 0;
-			for (size_t i = 0; i < n_items; i++) {
-				if (items[i].character < 0 || items[i].e != (edit)e || !items[i].ok)
-					continue;
-				n++;
-				hp += q_pdq[i] >= tp;
-				he += q_emb[i] >= te;
-				hg += q_reg[i] >= tg;
-				hf += q_pdq[i] >= tp2 || q_emb[i] >= te2 || q_reg[i] >= tg2;
-				r1p += (size_t)top1_pdq[i];
-				r1e += (size_t)top1_emb[i];
-				r1g += (size_t)top1_reg[i];
-			}
-			const double d = n ? (double)n / 100 : 1;
-			if (with_regions)
-				printf("| %s | %zu | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% / %.1f%% / %.1f%% |\n",
-				       edit_names[e], n, (double)hp / d, (double)he / d, (double)hg / d, (double)hf / d,
-				       (double)r1p / d, (double)r1e / d, (double)r1g / d);
-			else
-				printf("| %s | %zu | %.1f%% | %.1f%% | %.1f%% | %.1f%% / %.1f%% |\n", edit_names[e], n,
-				       (double)hp / d, (double)he / d, (double)hf / d, (double)r1p / d, (double)r1e / d);
-		}
-		printf("\n");
+	struct scores sc = { neg_pdq, neg_emb, neg_reg, q_pdq, q_emb, q_reg, top1_pdq, top1_emb, top1_reg, n_neg };
+	print_tables(&sc, "region similarity");
+	if (n_regions) {
+		printf("The same with each window scored by its lead over the next character (its similarity to a "
+		       "character less its best similarity to any other):\n\n");
+		sc.neg_reg = neg_lead;
+		sc.q_reg = q_lead;
+		sc.top1_reg = top1_lead;
+		print_tables(&sc, "region lead");
 	}
 	printf("*combined: crop to 70-90%% per side, mirror (half of them), colour jitter, text, JPEG q40.\n");
 	lk_embedder_close(embedder);
