@@ -52,18 +52,20 @@ static int no_closer(const lk_match *m, const lk_match *a)
 }
 
 /* The evidence of one match, e.g. "at 12 bits, mirrored, embedding similarity 0.93", or for a
- * part of the image "the part at 52%,10% (40%x38% of the image) similarity 0.88". */
+ * part of the image "the part at 52%,10% (40%x38% of the image) similarity 0.88, 0.31 ahead of
+ * any other character". */
 static void evidence(char *out, size_t size, const lk_match *m)
 {
-	char pdq[96] = "", emb[48] = "", part[96] = "";
+	char pdq[96] = "", emb[48] = "", part[144] = "";
 	if (m->distance >= 0)
 		snprintf(pdq, sizeof pdq, "at %d bits%s", m->distance, transform_words[m->transform]);
 	if (m->similarity > -2)
 		snprintf(emb, sizeof emb, "embedding similarity %.2f", (double)m->similarity);
 	if (m->signals & LK_SIGNAL_REGION)
-		snprintf(part, sizeof part, "the part at %.0f%%,%.0f%% (%.0f%%x%.0f%% of the image) similarity %.2f",
-			 100.0 * m->region.x, 100.0 * m->region.y, 100.0 * m->region.width, 100.0 * m->region.height,
-			 (double)m->region_similarity);
+		snprintf(part, sizeof part, "the part at %.0f%%,%.0f%% (%.0f%%x%.0f%% of the image) similarity %.2f, "
+			 "%.2f ahead of any other character", 100.0 * m->region.x, 100.0 * m->region.y,
+			 100.0 * m->region.width, 100.0 * m->region.height, (double)m->region_similarity,
+			 (double)m->region_lead);
 	snprintf(out, size, "%s%s%s%s%s", pdq, pdq[0] && emb[0] ? ", " : "", emb, (pdq[0] || emb[0]) && part[0] ? ", " : "",
 		 part);
 }

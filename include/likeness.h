@@ -336,16 +336,28 @@ void lk_registry_close(lk_registry *reg);
  * for a target false-positive rate. */
 int lk_registry_set_embedding_thresholds(lk_registry *reg, float copy, float similar);
 
-/* Region search (lk_check_options.regions) compares parts of the image with the references,
- * under thresholds of its own: a part has more ways to look like something than a whole
- * picture. The defaults are the region signal's 0.1% and 1% false-positive points measured by
- * bench/quality.sh --regions 3 (100 Fluent Emoji characters, 995 negatives). */
-#define LK_DEFAULT_REGION_COPY 0.86f
-#define LK_DEFAULT_REGION_SIMILAR 0.81f
+/* Region search (lk_check_options.regions) compares windows of the image with the references
+ * and scores each window by its lead: its similarity to the nearest reference less its
+ * similarity to the nearest reference of any other character (when the registry holds no other
+ * character, the similarity itself). A window of unrelated art in the registry's style resembles
+ * several characters about equally; a copy pasted into a scene stands out from all but one.
+ * Scored by plain similarity, the same windows caught a third as many pasted copies at 1% false
+ * positives (README, "Region search"). The defaults are the lead's 0.1% and 1% false-positive
+ * points measured by bench/quality.sh --regions 9 (300 Fluent Emoji characters); calibrate a
+ * registry with few characters (likeness calibrate --regions). */
+#define LK_DEFAULT_REGION_COPY 0.35f
+#define LK_DEFAULT_REGION_SIMILAR 0.26f
 
-/* Sets the registry's region thresholds (centred similarity, -1..1, similar <= copy), in
- * effect for the next check in every process. */
+/* Sets the registry's region thresholds (leads, 0 < similar <= copy <= 2), in effect for the
+ * next check in every process. */
 int lk_registry_set_region_thresholds(lk_registry *reg, float copy, float similar);
+
+/* The lead of one window (an lk_embed_regions_file part) as a check scores it, with the
+ * similarity and id of the reference it comes nearest (-1 and similarity and lead -2 when the
+ * registry holds no embeddings). What a calibration of the region thresholds measures on known
+ * negatives. Thread-safe. */
+int lk_registry_region_lead(float *lead, float *similarity, int64_t *reference_id, lk_registry *reg,
+			    const lk_embedding *part);
 
 /* The highest similarity of `image` (an lk_embed_* result by the attached embedder) to any view
  * of any enabled reference, centred as checks centre it, with that reference's id (-1 and a
@@ -534,7 +546,9 @@ typedef struct lk_match {
 	float similarity;          /* embedding similarity to this reference; -2 when not compared */
 	unsigned signals;          /* LK_SIGNAL_* that found it within their thresholds */
 	lk_reason reason;          /* why it matters: a copy, or a similar picture */
-	float region_similarity;   /* LK_SIGNAL_REGION: the best part's similarity, else -2 */
+	float region_similarity;   /* LK_SIGNAL_REGION: the window's similarity, else -2 */
+	float region_lead;         /* LK_SIGNAL_REGION: its lead over the next character (see
+	                              LK_DEFAULT_REGION_COPY), else -2 */
 	lk_region region;          /* LK_SIGNAL_REGION: where that part is; else all zero */
 } lk_match;
 

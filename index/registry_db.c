@@ -362,11 +362,9 @@ int lk_registry_set_embedder(lk_registry *reg, lk_embedder *e)
 }
 
 /* Sets a copy/similar pair of thresholds in the meta table, in one transaction. */
-static int set_thresholds(lk_registry *reg, const char *const keys[2], float copy, float similar, const char *what)
+/* Stores a validated pair of thresholds under the two meta keys, as one change. */
+static int set_thresholds(lk_registry *reg, const char *const keys[2], float copy, float similar)
 {
-	if (!(copy >= -1 && copy <= 1 && similar >= -1 && similar <= copy))
-		return lk__fail(LK_EINVAL, "%s thresholds must satisfy -1 <= similar <= copy <= 1 (got copy %g, "
-				"similar %g)", what, (double)copy, (double)similar);
 	pthread_mutex_lock(&reg->db_lock);
 	sqlite3_stmt *st = NULL;
 	int rc = lk__db_begin(reg);
@@ -397,7 +395,10 @@ int lk_registry_set_embedding_thresholds(lk_registry *reg, float copy, float sim
 	if (!reg)
 		return lk__fail(LK_EINVAL, "lk_registry_set_embedding_thresholds: NULL registry");
 	static const char *const keys[2] = { "embed_copy", "embed_similar" };
-	return set_thresholds(reg, keys, copy, similar, "embedding");
+	if (!(copy >= -1 && copy <= 1 && similar >= -1 && similar <= copy))
+		return lk__fail(LK_EINVAL, "embedding thresholds must satisfy -1 <= similar <= copy <= 1 (got copy %g, "
+				"similar %g)", (double)copy, (double)similar);
+	return set_thresholds(reg, keys, copy, similar);
 }
 
 int lk_registry_set_region_thresholds(lk_registry *reg, float copy, float similar)
@@ -406,7 +407,10 @@ int lk_registry_set_region_thresholds(lk_registry *reg, float copy, float simila
 	if (!reg)
 		return lk__fail(LK_EINVAL, "lk_registry_set_region_thresholds: NULL registry");
 	static const char *const keys[2] = { "region_copy", "region_similar" };
-	return set_thresholds(reg, keys, copy, similar, "region");
+	if (!(similar > 0 && similar <= copy && copy <= 2))
+		return lk__fail(LK_EINVAL, "region thresholds are leads: they must satisfy 0 < similar <= copy <= 2 "
+				"(got copy %g, similar %g)", (double)copy, (double)similar);
+	return set_thresholds(reg, keys, copy, similar);
 }
 
 int lk_registry_info_get(lk_registry_info *out, lk_registry *reg)

@@ -131,5 +131,12 @@ void lk__emb_free(struct snap_embeddings *e);
 /* The `k` most similar references to `query` (centred and normalised here): similarities
  * into sim, snapshot ref indices into refs; returns how many (<= k), or a negative error. */
 int lk__emb_search(const struct snap_embeddings *e, const lk_embedding *query, int k, float *sim, uint32_t *refs);
+/* The view nearest `query` (*ref, index into snap->refs, and its *similarity) and its lead: that
+ * similarity less the best of any other character's views, searched LK_EMB_LEAD_DEPTH deep (8
+ * references of 8 views each). A part of a picture in the registry's own style resembles many
+ * characters about equally; a copy of one stands out from the rest. 1 found, 0 when the index
+ * is empty, an error code (< 0) on failure. */
+#define LK_EMB_LEAD_DEPTH 64
+int lk__emb_lead(const struct snapshot *snap, const lk_embedding *query, uint32_t *ref, float *similarity, float *lead);
 
 #endif

@@ -270,8 +270,8 @@ static int more_decisive(const lk_match *x, const lk_match *y)
 		return y->distance < 0 || (x->distance >= 0 && x->distance < y->distance);
 	if (x->similarity != y->similarity)
 		return x->similarity > y->similarity;
-	if (x->region_similarity != y->region_similarity)
-		return x->region_similarity > y->region_similarity;
+	if (x->region_lead != y->region_lead)
+		return x->region_lead > y->region_lead;
 	return x->reference_id < y->reference_id;
 }
 
@@ -305,7 +305,6 @@ static lk_match *entry(lk_match *found, int *n, int cap, const struct snapshot *
 	return m;
 }
 
-/* The embedding thresholds for a character: its own, else the registry's. */
 /* A PDQ hit: keeps the closest transform per reference. */
 static void consider(lk_match *found, int *n, int cap, const struct snapshot *snap, uint32_t ref,
 		     int distance, int transform)
@@ -314,7 +313,7 @@ static void consider(lk_match *found, int *n, int cap, const struct snapshot *sn
 	if (distance > c->review_threshold)
 		return;
 	lk_match candidate = { .distance = distance, .transform = (lk_dihedral)transform, .similarity = -2,
-			       .region_similarity = -2, .signals = LK_SIGNAL_PDQ, .reason = LK_REASON_COPY,
+			       .region_similarity = -2, .region_lead = -2, .signals = LK_SIGNAL_PDQ, .reason = LK_REASON_COPY,
 			       .verdict = distance <= c->block_threshold ? LK_VERDICT_BLOCK : LK_VERDICT_REVIEW };
 	/* Every PDQ hit is considered before any embedding hit (lk__snapshot_search), so an entry
 	 * already there came from PDQ: another of its transforms, which decides if closer. */
@@ -334,7 +333,7 @@ static void consider_embedding(lk_match *found, int *n, int cap, const struct sn
 	if (similarity < c->embed_similar)
 		return;
 	const int copy = similarity >= c->embed_copy;
-	lk_match candidate = { .distance = -1, .similarity = similarity, .region_similarity = -2,
+	lk_match candidate = { .distance = -1, .similarity = similarity, .region_similarity = -2, .region_lead = -2,
 			       .signals = LK_SIGNAL_EMBEDDING,
 			       .reason = copy ? LK_REASON_COPY : LK_REASON_SIMILAR,
 			       .verdict = copy ? LK_VERDICT_BLOCK : LK_VERDICT_REVIEW };
@@ -349,23 +348,25 @@ static void consider_embedding(lk_match *found, int *n, int cap, const struct sn
 		m->reason = LK_REASON_COPY;
 }
 
-/* A part of the image at or above the region similar threshold: a match of its own, or more
- * evidence for one the whole image already made. The best part of each reference is kept. */
+/* A part of the image whose lead over the next character reaches the region similar threshold:
+ * a match of its own, or more evidence for one the whole image already made. The part with the
+ * largest lead is kept per reference. */
 static void consider_region(lk_match *found, int *n, int cap, const struct snapshot *snap, uint32_t ref,
-			    float similarity, const lk_region *place)
+			    float similarity, float lead, const lk_region *place)
 {
 	const struct snap_embeddings *e = snap->emb;
-	if (similarity < e->region_similar)
+	if (lead < e->region_similar)
 		return;
-	const int copy = similarity >= e->region_copy;
+	const int copy = lead >= e->region_copy;
 	lk_match candidate = { .distance = -1, .similarity = -2, .region_similarity = similarity,
-			       .region = *place, .signals = LK_SIGNAL_REGION,
+			       .region_lead = lead, .region = *place, .signals = LK_SIGNAL_REGION,
 			       .reason = copy ? LK_REASON_COPY : LK_REASON_SIMILAR,
 			       .verdict = copy ? LK_VERDICT_BLOCK : LK_VERDICT_REVIEW };
 	lk_match *m = entry(found, n, cap, snap, ref, &candidate);
-	if (!m || m->region_similarity >= similarity)
+	if (!m || m->region_lead >= lead)
 		return; /* not kept, or a better part already found it (new entries hold this one) */
 	m->region_similarity = similarity;
+	m->region_lead = lead;
 	m->region = *place;
 	m->signals |= LK_SIGNAL_REGION;
 	if (candidate.verdict > m->verdict)
@@ -488,13 +489,13 @@ int lk__snapshot_search_regions(const struct snapshot *snap, const lk_embedding 
 	omp_set_num_threads(1); /* see lk__snapshot_search */
 	int n = *n_out;
 	for (int p = 0; p < n_parts; p++) {
-		float sim[16];
-		uint32_t refs[16];
-		const int k = lk__emb_search(snap->emb, &parts[p], 16, sim, refs);
-		if (k < 0)
-			return k;
-		for (int i = 0; i < k; i++)
-			consider_region(out, &n, cap, snap, refs[i], sim[i], &places[p]);
+		uint32_t ref;
+		float similarity, lead;
+		const int rc = lk__emb_lead(snap, &parts[p], &ref, &similarity, &lead);
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
+			consider_region(out, &n, cap, snap, ref, similarity, lead, &places[p]);
 	}
 	qsort(out, (size_t)n, sizeof out[0], by_decisiveness);
 	*n_out = n;

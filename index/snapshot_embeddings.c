@@ -152,6 +152,27 @@ int lk__emb_search(const struct snap_embeddings *e, const lk_embedding *query, i
 	return n;
 }
 
+int lk__emb_lead(const struct snapshot *snap, const lk_embedding *query, uint32_t *ref, float *similarity, float *lead)
+{
+	float sim[LK_EMB_LEAD_DEPTH];
+	uint32_t refs[LK_EMB_LEAD_DEPTH];
+	const int k = lk__emb_search(snap->emb, query, LK_EMB_LEAD_DEPTH, sim, refs);
+	if (k <= 0)
+		return k;
+	const uint32_t character = snap->refs[refs[0]].character;
+	int other = 1;
+	while (other < k && snap->refs[refs[other]].character == character)
+		other++;
+	*ref = refs[0];
+	*similarity = sim[0];
+	/* No other character among the nearest: when the search was cut short, the last of them
+	 * bounds the next character's similarity from above (so the lead is not overstated); when
+	 * it held every vector, there is no rival, and the lead is the similarity itself. */
+	const float next = other < k ? sim[other] : k == LK_EMB_LEAD_DEPTH && (size_t)k < snap->emb->n ? sim[k - 1] : 0;
+	*lead = sim[0] - next;
+	return 1;
+}
+
 int lk_registry_best_similarity(float *similarity, int64_t *reference_id, lk_registry *reg, const lk_embedding *image)
 {
 	lk__clear_error();
@@ -173,6 +194,30 @@ int lk_registry_best_similarity(float *similarity, int64_t *reference_id, lk_reg
 			*similarity = sim;
 			*reference_id = snap->refs[ref].id;
 		}
+	}
+	lk__snapshot_release(snap);
+	return rc;
+}
+
+int lk_registry_region_lead(float *lead, float *similarity, int64_t *reference_id, lk_registry *reg,
+			    const lk_embedding *part)
+{
+	lk__clear_error();
+	if (!lead || !similarity || !reference_id || !reg || !part)
+		return lk__fail(LK_EINVAL, "lk_registry_region_lead: NULL argument");
+	*lead = *similarity = -2;
+	*reference_id = -1;
+	struct snapshot *snap;
+	int rc = lk__snapshot_acquire(&snap, reg);
+	if (rc != LK_OK)
+		return rc;
+	if (snap->emb) {
+		uint32_t ref;
+		const int found = lk__emb_lead(snap, part, &ref, similarity, lead);
+		if (found < 0)
+			rc = found;
+		else if (found)
+			*reference_id = snap->refs[ref].id;
 	}
 	lk__snapshot_release(snap);
 	return rc;

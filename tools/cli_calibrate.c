@@ -20,8 +20,9 @@ const char lk_cli_calibrate_usage[] =
 	"similar threshold so that at most --similar-fpr would be sent to review. Prints the curve\n"
 	"it used and the negatives that came closest, with the reference each resembles. The\n"
 	"thresholds hold for the registry as it is: calibrate again after large changes.\n"
-	"With --regions N the region thresholds are set the same way from the best of N windows of\n"
-	"each negative (use the N that checks will use; each window costs a CNN pass).\n"
+	"With --regions N the region thresholds are set the same way from the best lead (a window's\n"
+	"similarity less its similarity to the next character) of N windows of each negative (use\n"
+	"the N that checks will use; each window costs a CNN pass).\n"
 	"\n"
 	"options:\n"
 	"  --copy-fpr RATE       false positives allowed at the copy threshold (default 0.001)\n"
@@ -42,7 +43,7 @@ enum { WHOLE, REGION, SIGNALS };
 
 struct negative {
 	char *path;
-	float similarity[SIGNALS]; /* -2: not measured */
+	float similarity[SIGNALS]; /* the region's is its best window's lead; -2: not measured */
 	int64_t reference[SIGNALS];
 	int ok;
 };
@@ -89,11 +90,11 @@ static void *worker(void *arg)
 		neg->similarity[REGION] = -2;
 		neg->reference[REGION] = -1;
 		for (int k = 0; k < n_parts && rc == LK_OK; k++) {
-			float s;
+			float lead, s;
 			int64_t ref;
-			rc = lk_registry_best_similarity(&s, &ref, r->reg, &parts[k]);
-			if (rc == LK_OK && s > neg->similarity[REGION]) {
-				neg->similarity[REGION] = s;
+			rc = lk_registry_region_lead(&lead, &s, &ref, r->reg, &parts[k]);
+			if (rc == LK_OK && lead > neg->similarity[REGION]) {
+				neg->similarity[REGION] = lead;
 				neg->reference[REGION] = ref;
 			}
 		}
@@ -126,7 +127,9 @@ static float threshold_for(const struct negative *sorted, size_t n, int signal, 
 	if (allowed >= n)
 		return -1;
 	const float t = nextafterf(sorted[allowed].similarity[signal], INFINITY);
-	return t > 1 ? 1 : t < -1 ? -1 : t; /* -2 marks an image without windows */
+	if (signal == REGION) /* a lead; -2 marks an image without windows */
+		return t > 2 ? 2 : t > 0 ? t : nextafterf(0, 1);
+	return t > 1 ? 1 : t;
 }
 
 static size_t reaching(const struct negative *sorted, size_t n, int signal, float t)
@@ -146,10 +149,11 @@ static void calibrate_signal(float *copy, float *similar, struct negative *v, si
 	*copy = threshold_for(v, n, signal, copy_fpr);
 	*similar = threshold_for(v, n, signal, similar_fpr);
 	const char *what = signal == WHOLE ? "embedding" : "region";
-	printf("%s: negatives: %zu; highest similarity %.3f\n\nthreshold  negatives at or above\n", what, n,
-	       (double)v[0].similarity[signal]);
+	printf("%s: negatives: %zu; highest %s %.3f\n\nthreshold  negatives at or above\n", what, n,
+	       signal == WHOLE ? "similarity" : "lead", (double)v[0].similarity[signal]);
+	/* Similarities matter from 0.5 up; leads (region) from 0.05 to 0.6. */
 	for (int k = 10; k <= 20; k++) {
-		const float t = (float)k / 20;
+		const float t = signal == WHOLE ? (float)k / 20 : (float)(k - 9) / 20;
 		const size_t at = reaching(v, n, signal, t);
 		printf("  %.2f     %6zu (%.2f%%)\n", (double)t, at, 100.0 * (double)at / (double)n);
 	}

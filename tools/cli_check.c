@@ -45,9 +45,10 @@ json_t *lk_cli_result_json(const char *path, const lk_check_result *r)
 			json_array_append_new(signals, json_string("embedding"));
 		if (m->signals & LK_SIGNAL_REGION) {
 			json_array_append_new(signals, json_string("region"));
-			json_object_set_new(match, "region", json_pack("{s:f, s:f, s:f, s:f, s:f}", "x", (double)m->region.x,
-				"y", (double)m->region.y, "width", (double)m->region.width, "height",
-				(double)m->region.height, "similarity", (double)m->region_similarity));
+			json_object_set_new(match, "region", json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "x",
+				(double)m->region.x, "y", (double)m->region.y, "width", (double)m->region.width, "height",
+				(double)m->region.height, "similarity", (double)m->region_similarity, "lead",
+				(double)m->region_lead));
 		}
 		/* Absent rather than a sentinel when a signal did not measure this reference. */
 		if (m->distance >= 0) {
