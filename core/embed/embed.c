@@ -16,15 +16,21 @@ static int finish(lk_embedding *out, lk_embedder *e, int rc, const lk_image8 *im
 	return rc;
 }
 
-static int from_bytes(lk_embedding *out, lk_embedder *e, const void *data, size_t len, const char *name,
-		      const lk_ingest_options *opts)
+/* The pixels PDQ would hash, as the embedding describes them too. */
+static int decode(lk_image8 *img, const void *data, size_t len, const char *name, const lk_ingest_options *opts)
 {
 	int rc = lk__ensure_init();
 	if (rc != LK_OK)
 		return rc;
-	lk_image8 img;
 	lk_source_info info = { 0 };
-	rc = lk__decode_for_pdq(&img, &info, data, len, name, lk__ingest_defaults(opts));
+	return lk__decode_for_pdq(img, &info, data, len, name, lk__ingest_defaults(opts));
+}
+
+static int from_bytes(lk_embedding *out, lk_embedder *e, const void *data, size_t len, const char *name,
+		      const lk_ingest_options *opts)
+{
+	lk_image8 img;
+	const int rc = decode(&img, data, len, name, opts);
 	return finish(out, e, rc, &img);
 }
 
@@ -79,12 +85,8 @@ struct regions_target {
 static int describe_bytes(const void *data, size_t len, const char *name, const lk_ingest_options *opts, void *ctx)
 {
 	const struct regions_target *t = ctx;
-	int rc = lk__ensure_init();
-	if (rc != LK_OK)
-		return rc;
 	lk_image8 img;
-	lk_source_info info = { 0 };
-	rc = lk__decode_for_pdq(&img, &info, data, len, name, lk__ingest_defaults(opts));
+	int rc = decode(&img, data, len, name, opts);
 	if (rc == LK_OK)
 		rc = lk__describe(t->d, t->e, &img, t->regions);
 	lk__scratch_trim(LK_SCRATCH_KEEP_BYTES);
