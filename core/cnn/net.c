@@ -72,7 +72,7 @@ static void add_bias(float *x, size_t pixels, int c, const float *bias)
 
 /* Output pixels per GEMM call: a block of patches and of output small enough to stay in the L2
  * cache while bias, residual and activation are applied around the GEMM. */
-enum { BLOCK_ROWS = 256 };
+enum { BLOCK_ROWS = 224 }; /* 7 x 32: whole tiles of core/cnn/gemm.c */
 
 static int is_direct(const lk_op *op)
 {
@@ -111,7 +111,8 @@ LK_HOT static void start_rows(float *restrict out, int n, int c, const float *re
 
 /* Convolution: output pixels x K patches (im2col) times the K x cout kernel, a block of pixels
  * at a time. A 1x1 stride-1 convolution needs no patches: the input already is that matrix. */
-static void conv(const lk_op *op, const lk_op *src, const float *in, float *out, const float *skip, float *cols)
+static void conv(const lk_op *op, const lk_op *src, const float *in, float *out, const float *skip, float *cols,
+		 float *strip)
 {
 	const int K = op->kh * op->kw * src->c, pixels = op->h * op->w, c = op->c;
 	const int beta = op->bias || skip;
@@ -123,6 +124,9 @@ static void conv(const lk_op *op, const lk_op *src, const float *in, float *out,
 			im2col(op, src, in, cols, p0, n);
 			patches = cols;
 		}
+		if (lk__gemm_fused(n, c, K, patches, op->weights, op->bias, skip ? skip + (size_t)p0 * c : NULL, op->act,
+				   o, strip))
+			continue;
 		if (beta)
 			start_rows(o, n, c, op->bias, skip ? skip + (size_t)p0 * c : NULL);
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, c, K, 1.0f, patches, K, op->weights, c,
@@ -292,7 +296,7 @@ static int plan(lk_net_arena *a, const lk_net *net, const unsigned char *keep)
 	a->skip = calloc((size_t)n, 1);
 	a->residual = malloc((size_t)n * sizeof *a->residual);
 	int rc = need && owner && offset && a->out && a->skip && a->residual ? LK_OK : LK_ENOMEM;
-	size_t total = 0, cols = 0;
+	size_t total = 0, cols = 0, strip = 0;
 	if (rc == LK_OK) {
 		memcpy(need, keep, (size_t)n);
 		mark_needed(net, need);
@@ -305,6 +309,10 @@ static int plan(lk_net_arena *a, const lk_net *net, const unsigned char *keep)
 		total = place(net, need, keep, owner, offset);
 		for (int i = 0; i < n; i++) {
 			const lk_op *op = &net->ops[i];
+			if (need[i] && op->kind == LK_OP_CONV) {
+				const size_t s = lk__gemm_strip_floats(op->kh * op->kw * net->ops[op->in[0]].c);
+				strip = s > strip ? s : strip;
+			}
 			if (need[i] && op->kind == LK_OP_CONV && !is_direct(op)) {
 				const size_t pixels = (size_t)op->h * op->w;
 				const size_t k = (size_t)op->kh * op->kw * net->ops[op->in[0]].c;
@@ -313,7 +321,8 @@ static int plan(lk_net_arena *a, const lk_net *net, const unsigned char *keep)
 			}
 		}
 		if (!total || posix_memalign((void **)&a->block, 64, total * sizeof(float)) != 0 ||
-		    (cols && posix_memalign((void **)&a->cols, 64, cols * sizeof(float)) != 0))
+		    (cols && posix_memalign((void **)&a->cols, 64, cols * sizeof(float)) != 0) ||
+		    (strip && posix_memalign((void **)&a->strip, 64, strip * sizeof(float)) != 0))
 			rc = LK_ENOMEM;
 	}
 	if (rc == LK_OK)
@@ -326,7 +335,7 @@ static int plan(lk_net_arena *a, const lk_net *net, const unsigned char *keep)
 	free(offset);
 	if (rc != LK_OK) {
 		lk__net_arena_free(a);
-		return lk__fail(LK_ENOMEM, "allocating CNN working memory (%zu MB)", (total + cols) * sizeof(float) >> 20);
+		return lk__fail(LK_ENOMEM, "allocating CNN working memory (%zu MB)", (total + cols + strip) * sizeof(float) >> 20);
 	}
 	return LK_OK;
 }
@@ -359,6 +368,7 @@ void lk__net_arena_free(lk_net_arena *a)
 	free(a->block);
 	free(a->out);
 	free(a->cols);
+	free(a->strip);
 	free(a->skip);
 	free(a->residual);
 	memset(a, 0, sizeof *a);
@@ -377,7 +387,9 @@ int lk__net_run(const lk_net *net, const float *image, lk_net_arena *a)
 		switch (op->kind) {
 		case LK_OP_INPUT: memcpy(out[i], image, n * sizeof(float)); break;
 		case LK_OP_PAD: pad(op, src, in, out[i]); break;
-		case LK_OP_CONV: conv(op, src, in, out[i], a->residual[i] >= 0 ? out[a->residual[i]] : NULL, a->cols); break;
+		case LK_OP_CONV: conv(op, src, in, out[i], a->residual[i] >= 0 ? out[a->residual[i]] : NULL, a->cols,
+				  a->strip);
+			break;
 		case LK_OP_DWCONV: lk__dwconv(op, src, in, out[i]); break;
 		case LK_OP_ACT:
 			memcpy(out[i], in, n * sizeof(float));

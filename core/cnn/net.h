@@ -55,6 +55,7 @@ typedef struct lk_net_arena {
 	float *block;
 	float **out;          /* out[i]: op i's output after lk__net_run (kept ops only, in keep mode) */
 	float *cols;          /* im2col rows for one block of a spatial convolution's output */
+	float *strip;         /* a strip of kernel columns, laid out for lk__gemm_fused */
 	unsigned char *skip;  /* skip[i]: op i is not run (not needed, or done by a convolution) */
 	int *residual;        /* residual[i] >= 0: convolution i adds that op's output (a fused Add) */
 } lk_net_arena;
@@ -66,6 +67,12 @@ void lk__net_arena_free(lk_net_arena *a);
 /* Runs the net on one image (in_h x in_w x 3 floats) into the arena; the outputs the arena
  * keeps stay readable in a->out until the next run. Allocates nothing. Returns LK_OK. */
 int lk__net_run(const lk_net *net, const float *image, lk_net_arena *a);
+/* out (n x c) = act(bias + skip + a (n x K) x w (K x c)), bias and skip may be NULL; strip is
+ * scratch of lk__gemm_strip_floats(K) floats, 64-byte aligned (core/cnn/gemm.c). Returns 0,
+ * having done nothing, where the CPU lacks the instructions. */
+int lk__gemm_fused(int n, int c, int K, const float *a, const float *w, const float *bias, const float *skip,
+		   lk_activation act, float *out, float *strip);
+size_t lk__gemm_strip_floats(int K);
 /* Depthwise convolution with bias and activation (core/cnn/depthwise.c). */
 void lk__dwconv(const lk_op *op, const lk_op *src, const float *in, float *out);
 /* Output size along one axis of a convolution or pooling window k with stride s, and its
