@@ -4,7 +4,8 @@
  *
  * MODELS_DIR is what scripts/fetch-models.sh prints. Inputs are the 224x224 reference inputs of
  * ../shared/vectors/mobilenet_v2 (pixel / 255). Reports the median over R runs of the mean over
- * N images, the multiply-adds the net performs per image, and GFLOP/s (2 x multiply-adds).
+ * N images, the multiply-adds the net performs per image, and GFLOP/s (2 x multiply-adds); also
+ * the median CPU time per image, steadier than wall time on a machine shared with other work.
  * The arena keeps only the net's output, as the embedder keeps only its last map; --keep-all
  * keeps every layer, as the reference tests do. */
 #include "graph_loader.h"
@@ -73,7 +74,7 @@ int main(int argc, char **argv)
 	bench_machine(machine, sizeof machine);
 	printf("bench_cnn: %d runs x %d images, one thread, %s; %s\n\n", runs, images,
 	       keep_all ? "every layer kept" : "output only kept", machine);
-	printf("| model | multiply-adds | ms/image (min-max) | GFLOP/s |\n|---|---:|---:|---:|\n");
+	printf("| model | multiply-adds | ms/image (min-max) | CPU ms/image | GFLOP/s |\n|---|---:|---:|---:|---:|\n");
 	static const struct {
 		const char *sub, *label;
 		int graph;
@@ -88,21 +89,23 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		lk__tfjs_free(&m);
-		double t[64];
+		double t[64], cpu[64];
 		lk_net_arena arena;
 		const int last = net.n_ops - 1;
 		if ((keep_all ? lk__net_arena_init(&arena, &net) : lk__net_arena_init_keep(&arena, &net, &last, 1)) != LK_OK)
 			return 1;
 		lk__net_run(&net, in, &arena); /* warm-up */
 		for (int r = 0; r < runs; r++) {
-			const double t0 = bench_wall_s();
+			const double t0 = bench_wall_s(), c0 = bench_cpu_s();
 			for (int k = 0; k < images; k++)
 				lk__net_run(&net, in + (size_t)k * per, &arena);
 			t[r] = (bench_wall_s() - t0) / images;
+			cpu[r] = (bench_cpu_s() - c0) / images;
 		}
 		const double med = bench_median(t, runs), macs = multiply_adds(&net);
-		printf("| %s | %.0fM | %.1f (%.1f-%.1f) | %.1f |\n", models[mi].label, macs / 1e6, med * 1e3,
-		       bench_min(t, runs) * 1e3, bench_max(t, runs) * 1e3, 2 * macs / med / 1e9);
+		printf("| %s | %.0fM | %.1f (%.1f-%.1f) | %.1f | %.1f |\n", models[mi].label, macs / 1e6, med * 1e3,
+		       bench_min(t, runs) * 1e3, bench_max(t, runs) * 1e3, bench_median(cpu, runs) * 1e3,
+		       2 * macs / med / 1e9);
 		lk__net_arena_free(&arena);
 		lk__net_free(&net);
 	}
