@@ -19,11 +19,12 @@ enum { MR = 7, NR = 32 }; /* pixel counts of MobileNet's maps are multiples of 7
 #define TILE_TARGET __attribute__((target("avx512f"), always_inline)) static inline
 
 /* Rows [0, rows) of a tile of up to MR rows and NR columns (`m0`, `m1` select the columns of
- * its two 16-float halves). Rows past `rows` repeat row 0 and are not stored: the loop stays
- * one straight run of 2 x MR multiply-adds per k. */
+ * its two 16-float halves; `halves` is 1 where the second would be empty, so that a last strip
+ * of 16 columns or fewer costs half). Rows past `rows` repeat row 0 and are not stored: the
+ * loop stays one straight run of multiply-adds per k. */
 TILE_TARGET void tile(const float *a, ptrdiff_t lda, int rows, const float *w, ptrdiff_t ldw, int K, float *out,
 		      ptrdiff_t ldo, const float *bias, const float *skip, __mmask16 m0, __mmask16 m1, __m512 lo,
-		      __m512 hi)
+		      __m512 hi, int halves)
 {
 	const float *ar[MR];
 	for (int r = 0; r < MR; r++)
@@ -42,19 +43,22 @@ TILE_TARGET void tile(const float *a, ptrdiff_t lda, int rows, const float *w, p
 	}
 	for (int k = 0; k < K; k++) {
 		const __m512 w0 = _mm512_load_ps(w + k * ldw);
-		const __m512 w1 = _mm512_load_ps(w + k * ldw + 16);
+		const __m512 w1 = halves == 2 ? _mm512_load_ps(w + k * ldw + 16) : w0;
 #pragma GCC unroll 16
 		for (int r = 0; r < MR; r++) {
 			const __m512 x = _mm512_set1_ps(ar[r][k]);
 			acc[r][0] = _mm512_fmadd_ps(x, w0, acc[r][0]);
-			acc[r][1] = _mm512_fmadd_ps(x, w1, acc[r][1]);
+			if (halves == 2)
+				acc[r][1] = _mm512_fmadd_ps(x, w1, acc[r][1]);
 		}
 	}
 #pragma GCC unroll 16
 	for (int r = 0; r < MR; r++)
 		if (r < rows) {
 			_mm512_mask_storeu_ps(out + r * ldo, m0, _mm512_max_ps(lo, _mm512_min_ps(hi, acc[r][0])));
-			_mm512_mask_storeu_ps(out + r * ldo + 16, m1, _mm512_max_ps(lo, _mm512_min_ps(hi, acc[r][1])));
+			if (halves == 2)
+				_mm512_mask_storeu_ps(out + r * ldo + 16, m1,
+						      _mm512_max_ps(lo, _mm512_min_ps(hi, acc[r][1])));
 		}
 }
 
@@ -80,9 +84,15 @@ __attribute__((target("avx512f"))) static void gemm_avx512(int n, int c, int K, 
 		const __mmask16 m0 = (__mmask16)(cols >= 16 ? 0xffff : (1u << cols) - 1);
 		const __mmask16 m1 = (__mmask16)(cols >= 32 ? 0xffff : cols > 16 ? (1u << (cols - 16)) - 1 : 0);
 		pack_strip(w, c, K, j, m0, m1, strip);
-		for (int i = 0; i < n; i += MR)
-			tile(a + (ptrdiff_t)i * K, K, n - i < MR ? n - i : MR, strip, NR, K, out + (ptrdiff_t)i * c + j, c,
-			     bias ? bias + j : NULL, skip ? skip + (ptrdiff_t)i * c + j : NULL, m0, m1, lo, hi);
+		for (int i = 0; i < n; i += MR) {
+			const float *ai = a + (ptrdiff_t)i * K, *bj = bias ? bias + j : NULL;
+			const float *si = skip ? skip + (ptrdiff_t)i * c + j : NULL;
+			const int rows = n - i < MR ? n - i : MR;
+			if (cols > 16)
+				tile(ai, K, rows, strip, NR, K, out + (ptrdiff_t)i * c + j, c, bj, si, m0, m1, lo, hi, 2);
+			else
+				tile(ai, K, rows, strip, NR, K, out + (ptrdiff_t)i * c + j, c, bj, si, m0, m1, lo, hi, 1);
+		}
 	}
 }
 #endif
