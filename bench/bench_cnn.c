@@ -1,13 +1,14 @@
 /* bench_cnn: time per image of the two MobileNetV2s on one thread, and the arithmetic rate.
  *
- *   bench_cnn [--runs R] [--images N] [--keep-all] MODELS_DIR
+ *   bench_cnn [--runs R] [--images N] [--keep-all] [--simd-limit 0..2] MODELS_DIR
  *
  * MODELS_DIR is what scripts/fetch-models.sh prints. Inputs are the 224x224 reference inputs of
  * ../shared/vectors/mobilenet_v2 (pixel / 255). Reports the median over R runs of the mean over
  * N images, the multiply-adds the net performs per image, and GFLOP/s (2 x multiply-adds); also
  * the median CPU time per image, steadier than wall time on a machine shared with other work.
  * The arena keeps only the net's output, as the embedder keeps only its last map; --keep-all
- * keeps every layer, as the reference tests do. */
+ * keeps every layer, as the reference tests do. --simd-limit 1 runs the kernels of a CPU without
+ * AVX-512, 2 those of one without AVX2 either (see lk__cnn_simd_limit). */
 #include "graph_loader.h"
 #include "internal.h"
 #include "keras_loader.h"
@@ -46,11 +47,13 @@ int main(int argc, char **argv)
 			images = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--keep-all"))
 			keep_all = 1;
+		else if (!strcmp(argv[i], "--simd-limit") && i + 1 < argc)
+			lk__cnn_simd_limit = atoi(argv[++i]);
 		else
 			dir = argv[i];
 	}
 	if (!dir || runs < 1 || runs > 64 || images < 1 || images > 14) {
-		fprintf(stderr, "usage: bench_cnn [--runs 1..64] [--images 1..14] [--keep-all] MODELS_DIR\n");
+		fprintf(stderr, "usage: bench_cnn [--runs 1..64] [--images 1..14] [--keep-all] [--simd-limit 0..2] MODELS_DIR\n");
 		return 2;
 	}
 	omp_set_num_threads(1);
@@ -72,8 +75,8 @@ int main(int argc, char **argv)
 		in[i] = u8[i] / 255.0f;
 	char machine[400];
 	bench_machine(machine, sizeof machine);
-	printf("bench_cnn: %d runs x %d images, one thread, %s; %s\n\n", runs, images,
-	       keep_all ? "every layer kept" : "output only kept", machine);
+	printf("bench_cnn: %d runs x %d images, one thread, %s, SIMD limit %d; %s\n\n", runs, images,
+	       keep_all ? "every layer kept" : "output only kept", lk__cnn_simd_limit, machine);
 	printf("| model | multiply-adds | ms/image (min-max) | CPU ms/image | GFLOP/s |\n|---|---:|---:|---:|---:|\n");
 	static const struct {
 		const char *sub, *label;

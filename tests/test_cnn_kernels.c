@@ -1,6 +1,7 @@
 /* The CNN's hand-written kernels against direct evaluation, on shapes MobileNet does not have:
  * channel counts that are no multiple of the vector width, maps narrower than a block of
- * pixels, row counts that are no multiple of a tile (the reference tests cover the rest). */
+ * pixels, row counts that are no multiple of a tile (the reference tests cover the rest). Each
+ * test runs the best kernels the CPU has, then those of a CPU without AVX-512, then without AVX2. */
 #include "internal.h"
 #include "net.h"
 
@@ -15,7 +16,7 @@ static double act(double v, lk_activation a)
 	return a == LK_ACT_RELU6 && v > 6 ? 6 : v;
 }
 
-Test(cnn_kernels, depthwise_3x3_matches_direct_evaluation)
+static void check_depthwise(void)
 {
 	static const int channels[] = { 5, 8, 16, 24, 40, 88 };
 	for (size_t ci = 0; ci < sizeof channels / sizeof channels[0]; ci++)
@@ -53,8 +54,8 @@ Test(cnn_kernels, depthwise_3x3_matches_direct_evaluation)
 									}
 								const float got = out[(y * op.w + x) * c + k];
 								cr_assert_float_eq(got, act(sum, op.act), 1e-4,
-										   "c %d, stride %d, width %d, same %d, (%d, %d, %d)", c, s,
-										   w, same, y, x, k);
+										   "c %d, stride %d, width %d, same %d, (%d, %d, %d), SIMD limit %d",
+										   c, s, w, same, y, x, k, lk__cnn_simd_limit);
 							}
 					free(in);
 					free(out);
@@ -63,7 +64,14 @@ Test(cnn_kernels, depthwise_3x3_matches_direct_evaluation)
 				}
 }
 
-Test(cnn_kernels, fused_gemm_matches_direct_evaluation)
+Test(cnn_kernels, depthwise_3x3_matches_direct_evaluation)
+{
+	for (lk__cnn_simd_limit = 0; lk__cnn_simd_limit < 3; lk__cnn_simd_limit++)
+		check_depthwise();
+	lk__cnn_simd_limit = 0;
+}
+
+static void check_gemm(void)
 {
 	for (int n = 1; n <= 30; n += 3)
 		for (int c = 1; c <= 70; c += 7)
@@ -84,14 +92,14 @@ Test(cnn_kernels, fused_gemm_matches_direct_evaluation)
 					const float *bias = mode & 1 ? b : NULL, *sk = mode & 2 ? skip : NULL;
 					const lk_activation f = (lk_activation)(mode % 3);
 					if (!lk__gemm_fused(n, c, K, a, w, bias, sk, f, out, strip))
-						cr_skip_test("no AVX-512 here: convolutions use OpenBLAS");
+						cr_skip_test("no AVX2 here: convolutions use OpenBLAS");
 					for (int i = 0; i < n; i++)
 						for (int j = 0; j < c; j++) {
 							double sum = (bias ? b[j] : 0) + (sk ? skip[i * c + j] : 0);
 							for (int k = 0; k < K; k++)
 								sum += (double)a[i * K + k] * w[k * c + j];
-							cr_assert_float_eq(out[i * c + j], act(sum, f), 1e-4, "n %d, c %d, K %d, mode %d, (%d, %d)",
-									   n, c, K, mode, i, j);
+							cr_assert_float_eq(out[i * c + j], act(sum, f), 1e-4, "n %d, c %d, K %d, mode %d, (%d, %d), SIMD limit %d",
+									   n, c, K, mode, i, j, lk__cnn_simd_limit);
 						}
 					free(a);
 					free(w);
@@ -100,4 +108,11 @@ Test(cnn_kernels, fused_gemm_matches_direct_evaluation)
 					free(out);
 					free(strip);
 				}
+}
+
+Test(cnn_kernels, fused_gemm_matches_direct_evaluation)
+{
+	for (lk__cnn_simd_limit = 0; lk__cnn_simd_limit < 2; lk__cnn_simd_limit++)
+		check_gemm(); /* at 2 there is no fused GEMM: convolutions go to OpenBLAS */
+	lk__cnn_simd_limit = 0;
 }

@@ -49,11 +49,13 @@ Test(cnn_mobilenet_v2, matches_tensorflow_js_activations, .timeout = 300)
 		{ "dense_3", "ref.probs.f32" },
 	};
 	/* Every layer kept (each op in its own storage), then only the reference layers kept (the
-	 * embedder's mode: storage shared, residual Adds done by the convolutions before them). */
+	 * embedder's mode: storage shared, residual Adds done by the convolutions before them), then
+	 * that again with the kernels of a CPU without AVX-512, and of one without AVX2 either. */
 	int keep[sizeof refs / sizeof refs[0]];
 	for (size_t r = 0; r < sizeof refs / sizeof refs[0]; r++)
 		keep[r] = lk__net_find(&net, refs[r].layer);
-	for (int mode = 0; mode < 2; mode++) {
+	for (int mode = 0; mode < 4; mode++) {
+		lk__cnn_simd_limit = mode < 2 ? 0 : mode - 1;
 		lk_net_arena arena;
 		const int rc = mode ? lk__net_arena_init_keep(&arena, &net, keep, (int)(sizeof refs / sizeof refs[0])) : lk__net_arena_init(&arena, &net);
 		cr_assert_eq(rc, LK_OK);
@@ -75,6 +77,7 @@ Test(cnn_mobilenet_v2, matches_tensorflow_js_activations, .timeout = 300)
 		}
 		lk__net_arena_free(&arena);
 	}
+	lk__cnn_simd_limit = 0;
 	free(inputs);
 	lk__net_free(&net);
 }

@@ -56,11 +56,13 @@ Test(cnn_mobilenet_v2_140, matches_tensorflow_js_activations, .timeout = 300)
 		counts[r] = len / sizeof(float);
 	}
 	/* Every layer kept (each op in its own storage), then only the reference layers kept (the
-	 * embedder's mode: storage shared, residual Adds done by the convolutions before them). */
+	 * embedder's mode: storage shared, residual Adds done by the convolutions before them), then
+	 * that again with the kernels of a CPU without AVX-512, and of one without AVX2 either. */
 	int keep[4];
 	for (size_t r = 0; r < 4; r++)
 		keep[r] = find_suffix(&net, refs[r].node);
-	for (int mode = 0; mode < 2; mode++) {
+	for (int mode = 0; mode < 4; mode++) {
+		lk__cnn_simd_limit = mode < 2 ? 0 : mode - 1;
 		lk_net_arena arena;
 		const int rc = mode ? lk__net_arena_init_keep(&arena, &net, keep, 4) : lk__net_arena_init(&arena, &net);
 		cr_assert_eq(rc, LK_OK);
@@ -79,6 +81,7 @@ Test(cnn_mobilenet_v2_140, matches_tensorflow_js_activations, .timeout = 300)
 		}
 		lk__net_arena_free(&arena);
 	}
+	lk__cnn_simd_limit = 0;
 	for (size_t r = 0; r < 4; r++)
 		free(reference[r]);
 	free(inputs);

@@ -220,11 +220,11 @@ DW512 static void dwconv3x3_avx512(const lk_op *op, const lk_op *src, const floa
 void lk__dwconv(const lk_op *op, const lk_op *src, const float *in, float *out)
 {
 #ifdef LK_DW_AVX2
-	if (op->kh == 3 && op->kw == 3 && __builtin_cpu_supports("avx512f")) {
+	if (op->kh == 3 && op->kw == 3 && lk__cnn_simd_limit < 1 && __builtin_cpu_supports("avx512f")) {
 		dwconv3x3_avx512(op, src, in, out);
 		return;
 	}
-	if (op->kh == 3 && op->kw == 3 && op->c % 8 == 0 && __builtin_cpu_supports("avx2") &&
+	if (op->kh == 3 && op->kw == 3 && op->c % 8 == 0 && lk__cnn_simd_limit < 2 && __builtin_cpu_supports("avx2") &&
 	    __builtin_cpu_supports("fma")) {
 		dwconv3x3_avx2(op, src, in, out);
 		return;

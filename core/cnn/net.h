@@ -73,6 +73,9 @@ int lk__net_run(const lk_net *net, const float *image, lk_net_arena *a);
 int lk__gemm_fused(int n, int c, int K, const float *a, const float *w, const float *bias, const float *skip,
 		   lk_activation act, float *out, float *strip);
 size_t lk__gemm_strip_floats(int K);
+/* Set by tests and bench_cnn to take the kernels of a lesser CPU: 1, those of a CPU without
+ * AVX-512; 2, those of one without AVX2 either (OpenBLAS and plain loops). 0 by default. */
+extern int lk__cnn_simd_limit;
 /* Depthwise convolution with bias and activation (core/cnn/depthwise.c). */
 void lk__dwconv(const lk_op *op, const lk_op *src, const float *in, float *out);
 /* Output size along one axis of a convolution or pooling window k with stride s, and its
