@@ -55,24 +55,35 @@ Test(cnn_mobilenet_v2_140, matches_tensorflow_js_activations, .timeout = 300)
 		reference[r] = (float *)(void *)fx_read(path, &len);
 		counts[r] = len / sizeof(float);
 	}
-	lk_net_arena arena;
-	cr_assert_eq(lk__net_arena_init(&arena, &net), LK_OK);
-	for (size_t img = 0; img < n_images; img++) {
-		cr_assert_eq(lk__net_run(&net, inputs + img * per_image, &arena), LK_OK);
-		float **out = arena.out;
-		for (size_t r = 0; r < 4; r++) {
-			const int op = find_suffix(&net, refs[r].node);
-			cr_assert_geq(op, 0, "no node %s", refs[r].node);
-			const size_t n = lk__op_size(&net.ops[op]);
-			cr_assert_eq(counts[r], n * n_images, "%s: %zu reference values for %zu", refs[r].node, counts[r], n * n_images);
-			const float *want = reference[r] + img * n;
-			const double rel = fx_relative_error(out[op], want, n);
-			cr_expect_leq(rel, 1e-4, "image %zu, %s: relative error %.3g", img, refs[r].node, rel);
+	/* Every layer kept (each op in its own storage), then only the reference layers kept (the
+	 * embedder's mode: storage shared, residual Adds done by the convolutions before them), then
+	 * that again with the kernels of a CPU without AVX-512, and of one without AVX2 either. */
+	int keep[4];
+	for (size_t r = 0; r < 4; r++)
+		keep[r] = find_suffix(&net, refs[r].node);
+	for (int mode = 0; mode < 4; mode++) {
+		lk__cnn_simd_limit = mode < 2 ? 0 : mode - 1;
+		lk_net_arena arena;
+		const int rc = mode ? lk__net_arena_init_keep(&arena, &net, keep, 4) : lk__net_arena_init(&arena, &net);
+		cr_assert_eq(rc, LK_OK);
+		for (size_t img = 0; img < n_images; img++) {
+			cr_assert_eq(lk__net_run(&net, inputs + img * per_image, &arena), LK_OK);
+			float **out = arena.out;
+			for (size_t r = 0; r < 4; r++) {
+				const int op = find_suffix(&net, refs[r].node);
+				cr_assert_geq(op, 0, "no node %s", refs[r].node);
+				const size_t n = lk__op_size(&net.ops[op]);
+				cr_assert_eq(counts[r], n * n_images, "%s: %zu reference values for %zu", refs[r].node, counts[r], n * n_images);
+				const float *want = reference[r] + img * n;
+				const double rel = fx_relative_error(out[op], want, n);
+				cr_expect_leq(rel, 1e-4, "mode %d, image %zu, %s: relative error %.3g", mode, img, refs[r].node, rel);
+			}
 		}
+		lk__net_arena_free(&arena);
 	}
+	lk__cnn_simd_limit = 0;
 	for (size_t r = 0; r < 4; r++)
 		free(reference[r]);
-	lk__net_arena_free(&arena);
 	free(inputs);
 	lk__net_free(&net);
 }

@@ -44,20 +44,40 @@ typedef struct lk_net {
 void lk__net_free(lk_net *net);
 /* Index of the op named `name`, or -1. */
 int lk__net_find(const lk_net *net, const char *name);
-/* Working memory for running a net, made once per thread and reused for every image: one block
- * holding every op's output (ops that pass their input through share its storage). */
+/* Working memory for running a net, made once per thread and reused for every image.
+ *
+ * lk__net_arena_init keeps every op's output (each in its own place; ops that pass their input
+ * through share its storage): the reference tests read any layer. lk__net_arena_init_keep
+ * keeps only the ops listed: ops nothing kept depends on are not run, outputs share storage
+ * once they are no longer needed, and a residual Add is done by the projection convolution
+ * before it (its output written straight into the Add's). That is the mode to embed with. */
 typedef struct lk_net_arena {
 	float *block;
-	float **out;  /* out[i]: op i's output after lk__net_run */
+	float **out;          /* out[i]: op i's output after lk__net_run (kept ops only, in keep mode) */
+	float *cols;          /* im2col rows for one block of a spatial convolution's output */
+	float *strip;         /* a strip of kernel columns, laid out for lk__gemm_fused */
+	unsigned char *skip;  /* skip[i]: op i is not run (not needed, or done by a convolution) */
+	int *residual;        /* residual[i] >= 0: convolution i adds that op's output (a fused Add) */
 } lk_net_arena;
 
 int lk__net_arena_init(lk_net_arena *a, const lk_net *net);
+int lk__net_arena_init_keep(lk_net_arena *a, const lk_net *net, const int *keep, int n_keep);
 void lk__net_arena_free(lk_net_arena *a);
 
-/* Runs the net on one image (in_h x in_w x 3 floats) into the arena; every op's output stays
- * readable in a->out until the next run. Allocates only im2col scratch for strided or
- * spatial convolutions. LK_OK or LK_ENOMEM. */
+/* Runs the net on one image (in_h x in_w x 3 floats) into the arena; the outputs the arena
+ * keeps stay readable in a->out until the next run. Allocates nothing. Returns LK_OK. */
 int lk__net_run(const lk_net *net, const float *image, lk_net_arena *a);
+/* out (n x c) = act(bias + skip + a (n x K) x w (K x c)), bias and skip may be NULL; strip is
+ * scratch of lk__gemm_strip_floats(K) floats, 64-byte aligned (core/cnn/gemm.c). Returns 0,
+ * having done nothing, where the CPU lacks the instructions. */
+int lk__gemm_fused(int n, int c, int K, const float *a, const float *w, const float *bias, const float *skip,
+		   lk_activation act, float *out, float *strip);
+size_t lk__gemm_strip_floats(int K);
+/* Set by tests and bench_cnn to take the kernels of a lesser CPU: 1, those of a CPU without
+ * AVX-512; 2, those of one without AVX2 either (OpenBLAS and plain loops). 0 by default. */
+extern int lk__cnn_simd_limit;
+/* Depthwise convolution with bias and activation (core/cnn/depthwise.c). */
+void lk__dwconv(const lk_op *op, const lk_op *src, const float *in, float *out);
 /* Output size along one axis of a convolution or pooling window k with stride s, and its
  * padding before/after, by TensorFlow's rules ('same': ceil(in / s), the odd pixel of padding
  * after; 'valid': no padding). */

@@ -193,7 +193,7 @@ static struct worker *borrow(lk_embedder *e)
 		return w;
 	w = calloc(1, sizeof *w);
 	if (w && (w->input = malloc(sizeof(float) * INPUT_SIDE * INPUT_SIDE * 3)) &&
-	    lk__net_arena_init(&w->arena, &e->net) == LK_OK)
+	    lk__net_arena_init_keep(&w->arena, &e->net, &e->last_map, 1) == LK_OK)
 		return w;
 	if (w)
 		free(w->input);
