@@ -8,6 +8,7 @@
 #include <faiss/c_api/error_impl.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/index_factory.h>
+#include <faiss/index_io.h>
 
 #include <stdexcept>
 #include <string>
@@ -61,5 +62,14 @@ extern "C" int lk__faiss_binary_set_search_effort(FaissIndexBinary *index, int e
 		} else {
 			throw std::invalid_argument("no search effort to set on this kind of binary index");
 		}
+	});
+}
+
+extern "C" int lk__faiss_read_index_mmap(FaissIndex **p_index, FILE *f)
+{
+	return c_api_call([&] {
+		if (!p_index || !f)
+			throw std::invalid_argument("lk__faiss_read_index_mmap: NULL argument");
+		*p_index = reinterpret_cast<FaissIndex *>(faiss::read_index(f, faiss::IO_FLAG_MMAP));
 	});
 }
