@@ -34,7 +34,8 @@ int lk__faiss_binary_set_search_effort(FaissIndexBinary *index, int effort);
  * inverted lists are mapped from the file instead of copied into memory (the C API's
  * FAISS_IO_FLAG_MMAP is not that flag and 1.7.3 ignores it). The mapping addresses the whole
  * file, so `f` may hold other data before the index; it may be closed afterwards. The bytes
- * must have been verified first: faiss trusts the list sizes it reads. Returns 0, or a
+ * must have been verified first: faiss trusts the list sizes it reads. Searches start no
+ * prefetch threads. Returns 0, or a
  * negative faiss C API error code. */
 int lk__faiss_read_index_mmap(FaissIndex **p_index, FILE *f);
 
