@@ -354,9 +354,11 @@ int lk_registry_set_embedder(lk_registry *reg, lk_embedder *e);
  * refused (checks fall back to exact search); a file made for another embedder is ignored.
  * Rebuild when many references were added since (lk_index_info.delta_references). */
 
-/* Embedded references past which the index pays: below it, exact search costs a few ms and
- * an index only loses recall (README, "Embeddings": measured). */
-#define LK_EMBED_INDEX_RECOMMENDED 20000
+/* Embedded references past which the index pays. An image reference is 8 vectors, so this is
+ * 20,000 vectors, where exact search costs about as much as the CNN pass of the check itself
+ * (~25 ms on 2 cores) and IVF under a millisecond; below it, exact search is a small part of a
+ * check and an index only adds a build and a recall below 1 (README, "Embeddings"). */
+#define LK_EMBED_INDEX_RECOMMENDED 2500
 
 /* What the registry's index file is to the checks. */
 typedef enum lk_index_state {

@@ -51,7 +51,7 @@ Test(cli_index, status_build_status)
 	cr_expect(strstr(r->out, "built the index") && strstr(r->out, "index: current"), "%s", r->out);
 	cr_expect(strstr(r->out, "nlist: 4,"), "%s", r->out);
 	cr_expect(strstr(r->out, "references: 300 (300 vectors)"), "%s", r->out);
-	cr_expect(strstr(r->out, "note: below 20000"), "small registries are told the index will not pay");
+	cr_expect(strstr(r->out, "note: below 2500 "), "small registries are told the index will not pay");
 
 	char env[400];
 	snprintf(env, sizeof env, "LIKENESS_REGISTRY='%s'", reg_dir);

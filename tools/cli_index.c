@@ -14,9 +14,10 @@ const char lk_cli_index_usage[] =
 	"registry grows. 'build' trains an approximate index (faiss IVF) on the embeddings the\n"
 	"registry holds now and saves it as embeddings.ivf in the registry folder; every checker uses\n"
 	"it from its next check, searching references added later exactly beside it and never\n"
-	"matching removed or disabled ones. It pays past about 20000 embedded references; below\n"
-	"that, exact search is fast and the index only loses recall. Rebuild when many references\n"
-	"were added since ('status' counts them). Delete the file to go back to exact search.\n"
+	"matching removed or disabled ones. It pays past about 2500 image references (20000\n"
+	"vectors); below that, exact search is fast and the index only loses recall. Rebuild when\n"
+	"many references were added since ('status' counts them). Delete the file to go back to\n"
+	"exact search (from the next change of the registry, or the next process).\n"
 	"\n"
 	"'status' prints the index's state: none, current (in use), stale (made by another embedder:\n"
 	"ignored) or refused (damaged: ignored, checks search exactly), with what it covers.\n"
@@ -80,7 +81,7 @@ static void print_info(const char *dir, const lk_index_info *i)
 	if (i->state == LK_INDEX_CURRENT && i->delta_references * 4 > i->references)
 		printf("note: over a fifth of the references were added since the build; rebuild it\n");
 	if (i->embedded_references < LK_EMBED_INDEX_RECOMMENDED)
-		printf("note: below %d embedded references exact search is fast; an index only pays past that\n",
+		printf("note: below %d embedded references exact search is fast; an index pays past that\n",
 		       LK_EMBED_INDEX_RECOMMENDED);
 }
 
