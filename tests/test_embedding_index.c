@@ -6,6 +6,7 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -420,4 +421,46 @@ Test(embedding_index, state_names)
 	cr_expect_str_eq(lk_index_state_name(LK_INDEX_STALE), "stale");
 	cr_expect_str_eq(lk_index_state_name(LK_INDEX_REFUSED), "refused");
 	cr_expect_str_eq(lk_index_state_name(42), "?");
+}
+
+/* Checks on other threads go on while the index is built and replaced, each answering from a
+ * whole snapshot: the indexed reference is found before, during and after. */
+struct asker {
+	atomic_int *stop;
+	lk_embedding query;
+	int64_t want;
+	int wrong, asked;
+};
+
+static void *ask(void *arg)
+{
+	struct asker *a = arg;
+	while (!atomic_load(a->stop) || a->asked < 5) {
+		float sim;
+		int64_t id;
+		if (lk_registry_best_similarity(&sim, &id, reg, &a->query) != LK_OK || id != a->want)
+			a->wrong++;
+		a->asked++;
+	}
+	return NULL;
+}
+
+Test(embedding_index, checks_go_on_while_it_is_built)
+{
+	atomic_int stop = 0;
+	struct asker a[2];
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++) {
+		a[i] = (struct asker){ &stop, near(view_of(11 * (i + 1))), first_id + 11 * (i + 1), 0, 0 };
+		cr_assert_eq(pthread_create(&t[i], NULL, ask, &a[i]), 0);
+	}
+	lk_index_info info;
+	build(&info);
+	build(&info);
+	atomic_store(&stop, 1);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		cr_expect_eq(a[i].wrong, 0, "%d of %d answers wrong", a[i].wrong, a[i].asked);
+	}
+	cr_expect_eq(uses_index(), 1);
 }
