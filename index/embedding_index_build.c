@@ -142,14 +142,33 @@ static double rng_gaussian(uint64_t *s)
 	return sqrt(-2 * log(u)) * cos(6.283185307179586 * w);
 }
 
-/* Queries as an edited copy's embedding is to its reference: a stored vector moved to cosine
- * about 0.9 (the copy threshold) in a random direction. */
-static void make_queries(float *q, int nq, const struct vectors *x)
+/* Whether vector p's reference has another view beside it (a reference's views are adjacent). */
+static int has_sibling(const struct vectors *x, size_t p)
+{
+	const int64_t id = x->labels[p] / LK_VIEWS;
+	return (p + 1 < x->n && x->labels[p + 1] / LK_VIEWS == id) || (p > 0 && x->labels[p - 1] / LK_VIEWS == id);
+}
+
+/* Sample queries, each with the label it must not be answered with (-1: none). Half are held-out
+ * views: a stored cropped, mirrored or framed view asking for its reference's other views
+ * (itself excluded), which moves as a real edit moves, in directions that cross cell borders.
+ * The rest, and all when references have one view, are stored vectors moved to cosine 0.9
+ * (the copy threshold) in a random direction. */
+static void make_queries(float *q, int64_t *exclude, int nq, const struct vectors *x)
 {
 	uint64_t s = 0x2545f4914f6cdd1dull;
 	for (int i = 0; i < nq; i++) {
-		const float *src = x->v + (size_t)(rng_next(&s) % x->n) * LK_EMBEDDING_DIM;
+		size_t p = (size_t)(rng_next(&s) % x->n);
 		float *v = q + (size_t)i * LK_EMBEDDING_DIM;
+		const float *src = x->v + p * LK_EMBEDDING_DIM;
+		exclude[i] = -1;
+		for (int tries = 0; i % 2 == 0 && tries < 8 && exclude[i] < 0; tries++, p = (size_t)(rng_next(&s) % x->n))
+			if (has_sibling(x, p)) {
+				memcpy(v, x->v + p * LK_EMBEDDING_DIM, sizeof(float) * LK_EMBEDDING_DIM);
+				exclude[i] = x->labels[p];
+			}
+		if (exclude[i] >= 0)
+			continue;
 		double norm = 0;
 		for (int j = 0; j < LK_EMBEDDING_DIM; j++) {
 			v[j] = (float)rng_gaussian(&s);
@@ -167,41 +186,65 @@ static void make_queries(float *q, int nq, const struct vectors *x)
 	}
 }
 
-/* Share of queries for which the IVF index finds the exact search's nearest vector (or one
- * scoring as high: equal vectors tie). The vector, not just its reference: a reference's other
- * view found instead scores lower, and a lower similarity can turn a copy into "similar". */
-static int measure(float *recall, FaissIndex *index, const float *q, int nq, const int64_t *truth_label,
-		   const float *truth_score)
+/* Each query's best answer other than its excluded label: label and score into *label and
+ * *score (-1 / -2 when none). `labels_of` maps an index's results to vector labels (NULL: they
+ * are labels already). */
+static int best_answers(int64_t *label, float *score, FaissIndex *index, const float *q, int nq,
+			const int64_t *exclude, const int64_t *labels_of)
 {
-	idx_t *labels = malloc(sizeof *labels * (size_t)nq);
-	float *scores = malloc(sizeof *scores * (size_t)nq);
-	int rc = labels && scores ? LK_OK : lk__fail(LK_ENOMEM, "measuring the index");
-	if (rc == LK_OK && faiss_Index_search(index, nq, q, 1, scores, labels) != 0)
+	idx_t *l = malloc(sizeof *l * 2 * (size_t)nq);
+	float *d = malloc(sizeof *d * 2 * (size_t)nq);
+	int rc = l && d ? LK_OK : lk__fail(LK_ENOMEM, "measuring the index");
+	if (rc == LK_OK && faiss_Index_search(index, nq, q, 2, d, l) != 0)
 		rc = faiss_failure("measuring the index");
-	int hits = 0;
-	for (int i = 0; rc == LK_OK && i < nq; i++)
-		hits += labels[i] >= 0 && (labels[i] == truth_label[i] || scores[i] >= truth_score[i] - 1e-6f);
-	*recall = (float)hits / (float)nq;
-	free(labels);
-	free(scores);
+	for (int i = 0; rc == LK_OK && i < nq; i++) {
+		label[i] = -1, score[i] = -2;
+		for (int k = 0; k < 2; k++) {
+			const int64_t got = l[2 * i + k] < 0 ? -1 : labels_of ? labels_of[l[2 * i + k]] : l[2 * i + k];
+			if (got >= 0 && got != exclude[i]) {
+				label[i] = got, score[i] = d[2 * i + k];
+				break;
+			}
+		}
+	}
+	free(l);
+	free(d);
 	return rc;
 }
 
-/* The exact nearest vector of each query (its label), from a flat index over the same vectors. */
-static int exact_truth(int64_t *ref, float *score, const struct vectors *x, const float *q, int nq)
+/* Share of queries for which the IVF index gives exact search's answer: the same vector, or
+ * one scoring as high (equal vectors tie). The vector, not just its reference: a reference's
+ * other view found instead scores lower, and a lower similarity can turn a copy into
+ * "similar". */
+static int measure(float *recall, FaissIndex *index, const float *q, int nq, const int64_t *exclude,
+		   const int64_t *truth_label, const float *truth_score)
+{
+	int64_t *label = malloc(sizeof *label * (size_t)nq);
+	float *score = malloc(sizeof *score * (size_t)nq);
+	int rc = label && score ? best_answers(label, score, index, q, nq, exclude, NULL)
+				: lk__fail(LK_ENOMEM, "measuring the index");
+	int hits = 0;
+	for (int i = 0; rc == LK_OK && i < nq; i++)
+		hits += label[i] >= 0 && (label[i] == truth_label[i] || score[i] >= truth_score[i] - 1e-6f);
+	*recall = (float)hits / (float)nq;
+	free(label);
+	free(score);
+	return rc;
+}
+
+/* Exact search's answers, from a flat index over the same vectors. */
+static int exact_truth(int64_t *label, float *score, const struct vectors *x, const float *q, int nq,
+		       const int64_t *exclude)
 {
 	FaissIndexFlatIP *flat = NULL;
-	idx_t *labels = malloc(sizeof *labels * (size_t)nq);
-	int rc = labels ? LK_OK : lk__fail(LK_ENOMEM, "measuring the index");
-	if (rc == LK_OK && (faiss_IndexFlatIP_new_with(&flat, LK_EMBEDDING_DIM) != 0 ||
-			    faiss_Index_add((FaissIndex *)flat, (idx_t)x->n, x->v) != 0 ||
-			    faiss_Index_search((FaissIndex *)flat, nq, q, 1, score, labels) != 0))
+	int rc = LK_OK;
+	if (faiss_IndexFlatIP_new_with(&flat, LK_EMBEDDING_DIM) != 0 ||
+	    faiss_Index_add((FaissIndex *)flat, (idx_t)x->n, x->v) != 0)
 		rc = faiss_failure("exact search for the recall");
-	for (int i = 0; rc == LK_OK && i < nq; i++)
-		ref[i] = labels[i] >= 0 ? x->labels[labels[i]] : -1;
+	if (rc == LK_OK)
+		rc = best_answers(label, score, (FaissIndex *)flat, q, nq, exclude, x->labels);
 	if (flat)
 		faiss_Index_free((FaissIndex *)flat);
-	free(labels);
 	return rc;
 }
 
@@ -211,12 +254,12 @@ static int choose_nprobe(struct lk_ivf_header *h, FaissIndex *index, const struc
 {
 	const int nq = o->sample;
 	float *q = malloc(sizeof(float) * LK_EMBEDDING_DIM * (size_t)nq);
-	int64_t *ref = malloc(sizeof *ref * (size_t)nq);
+	int64_t *ref = malloc(sizeof *ref * (size_t)nq), *exclude = malloc(sizeof *exclude * (size_t)nq);
 	float *score = malloc(sizeof *score * (size_t)nq);
-	int rc = q && ref && score ? LK_OK : lk__fail(LK_ENOMEM, "measuring the index");
+	int rc = q && ref && exclude && score ? LK_OK : lk__fail(LK_ENOMEM, "measuring the index");
 	if (rc == LK_OK) {
-		make_queries(q, nq, x);
-		rc = exact_truth(ref, score, x, q, nq);
+		make_queries(q, exclude, nq, x);
+		rc = exact_truth(ref, score, x, q, nq, exclude);
 	}
 	FaissIndexIVF *ivf = faiss_IndexIVF_cast(index);
 	static const int ladder[] = { 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024 };
@@ -226,13 +269,14 @@ static int choose_nprobe(struct lk_ivf_header *h, FaissIndex *index, const struc
 		if (p > h->nlist)
 			p = h->nlist;
 		faiss_IndexIVF_set_nprobe(ivf, (size_t)p);
-		rc = measure(&h->recall, index, q, nq, ref, score);
+		rc = measure(&h->recall, index, q, nq, exclude, ref, score);
 		h->nprobe = p;
 		if (o->nprobe || p == h->nlist || h->recall >= o->target_recall)
 			break;
 	}
 	free(q);
 	free(ref);
+	free(exclude);
 	free(score);
 	return rc;
 }
