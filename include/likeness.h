@@ -376,9 +376,11 @@ typedef struct lk_index_options {
 	int nlist;            /* lists (k-means cells); 0: about 4 x sqrt(vectors), at most
 	                         vectors / 39 so that every cell has training points */
 	int nprobe;           /* lists searched per query; 0: the smallest meeting target_recall */
-	float target_recall;  /* 0 < r <= 1: share of sample queries (stored vectors moved to
-	                         cosine 0.9) that must find exact search's nearest vector, so the
-	                         same reference at the same similarity (default 0.99) */
+	float target_recall;  /* 0 < r <= 1: share of sample queries that must get exact search's
+	                         answer (the same vector: the same reference at the same
+	                         similarity); half are held-out stored views (a crop asking for its
+	                         reference's other views), half stored vectors moved to cosine 0.9
+	                         (default 0.99) */
 	int sample;           /* queries measuring the recall, 1..100000 (default 500) */
 	int threads;          /* for training and measuring; 0: one per core */
 } lk_index_options;
