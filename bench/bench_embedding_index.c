@@ -9,7 +9,13 @@
  * copy's embedding is to its reference), searched one at a time for their 10 nearest. Reports
  * build time, memory, median and p99 latency, and recall: the share of queries whose exact
  * nearest neighbour (from Flat) is among the structure's 10. Random vectors have no clusters
- * for IVF to exploit: the hard case. */
+ * for IVF to exploit: the hard case.
+ *
+ *   bench_embedding_index --registry [--sizes N,...] [--views V] [--queries Q]
+ *
+ * measures the registry's own search instead, exact against its persisted IVF index
+ * (bench_embedding_registry.c); sizes count references, of V views each (default 1). */
+#include "bench_embedding_registry.h"
 #include "stats.h"
 
 #include <faiss/c_api/AutoTune_c.h>
@@ -56,7 +62,7 @@ static double heap_mib(void)
 int main(int argc, char **argv)
 {
 	size_t sizes[8] = { 1000, 100000, 1000000 };
-	int n_sizes = 3, d = 1792, nq = 200, given = 0;
+	int n_sizes = 3, d = 1792, nq = 200, given = 0, registry = 0, views = 1;
 	const char *structures[8] = { "Flat", "IVF1024,Flat:nprobe=16", "IVF1024,Flat:nprobe=64" };
 	int n_structures = 3;
 	for (int i = 1; i < argc; i++) {
@@ -66,12 +72,18 @@ int main(int argc, char **argv)
 				sizes[n_sizes++] = strtoull(p, &p, 10);
 		} else if (!strcmp(argv[i], "--dim") && i + 1 < argc) {
 			d = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--registry")) {
+			registry = 1;
+		} else if (!strcmp(argv[i], "--views") && i + 1 < argc) {
+			views = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--queries") && i + 1 < argc) {
 			nq = atoi(argv[++i]);
 		} else if (given < 8) {
 			structures[given++] = argv[i];
 		}
 	}
+	if (registry)
+		return bench_embedding_registry(sizes, n_sizes, views, nq);
 	if (given)
 		n_structures = given;
 	omp_set_num_threads(1); /* one check, one thread */

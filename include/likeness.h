@@ -372,6 +372,86 @@ int lk_registry_best_similarity(float *similarity, int64_t *reference_id, lk_reg
  * another id (they cannot be compared). Not thread-safe: attach before sharing the registry. */
 int lk_registry_set_embedder(lk_registry *reg, lk_embedder *e);
 
+/* ---- the approximate embedding index
+ *
+ * Checks search the references' embeddings exactly, which costs time in proportion to the
+ * registry's size. Past LK_EMBED_INDEX_RECOMMENDED embedded references, an inverted-file index
+ * (faiss IVF, inner product) answers faster at a measured recall: lk_registry_build_index()
+ * trains one on the current embeddings and keeps it as the file `embeddings.ivf` in the
+ * registry directory, which every process opening the registry then uses (memory-mapped).
+ * References added after the build are searched exactly beside it; removed or disabled ones
+ * are filtered out of its answers, so a takedown still takes effect at once. A damaged file is
+ * refused (checks fall back to exact search); a file made for another embedder is ignored.
+ * Rebuild when many references were added since (lk_index_info.delta_references). */
+
+/* Embedded references past which the index pays. An image reference is 8 vectors, so this is
+ * 20,000 vectors, where exact search costs about as much as the CNN pass of the check itself
+ * (~25 ms on 2 cores) and IVF under a millisecond; below it, exact search is a small part of a
+ * check and an index only adds a build and a recall below 1 (README, "Embeddings"). */
+#define LK_EMBED_INDEX_RECOMMENDED 2500
+
+/* What the registry's index file is to the checks. */
+typedef enum lk_index_state {
+	LK_INDEX_NONE = 0,    /* no index file: exact search */
+	LK_INDEX_CURRENT = 1, /* valid and in use (with references added since searched exactly) */
+	LK_INDEX_STALE = 2,   /* valid but made from another embedder's vectors: ignored */
+	LK_INDEX_REFUSED = 3, /* damaged, truncated or of another format: ignored (see detail) */
+} lk_index_state;
+
+/* "none", "current", "stale", "refused"; "?" for other values. Static. */
+const char *lk_index_state_name(int state);
+
+typedef struct lk_index_options {
+	int version;          /* LK_INDEX_OPTIONS_VERSION */
+	int nlist;            /* lists (k-means cells); 0: about 4 x sqrt(vectors), at most
+	                         vectors / 39 so that every cell has training points */
+	int nprobe;           /* lists searched per query; 0: the smallest meeting target_recall */
+	float target_recall;  /* 0 < r <= 1: share of sample queries that must get exact search's
+	                         answer (the same vector: the same reference at the same
+	                         similarity); half are held-out stored views (a crop asking for its
+	                         reference's other views), half stored vectors moved to cosine 0.9
+	                         (default 0.99) */
+	int sample;           /* queries measuring the recall, 1..100000 (default 500) */
+	int threads;          /* for training and measuring; 0: one per core */
+} lk_index_options;
+
+#define LK_INDEX_OPTIONS_VERSION 1
+#define LK_INDEX_OPTIONS_INIT { LK_INDEX_OPTIONS_VERSION, 0, 0, 0.99f, 500, 0 }
+
+/* The index file as it stands, and how it relates to the registry now. */
+typedef struct lk_index_info {
+	lk_index_state state;
+	uint64_t built_version;      /* registry version the index was built from */
+	uint64_t registry_version;   /* the registry's version now */
+	int64_t references;          /* embedded references the index holds */
+	int64_t vectors;             /* their views (LK_EMBEDDING_DIM floats each) */
+	int64_t delta_references;    /* embedded references it does not hold (added since): searched
+	                                exactly beside it */
+	int64_t embedded_references; /* embedded references in the registry now */
+	int nlist, nprobe;
+	float recall;                /* measured at nprobe, on `sample` queries (see options) */
+	int sample;
+	double build_seconds;        /* training, adding and measuring */
+	int64_t built_at;            /* Unix time */
+	uint64_t file_bytes;
+	char embedder[LK_EMBEDDER_ID_MAX]; /* whose vectors it holds */
+	char detail[LK_TEXT_MAX];    /* why STALE or REFUSED; "" otherwise */
+} lk_index_info;
+
+/* Builds the index from every embedded reference the registry holds now, choosing nprobe as
+ * documented in lk_index_options, and replaces `embeddings.ivf` atomically (a crash leaves the
+ * old file or the new, never a mix); *out describes the new file (may be NULL). Takes seconds
+ * to minutes (k-means over the vectors); checks on other threads and processes go on meanwhile
+ * and use the file from their next snapshot. LK_EINVAL for bad options (detail names which),
+ * LK_ENOTFOUND when no reference has an embedding, LK_EIO when the file cannot be written.
+ * Thread-safe; two builds at once both succeed and the later rename wins. */
+int lk_registry_build_index(lk_index_info *out, lk_registry *reg, const lk_index_options *opts);
+
+/* Describes the index file and its state for this registry (verifying the file once per
+ * change of it). A damaged file is not an error here: state LK_INDEX_REFUSED with the reason
+ * in detail. Thread-safe. */
+int lk_registry_index_info(lk_index_info *out, lk_registry *reg);
+
 /* The registry's version: it increases with every committed change. */
 int lk_registry_version(uint64_t *out, lk_registry *reg);
 

@@ -5,9 +5,12 @@
 #include <faiss/IndexBinary.h>
 #include <faiss/IndexBinaryHash.h>
 #include <faiss/IndexBinaryIVF.h>
+#include <faiss/IndexIVF.h>
 #include <faiss/c_api/error_impl.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/index_factory.h>
+#include <faiss/index_io.h>
+#include <faiss/invlists/OnDiskInvertedLists.h>
 
 #include <stdexcept>
 #include <string>
@@ -61,5 +64,20 @@ extern "C" int lk__faiss_binary_set_search_effort(FaissIndexBinary *index, int e
 		} else {
 			throw std::invalid_argument("no search effort to set on this kind of binary index");
 		}
+	});
+}
+
+extern "C" int lk__faiss_read_index_mmap(FaissIndex **p_index, FILE *f)
+{
+	return c_api_call([&] {
+		if (!p_index || !f)
+			throw std::invalid_argument("lk__faiss_read_index_mmap: NULL argument");
+		faiss::Index *index = faiss::read_index(f, faiss::IO_FLAG_MMAP);
+		/* Mapped lists would otherwise be "prefetched" by up to 32 threads started for every
+		 * search; page faults bring them in as well, without a thread per query. */
+		if (auto *ivf = dynamic_cast<faiss::IndexIVF *>(index))
+			if (auto *mapped = dynamic_cast<faiss::OnDiskInvertedLists *>(ivf->invlists))
+				mapped->prefetch_nthread = 0;
+		*p_index = reinterpret_cast<FaissIndex *>(index);
 	});
 }

@@ -1,5 +1,6 @@
 /* The registry's SQLite record: creating, opening, schema, transactions, version. */
 #include "registry_internal.h"
+#include "embedding_index.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -147,6 +148,7 @@ static void registry_free(lk_registry *reg)
 		return;
 	if (reg->snap)
 		lk__snapshot_release(reg->snap);
+	lk__ivf_cache_free(reg);
 	sqlite3_finalize(reg->version_stmt);
 	sqlite3_close(reg->db);
 	pthread_mutex_destroy(&reg->db_lock);

@@ -10,6 +10,8 @@
 
 struct FaissIndexBinary_H;
 struct FaissIndex_H;
+struct lk_ivf;
+struct lk_ivf_cache;
 
 /* One character as the matcher needs it. */
 struct snap_character {
@@ -63,9 +65,16 @@ struct snapshot {
  * n / (n + LK_EMBED_CENTRE_PRIOR) so that a registry of a few references is barely centred. */
 #define LK_EMBED_CENTRE_PRIOR 16
 struct snap_embeddings {
-	struct FaissIndex_H *index;
-	uint32_t *refs;                    /* position -> index into the snapshot's refs */
-	size_t n;
+	struct FaissIndex_H *index;        /* exact; with `ivf`, only the references it lacks (NULL
+	                                      when it lacks none) */
+	uint32_t *refs;                    /* position in `index` -> index into the snapshot's refs */
+	size_t n;                          /* vectors searched, in `index` and `ivf` together */
+	/* The registry's approximate index when usable (index/embedding_index*.c): its labels are
+	 * reference id x LK_VIEWS + view; `covered` maps the ids this snapshot may match (sorted)
+	 * to its refs, so removed, disabled or reused ids never come back from it. */
+	struct lk_ivf *ivf;
+	struct snap_covered { int64_t id; uint32_t ref; } *covered;
+	size_t n_covered;
 	float mean[LK_EMBEDDING_DIM];
 	float copy, similar;               /* thresholds on the centred similarity */
 	float region_copy, region_similar; /* the same for parts of an image */
@@ -79,6 +88,7 @@ struct lk_registry {
 	pthread_mutex_t snap_lock; /* guards `snap` (the pointer, not what it points to) */
 	struct snapshot *snap;
 	lk_embedder *embedder;     /* borrowed; NULL: hash-only */
+	struct lk_ivf_cache *ivf_cache; /* the index file as last verified (under db_lock) */
 };
 
 /* ---- index/registry_db.c */
@@ -99,6 +109,14 @@ int lk__db_version(lk_registry *reg, uint64_t *out);
 int lk__db_claim_embedder(lk_registry *reg, const char *id);
 /* Looks up a character's row id by slug (caller holds db_lock). */
 int lk__db_character_id(lk_registry *reg, const char *slug, int64_t *out);
+
+/* ---- index/registry_embedded.c */
+/* Adds `n_refs` references to character `slug` in one transaction, each with `n_views` given
+ * embeddings (n_refs x n_views x LK_EMBEDDING_DIM floats, used as stored) and a PDQ hash of
+ * its own, claiming the registry for `embedder_id`; *first_id (may be NULL) gets the first new
+ * id, the rest follow in order. For tests and benches, which need vectors no CNN run gives. */
+int lk__reference_add_embedded(int64_t *first_id, lk_registry *reg, const char *slug, const float *views,
+			       size_t n_refs, int n_views, const char *embedder_id);
 
 /* ---- index/snapshot.c */
 /* The snapshot for the current version, rebuilt first if the database moved on. The caller
@@ -121,6 +139,7 @@ int lk__snapshot_search_regions(const struct snapshot *snap, const lk_embedding 
 struct emb_builder {
 	float *v;
 	uint32_t *refs;
+	uint64_t *prints;                  /* per vector: its reference's lk__ivf_fingerprint */
 	size_t n, cap;
 };
 int lk__emb_push(struct emb_builder *b, const void *blob, int bytes, uint32_t ref);

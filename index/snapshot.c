@@ -185,6 +185,7 @@ static int build(struct snapshot **out, lk_registry *reg, uint64_t version)
 		rc = lk__emb_finish(s, &emb, reg);
 	free(emb.v);
 	free(emb.refs);
+	free(emb.prints);
 	/* Each character's embedding thresholds, resolved once: its own, else the registry's. */
 	for (size_t i = 0; rc == LK_OK && s->emb && i < s->n_characters; i++) {
 		struct snap_character *c = &s->characters[i];

@@ -1,6 +1,9 @@
 /* The embedding half of a snapshot: the references' descriptors, centred, in an exact faiss
- * inner-product index (IndexFlatIP through the C API). */
+ * inner-product index (IndexFlatIP through the C API), or, when the registry has a usable
+ * approximate index (index/embedding_index*.c), that index beside an exact one of the
+ * references it lacks. */
 #include "registry_internal.h"
+#include "embedding_index.h"
 
 #include <faiss/c_api/error_c.h>
 #include <faiss/c_api/IndexFlat_c.h>
@@ -10,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int push_one(struct emb_builder *b, const void *vector, uint32_t ref)
+static int push_one(struct emb_builder *b, const void *vector, uint32_t ref, uint64_t print)
 {
 	if (b->n == b->cap) {
 		const size_t cap = b->cap ? b->cap * 2 : 256;
@@ -20,11 +23,15 @@ static int push_one(struct emb_builder *b, const void *vector, uint32_t ref)
 		uint32_t *r = realloc(b->refs, cap * sizeof *r);
 		if (r)
 			b->refs = r;
-		if (!v || !r)
+		uint64_t *p = realloc(b->prints, cap * sizeof *p);
+		if (p)
+			b->prints = p;
+		if (!v || !r || !p)
 			return lk__fail(LK_ENOMEM, "building a registry snapshot");
 		b->cap = cap;
 	}
 	memcpy(b->v + b->n * LK_EMBEDDING_DIM, vector, sizeof(float) * LK_EMBEDDING_DIM);
+	b->prints[b->n] = print;
 	b->refs[b->n++] = ref;
 	return LK_OK;
 }
@@ -35,8 +42,9 @@ int lk__emb_push(struct emb_builder *b, const void *blob, int bytes, uint32_t re
 	const int one = (int)sizeof(float) * LK_EMBEDDING_DIM;
 	if (!blob || bytes <= 0 || bytes % one || bytes / one > LK_VIEWS)
 		return LK_OK; /* no embedding (hash-only reference) */
+	const uint64_t print = lk__ivf_fingerprint(blob, (size_t)bytes);
 	for (int v = 0; v < bytes / one; v++) {
-		const int rc = push_one(b, (const unsigned char *)blob + (size_t)v * one, ref);
+		const int rc = push_one(b, (const unsigned char *)blob + (size_t)v * one, ref, print);
 		if (rc != LK_OK)
 			return rc;
 	}
@@ -49,6 +57,8 @@ void lk__emb_free(struct snap_embeddings *e)
 		return;
 	if (e->index)
 		faiss_Index_free((FaissIndex *)e->index);
+	lk__ivf_release(e->ivf);
+	free(e->covered);
 	free(e->refs);
 	free(e);
 }
@@ -79,6 +89,55 @@ static float meta_threshold(lk_registry *reg, const char *key, float fallback)
 	return value;
 }
 
+/* The most results one faiss search is asked for. */
+#define LK_EMB_SEARCH_MAX 160
+
+static int by_id(const void *a, const void *b)
+{
+	const struct snap_covered *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* With a usable index file: the frozen mean it was built with centres everything (similarities
+ * must be comparable across the two indexes), the references it holds are mapped by id, and
+ * the builder keeps only the vectors of the rest, for the exact delta index. */
+static int use_ivf(struct snap_embeddings *e, struct emb_builder *b, const struct snapshot *snap, lk_registry *reg)
+{
+	char embedder[LK_EMBEDDER_ID_MAX], detail[LK_TEXT_MAX];
+	int state;
+	lk__ivf_registry_embedder(reg, embedder);
+	lk__ivf_current(&e->ivf, &state, detail, reg, embedder);
+	if (!e->ivf)
+		return LK_OK;
+	memcpy(e->mean, e->ivf->header.mean, sizeof e->mean);
+	e->n = (size_t)e->ivf->header.vectors;
+	size_t kept = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		const uint32_t ref = b->refs[i];
+		if (lk__ivf_covers(e->ivf, snap->refs[ref].id, b->prints[i])) {
+			if (e->n_covered && e->covered[e->n_covered - 1].ref == ref)
+				continue; /* another view of the same reference */
+			if (!(e->n_covered & (e->n_covered - 1)) || !e->covered) {
+				struct snap_covered *c = realloc(e->covered, (e->n_covered ? e->n_covered * 2 : 1) * sizeof *c);
+				if (!c)
+					return lk__fail(LK_ENOMEM, "building a registry snapshot");
+				e->covered = c;
+			}
+			e->covered[e->n_covered++] = (struct snap_covered){ snap->refs[ref].id, ref };
+			continue;
+		}
+		memmove(b->v + kept * LK_EMBEDDING_DIM, b->v + i * LK_EMBEDDING_DIM, sizeof(float) * LK_EMBEDDING_DIM);
+		b->refs[kept] = ref;
+		b->prints[kept++] = b->prints[i];
+	}
+	b->n = kept;
+	for (size_t i = 0; i < kept; i++)
+		centre(b->v + i * LK_EMBEDDING_DIM, e->mean);
+	e->n += kept;
+	qsort(e->covered, e->n_covered, sizeof *e->covered, by_id);
+	return LK_OK;
+}
+
 int lk__emb_finish(struct snapshot *snap, struct emb_builder *b, lk_registry *reg)
 {
 	int rc = LK_OK;
@@ -89,6 +148,17 @@ int lk__emb_finish(struct snapshot *snap, struct emb_builder *b, lk_registry *re
 			rc = lk__fail(LK_ENOMEM, "building a registry snapshot");
 	}
 	if (e) {
+		e->copy = meta_threshold(reg, "embed_copy", LK_DEFAULT_EMBED_COPY);
+		e->similar = meta_threshold(reg, "embed_similar", LK_DEFAULT_EMBED_SIMILAR);
+		e->region_copy = meta_threshold(reg, "region_copy", LK_DEFAULT_REGION_COPY);
+		e->region_similar = meta_threshold(reg, "region_similar", LK_DEFAULT_REGION_SIMILAR);
+		rc = use_ivf(e, b, snap, reg);
+		if (rc != LK_OK) {
+			lk__emb_free(e);
+			e = NULL;
+		}
+	}
+	if (e && !e->ivf) {
 		double mean[LK_EMBEDDING_DIM] = { 0 };
 		for (size_t i = 0; i < b->n; i++)
 			for (int j = 0; j < LK_EMBEDDING_DIM; j++)
@@ -100,10 +170,9 @@ int lk__emb_finish(struct snapshot *snap, struct emb_builder *b, lk_registry *re
 			e->mean[j] = (float)(shrink * mean[j] / (double)b->n);
 		for (size_t i = 0; i < b->n; i++)
 			centre(b->v + i * LK_EMBEDDING_DIM, e->mean);
-		e->copy = meta_threshold(reg, "embed_copy", LK_DEFAULT_EMBED_COPY);
-		e->similar = meta_threshold(reg, "embed_similar", LK_DEFAULT_EMBED_SIMILAR);
-		e->region_copy = meta_threshold(reg, "region_copy", LK_DEFAULT_REGION_COPY);
-		e->region_similar = meta_threshold(reg, "region_similar", LK_DEFAULT_REGION_SIMILAR);
+		e->n = b->n;
+	}
+	if (e && b->n) {
 		FaissIndexFlatIP *index = NULL;
 		if (faiss_IndexFlatIP_new_with(&index, LK_EMBEDDING_DIM) != 0 ||
 		    faiss_Index_add((FaissIndex *)index, (idx_t)b->n, b->v) != 0) {
@@ -111,20 +180,65 @@ int lk__emb_finish(struct snapshot *snap, struct emb_builder *b, lk_registry *re
 			rc = lk__fail(LK_EINTERNAL, "faiss: building the embedding index: %s", why ? why : "unknown error");
 			if (index)
 				faiss_Index_free((FaissIndex *)index);
-			free(e);
+			lk__emb_free(e);
 			e = NULL;
 		} else {
 			e->index = (struct FaissIndex_H *)index;
 			e->refs = b->refs;
-			e->n = b->n;
 			b->refs = NULL;
 		}
 	}
 	free(b->v);
 	free(b->refs);
+	free(b->prints);
 	memset(b, 0, sizeof *b);
 	snap->emb = e;
 	return rc;
+}
+
+/* The exact index's `k` best into sim/refs; returns how many, or a negative error. */
+static int search_exact(const struct snap_embeddings *e, const float *q, int k, float *sim, uint32_t *refs)
+{
+	idx_t labels[LK_EMB_SEARCH_MAX];
+	float scores[LK_EMB_SEARCH_MAX];
+	if (k > LK_EMB_SEARCH_MAX)
+		k = LK_EMB_SEARCH_MAX;
+	if (faiss_Index_search((const FaissIndex *)e->index, 1, q, k, scores, labels) != 0) {
+		const char *why = faiss_get_last_error();
+		return lk__fail(LK_EINTERNAL, "faiss: searching embeddings: %s", why ? why : "unknown error");
+	}
+	int n = 0;
+	for (int i = 0; i < k; i++)
+		if (labels[i] >= 0 && (size_t)labels[i] < (e->ivf ? e->n - (size_t)e->ivf->header.vectors : e->n)) {
+			sim[n] = scores[i];
+			refs[n++] = e->refs[labels[i]];
+		}
+	return n;
+}
+
+/* The approximate index's best, mapped to this snapshot's references: ids it no longer has
+ * (removed, disabled, reused) are dropped, which is why it is asked for more than `k`. */
+static int search_ivf(const struct snap_embeddings *e, const float *q, int k, float *sim, uint32_t *refs)
+{
+	idx_t labels[LK_EMB_SEARCH_MAX];
+	float scores[LK_EMB_SEARCH_MAX];
+	k = k * 2 + 16 < LK_EMB_SEARCH_MAX ? k * 2 + 16 : LK_EMB_SEARCH_MAX;
+	if (faiss_Index_search((const FaissIndex *)e->ivf->index, 1, q, k, scores, labels) != 0) {
+		const char *why = faiss_get_last_error();
+		return lk__fail(LK_EINTERNAL, "faiss: searching the embedding index: %s", why ? why : "unknown error");
+	}
+	int n = 0;
+	for (int i = 0; i < k; i++) {
+		if (labels[i] < 0)
+			continue;
+		const struct snap_covered key = { labels[i] / LK_VIEWS, 0 };
+		const struct snap_covered *c = bsearch(&key, e->covered, e->n_covered, sizeof key, by_id);
+		if (c) {
+			sim[n] = scores[i];
+			refs[n++] = c->ref;
+		}
+	}
+	return n;
 }
 
 int lk__emb_search(const struct snap_embeddings *e, const lk_embedding *query, int k, float *sim, uint32_t *refs)
@@ -134,22 +248,35 @@ int lk__emb_search(const struct snap_embeddings *e, const lk_embedding *query, i
 	float q[LK_EMBEDDING_DIM];
 	memcpy(q, query->v, sizeof q);
 	centre(q, e->mean);
-	idx_t labels[64];
-	float scores[64];
 	if (k > 64)
 		k = 64;
 	omp_set_num_threads(1); /* see lk__snapshot_search */
-	if (faiss_Index_search((const FaissIndex *)e->index, 1, q, k, scores, labels) != 0) {
-		const char *why = faiss_get_last_error();
-		return lk__fail(LK_EINTERNAL, "faiss: searching embeddings: %s", why ? why : "unknown error");
+	if (!e->ivf)
+		return search_exact(e, q, k, sim, refs);
+	float s[2 * LK_EMB_SEARCH_MAX];
+	uint32_t r[2 * LK_EMB_SEARCH_MAX];
+	int n = search_ivf(e, q, k, s, r);
+	if (n >= 0 && e->index) {
+		const int more = search_exact(e, q, k, s + n, r + n);
+		n = more < 0 ? more : n + more;
 	}
-	int n = 0;
-	for (int i = 0; i < k; i++)
-		if (labels[i] >= 0 && (size_t)labels[i] < e->n) {
-			sim[n] = scores[i];
-			refs[n++] = e->refs[labels[i]];
-		}
-	return n;
+	if (n < 0)
+		return n;
+	/* Merged best first: both lists are sorted, a few dozen entries, so a selection will do. */
+	int out = 0;
+	for (; out < k && out < n; out++) {
+		int best = out;
+		for (int i = out + 1; i < n; i++)
+			if (s[i] > s[best])
+				best = i;
+		const float ts = s[out];
+		const uint32_t tr = r[out];
+		s[out] = s[best], r[out] = r[best];
+		s[best] = ts, r[best] = tr;
+		sim[out] = s[out];
+		refs[out] = r[out];
+	}
+	return out;
 }
 
 int lk__emb_lead(const struct snapshot *snap, const lk_embedding *query, uint32_t *ref, float *similarity, float *lead)
@@ -165,10 +292,11 @@ int lk__emb_lead(const struct snapshot *snap, const lk_embedding *query, uint32_
 		other++;
 	*ref = refs[0];
 	*similarity = sim[0];
-	/* No other character among the nearest: when the search was cut short, the last of them
-	 * bounds the next character's similarity from above (so the lead is not overstated); when
-	 * it held every vector, there is no rival, and the lead is the similarity itself. */
-	const float next = other < k ? sim[other] : k == LK_EMB_LEAD_DEPTH && (size_t)k < snap->emb->n ? sim[k - 1] : 0;
+	/* No other character among the nearest: when vectors were left unreturned (the depth, or
+	 * an IVF index's filtered hits), the last returned bounds the next character's similarity
+	 * from above, so the lead is not overstated; when every vector came back, there is no
+	 * rival, and the lead is the similarity itself. */
+	const float next = other < k ? sim[other] : (size_t)k < snap->emb->n ? sim[k - 1] : 0;
 	*lead = sim[0] - next;
 	return 1;
 }

@@ -43,6 +43,8 @@ int lk_cli_check(int argc, char **argv);
 extern const char lk_cli_check_usage[];
 int lk_cli_calibrate(int argc, char **argv);
 extern const char lk_cli_calibrate_usage[];
+int lk_cli_index(int argc, char **argv);
+extern const char lk_cli_index_usage[];
 
 /* 1 if `path` is a folder. */
 int lk_cli_is_directory(const char *path);

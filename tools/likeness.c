@@ -31,6 +31,8 @@ static const struct lk_cli_command commands[] = {
 	{ "calibrate", "set embedding thresholds for a false-positive rate from known negatives",
 	  lk_cli_calibrate_usage, lk_cli_calibrate },
 	{ "stats", "registry version and sizes", lk_cli_stats_usage, lk_cli_stats },
+	{ "index", "build or describe the approximate index of the registry's embeddings", lk_cli_index_usage,
+	  lk_cli_index },
 	{ "import", "add references from a PDQ hash list (CSV)", lk_cli_import_usage, lk_cli_import },
 	{ "export", "print the references as a PDQ hash list (CSV)", lk_cli_export_usage, lk_cli_export },
 };

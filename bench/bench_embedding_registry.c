@@ -1,0 +1,195 @@
+/* bench_embedding_index --registry: the registry's own embedding search, exact against the
+ * persisted IVF index (lk_registry_build_index), through the snapshot a check searches.
+ *
+ * For each size, a registry of N references with V synthetic views each (random unit vectors:
+ * no clusters, the hard case for IVF; a reference's views at cosine 0.85 to a common direction)
+ * is written, its exact snapshot taken, the index built
+ * with default options, and the snapshot that uses it taken. Queries are stored vectors moved
+ * to cosine 0.85 (an edited copy), searched for the 64 best as a check does, alternating which
+ * snapshot goes first. Recall: the share of queries whose best reference and similarity are
+ * exact search's. */
+#include "bench_embedding_registry.h"
+#include "registry_internal.h"
+#include "stats.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static unsigned long long state = 0x853c49e6748fea9bull;
+
+static double gaussian(void)
+{
+	double u[2];
+	for (int i = 0; i < 2; i++) {
+		state ^= state >> 12;
+		state ^= state << 25;
+		state ^= state >> 27;
+		u[i] = ((double)((state * 2685821657736338717ull) >> 11) + 0.5) / 9007199254740992.0;
+	}
+	return sqrt(-2 * log(u[0])) * cos(2 * M_PI * u[1]);
+}
+
+static void random_unit(float *v)
+{
+	double n = 0;
+	for (int j = 0; j < LK_EMBEDDING_DIM; j++) {
+		v[j] = (float)gaussian();
+		n += (double)v[j] * v[j];
+	}
+	for (int j = 0; j < LK_EMBEDDING_DIM; j++)
+		v[j] = (float)(v[j] / sqrt(n));
+}
+
+/* Writes n references in batches (one transaction each); keeps `keep` query sources. */
+static int fill(lk_registry *reg, size_t n, int views, float *sources, int keep)
+{
+	enum { BATCH = 2000 };
+	const size_t per = (size_t)views * LK_EMBEDDING_DIM;
+	float *batch = malloc(sizeof(float) * per * BATCH);
+	if (!batch)
+		return -1;
+	for (size_t done = 0; done < n; done += BATCH) {
+		const size_t m = n - done < BATCH ? n - done : BATCH;
+		/* A reference's views are one random direction, each view moved to cosine 0.85 from it
+		 * (about 0.72 between two views), as crops and mirrors of one picture are related. */
+		float base[LK_EMBEDDING_DIM];
+		for (size_t i = 0; i < m; i++) {
+			random_unit(base);
+			for (int k = 0; k < views; k++) {
+				float *v = batch + (i * (size_t)views + (size_t)k) * LK_EMBEDDING_DIM;
+				if (views == 1) {
+					memcpy(v, base, sizeof base);
+					continue;
+				}
+				random_unit(v);
+				double n = 0;
+				for (int j = 0; j < LK_EMBEDDING_DIM; j++) {
+					v[j] = 0.85f * base[j] + 0.527f * v[j];
+					n += (double)v[j] * v[j];
+				}
+				for (int j = 0; j < LK_EMBEDDING_DIM; j++)
+					v[j] = (float)(v[j] / sqrt(n));
+			}
+		}
+		/* every (n / keep)-th reference's first view is a query source */
+		for (size_t i = 0; i < m; i++) {
+			const size_t r = done + i, stride = n / (size_t)keep ? n / (size_t)keep : 1;
+			if (r % stride == 0 && r / stride < (size_t)keep)
+				memcpy(sources + (r / stride) * LK_EMBEDDING_DIM, batch + i * per, sizeof(float) * LK_EMBEDDING_DIM);
+		}
+		if (lk__reference_add_embedded(NULL, reg, "c", batch, m, views, "bench/random") != LK_OK) {
+			free(batch);
+			return -1;
+		}
+	}
+	free(batch);
+	return 0;
+}
+
+static void near_copy(lk_embedding *q, const float *src)
+{
+	random_unit(q->v);
+	double n = 0;
+	for (int j = 0; j < LK_EMBEDDING_DIM; j++) {
+		q->v[j] = 0.85f * src[j] + 0.527f * q->v[j];
+		n += (double)q->v[j] * q->v[j];
+	}
+	for (int j = 0; j < LK_EMBEDDING_DIM; j++)
+		q->v[j] = (float)(q->v[j] / sqrt(n));
+}
+
+static int one_size(size_t n, int views, int nq)
+{
+	char dir[] = "/tmp/bench_embedding_registry.XXXXXX";
+	if (!mkdtemp(dir))
+		return -1;
+	char path[64], cmd[128];
+	snprintf(path, sizeof path, "%s/r", dir);
+	lk_registry *reg = NULL;
+	lk_character c = { .block_threshold = -1, .review_threshold = -1, .enabled = 1 };
+	snprintf(c.slug, sizeof c.slug, "c");
+	snprintf(c.name, sizeof c.name, "C");
+	float *sources = malloc(sizeof(float) * LK_EMBEDDING_DIM * (size_t)nq);
+	lk_embedding *q = malloc(sizeof *q * (size_t)nq);
+	double *exact_ms = malloc(sizeof(double) * (size_t)nq), *ivf_ms = malloc(sizeof(double) * (size_t)nq);
+	struct snapshot *exact = NULL, *approx = NULL;
+	lk_index_info info;
+	int rc = -1;
+	if (!sources || !q || !exact_ms || !ivf_ms || lk_registry_create(path) || lk_registry_open(&reg, path) ||
+	    lk_character_add(reg, &c) || fill(reg, n, views, sources, nq))
+		goto out;
+	double t0 = bench_wall_s();
+	if (lk__snapshot_acquire(&exact, reg))
+		goto out;
+	const double open_exact = bench_wall_s() - t0;
+	if (lk_registry_build_index(&info, reg, NULL))
+		goto out;
+	t0 = bench_wall_s();
+	if (lk__snapshot_acquire(&approx, reg) || !approx->emb || !approx->emb->ivf)
+		goto out;
+	const double open_ivf = bench_wall_s() - t0;
+	for (int i = 0; i < nq; i++)
+		near_copy(&q[i], sources + (size_t)i * LK_EMBEDDING_DIM);
+	/* One untimed round first: a server's mapped lists are in memory after its first checks. */
+	for (int i = 0; i < nq; i++) {
+		float s[64];
+		uint32_t r[64];
+		lk__emb_search(approx->emb, &q[i], 64, s, r);
+		lk__emb_search(exact->emb, &q[i], 64, s, r);
+	}
+	int same = 0;
+	for (int i = 0; i < nq; i++) {
+		float s_exact[64], s_ivf[64];
+		uint32_t r_exact[64], r_ivf[64];
+		int k_exact = 0, k_ivf = 0;
+		for (int pass = 0; pass < 2; pass++) {
+			const int use_ivf = (pass + i) % 2;
+			const double t = bench_wall_s();
+			if (use_ivf)
+				k_ivf = lk__emb_search(approx->emb, &q[i], 64, s_ivf, r_ivf);
+			else
+				k_exact = lk__emb_search(exact->emb, &q[i], 64, s_exact, r_exact);
+			(use_ivf ? ivf_ms : exact_ms)[i] = (bench_wall_s() - t) * 1e3;
+		}
+		same += k_exact > 0 && k_ivf > 0 && exact->refs[r_exact[0]].id == approx->refs[r_ivf[0]].id &&
+			fabsf(s_exact[0] - s_ivf[0]) < 1e-5f;
+	}
+	printf("| %zu | %zu | %.3f / %.3f | IVF%d, nprobe %d | %.3f / %.3f | %.3f | %.3f | %.1f | %.2f / %.2f |\n", n,
+	       n * (size_t)views, bench_median(exact_ms, nq), bench_percentile(exact_ms, nq, 0.99), info.nlist,
+	       info.nprobe, bench_median(ivf_ms, nq), bench_percentile(ivf_ms, nq, 0.99), (double)same / nq,
+	       (double)info.recall, info.build_seconds, open_exact, open_ivf);
+	fflush(stdout);
+	rc = 0;
+out:
+	if (rc)
+		fprintf(stderr, "bench_embedding_index --registry: %zu references: %s\n", n, lk_error_detail());
+	lk__snapshot_release(exact);
+	lk__snapshot_release(approx);
+	lk_registry_close(reg);
+	free(sources);
+	free(q);
+	free(exact_ms);
+	free(ivf_ms);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_embedding_index: could not remove %s\n", dir);
+	return rc;
+}
+
+int bench_embedding_registry(const size_t *sizes, int n_sizes, int views, int nq)
+{
+	char machine[400];
+	bench_machine(machine, sizeof machine);
+	printf("bench_embedding_index --registry: %d view(s) a reference, %d queries, 64 best, one thread; %s\n\n",
+	       views, nq, machine);
+	printf("| references | vectors | exact median / p99 ms | index | IVF median / p99 ms | recall | recall at build "
+	       "| build s | snapshot s exact / IVF |\n");
+	printf("|---:|---:|---:|---|---:|---:|---:|---:|---:|\n");
+	int rc = 0;
+	for (int z = 0; z < n_sizes; z++)
+		rc |= one_size(sizes[z], views, nq);
+	return rc ? 1 : 0;
+}
