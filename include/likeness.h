@@ -345,8 +345,8 @@ int lk_registry_set_embedding_thresholds(lk_registry *reg, float copy, float sim
  * positives (README, "Region search"). The defaults are the lead's 0.1% and 1% false-positive
  * points measured by bench/quality.sh --regions 9 (300 Fluent Emoji characters); calibrate a
  * registry with few characters (likeness calibrate --regions). */
-#define LK_DEFAULT_REGION_COPY 0.35f
-#define LK_DEFAULT_REGION_SIMILAR 0.26f
+#define LK_DEFAULT_REGION_COPY 0.31f
+#define LK_DEFAULT_REGION_SIMILAR 0.25f
 
 /* Sets the registry's region thresholds (leads, 0 < similar <= copy <= 2), in effect for the
  * next check in every process. */
