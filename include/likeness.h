@@ -405,7 +405,8 @@ typedef struct lk_index_options {
 	int version;          /* LK_INDEX_OPTIONS_VERSION */
 	int nlist;            /* lists (k-means cells); 0: about 4 x sqrt(vectors), at most
 	                         vectors / 39 so that every cell has training points */
-	int nprobe;           /* lists searched per query; 0: the smallest meeting target_recall */
+	int nprobe;           /* lists searched per query; 0: twice the smallest meeting
+	                         target_recall (the sample is easier than real edits) */
 	float target_recall;  /* 0 < r <= 1: share of sample queries that must get exact search's
 	                         answer (the same vector: the same reference at the same
 	                         similarity); half are held-out stored views (a crop asking for its

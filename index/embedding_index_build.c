@@ -248,8 +248,10 @@ static int exact_truth(int64_t *label, float *score, const struct vectors *x, co
 	return rc;
 }
 
-/* nprobe: the caller's, measured; else the smallest on a roughly doubling ladder that meets the
- * target, or nlist (exact within the index) when none below does. */
+/* nprobe: the caller's, measured; else twice the smallest on a roughly doubling ladder that
+ * meets the target (or nlist, exact within the index, when none below does), measured again.
+ * Twice, because the sample stands in for real edits only roughly: at 100,000 vectors the
+ * smallest passing nprobe measured 0.998 on the sample and 0.985 on the bench's queries. */
 static int choose_nprobe(struct lk_ivf_header *h, FaissIndex *index, const struct vectors *x, const lk_index_options *o)
 {
 	const int nq = o->sample;
@@ -273,6 +275,11 @@ static int choose_nprobe(struct lk_ivf_header *h, FaissIndex *index, const struc
 		h->nprobe = p;
 		if (o->nprobe || p == h->nlist || h->recall >= o->target_recall)
 			break;
+	}
+	if (rc == LK_OK && !o->nprobe && h->nprobe < h->nlist) {
+		h->nprobe = 2 * h->nprobe < h->nlist ? 2 * h->nprobe : h->nlist;
+		faiss_IndexIVF_set_nprobe(ivf, (size_t)h->nprobe);
+		rc = measure(&h->recall, index, q, nq, exclude, ref, score);
 	}
 	free(q);
 	free(ref);

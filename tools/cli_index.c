@@ -24,7 +24,7 @@ const char lk_cli_index_usage[] =
 	"\n"
 	"options of build:\n"
 	"  --nlist N       lists (k-means cells); default about 4 x sqrt(vectors)\n"
-	"  --nprobe N      lists searched per query; default the fewest that reach --recall\n"
+	"  --nprobe N      lists searched per query; default twice the fewest that reach --recall\n"
 	"  --recall R      share of sample queries that must find what exact search finds (the\n"
 	"                  nearest vector: same reference, same similarity), 0 < R <= 1\n"
 	"                  (default 0.99)\n"
