@@ -386,7 +386,7 @@ int lk_registry_set_embedder(lk_registry *reg, lk_embedder *e);
 
 /* Embedded references past which the index pays. An image reference is 8 vectors, so this is
  * 20,000 vectors, where exact search costs about as much as the CNN pass of the check itself
- * (~25 ms on 2 cores) and IVF under a millisecond; below it, exact search is a small part of a
+ * (about 20 ms) and IVF under a millisecond; below it, exact search is a small part of a
  * check and an index only adds a build and a recall below 1 (README, "Embeddings"). */
 #define LK_EMBED_INDEX_RECOMMENDED 2500
 
@@ -465,7 +465,7 @@ typedef struct lk_registry_info {
 	float embed_copy, embed_similar;         /* thresholds in effect (defaults or calibrated) */
 	int calibrated;                          /* 1 when set by calibration or the API */
 	float region_copy, region_similar;       /* the same for region search */
-	int region_calibrated;
+	int region_calibrated;                   /* 1 when set by calibration or the API */
 } lk_registry_info;
 
 /* Fills *out from one consistent read of the registry. */
