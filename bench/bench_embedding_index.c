@@ -16,6 +16,7 @@
  * measures the registry's own search instead, exact against its persisted IVF index
  * (bench_embedding_registry.c); sizes count references, of V views each (default 1). */
 #include "bench_embedding_registry.h"
+#include "gaussian.h"
 #include "stats.h"
 
 #include <faiss/c_api/AutoTune_c.h>
@@ -33,15 +34,7 @@ static unsigned long long state = 0x9e3779b97f4a7c15ull;
 
 static double gaussian(void)
 {
-	/* Box-Muller on xorshift64* uniforms. */
-	double u[2];
-	for (int i = 0; i < 2; i++) {
-		state ^= state >> 12;
-		state ^= state << 25;
-		state ^= state >> 27;
-		u[i] = ((double)((state * 2685821657736338717ull) >> 11) + 0.5) / 9007199254740992.0;
-	}
-	return sqrt(-2 * log(u[0])) * cos(2 * M_PI * u[1]);
+	return bench_gaussian(&state);
 }
 
 static void unit(float *v, int d)

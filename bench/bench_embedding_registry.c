@@ -10,6 +10,7 @@
  * exact search's. */
 #include "bench_embedding_registry.h"
 #include "registry_internal.h"
+#include "gaussian.h"
 #include "stats.h"
 
 #include <math.h>
@@ -22,14 +23,7 @@ static unsigned long long state = 0x853c49e6748fea9bull;
 
 static double gaussian(void)
 {
-	double u[2];
-	for (int i = 0; i < 2; i++) {
-		state ^= state >> 12;
-		state ^= state << 25;
-		state ^= state >> 27;
-		u[i] = ((double)((state * 2685821657736338717ull) >> 11) + 0.5) / 9007199254740992.0;
-	}
-	return sqrt(-2 * log(u[0])) * cos(2 * M_PI * u[1]);
+	return bench_gaussian(&state);
 }
 
 static void random_unit(float *v)

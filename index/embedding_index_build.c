@@ -114,17 +114,8 @@ static void centre_all(struct vectors *x, float *mean)
 	for (int j = 0; j < LK_EMBEDDING_DIM; j++)
 		mean[j] = (float)(shrink * sum[j] / (double)x->n);
 	free(sum);
-	for (size_t i = 0; i < x->n; i++) {
-		float *v = x->v + i * LK_EMBEDDING_DIM;
-		double norm = 0;
-		for (int j = 0; j < LK_EMBEDDING_DIM; j++) {
-			v[j] -= mean[j];
-			norm += (double)v[j] * v[j];
-		}
-		const float scale = norm > 0 ? (float)(1 / sqrt(norm)) : 0;
-		for (int j = 0; j < LK_EMBEDDING_DIM; j++)
-			v[j] *= scale;
-	}
+	for (size_t i = 0; i < x->n; i++)
+		lk__emb_centre(x->v + i * LK_EMBEDDING_DIM, mean);
 }
 
 static uint64_t rng_next(uint64_t *s)

@@ -63,7 +63,7 @@ void lk__emb_free(struct snap_embeddings *e)
 	free(e);
 }
 
-static void centre(float *v, const float *mean)
+void lk__emb_centre(float *v, const float *mean)
 {
 	double norm = 0;
 	for (int j = 0; j < LK_EMBEDDING_DIM; j++) {
@@ -132,7 +132,7 @@ static int use_ivf(struct snap_embeddings *e, struct emb_builder *b, const struc
 	}
 	b->n = kept;
 	for (size_t i = 0; i < kept; i++)
-		centre(b->v + i * LK_EMBEDDING_DIM, e->mean);
+		lk__emb_centre(b->v + i * LK_EMBEDDING_DIM, e->mean);
 	e->n += kept;
 	qsort(e->covered, e->n_covered, sizeof *e->covered, by_id);
 	return LK_OK;
@@ -169,7 +169,7 @@ int lk__emb_finish(struct snapshot *snap, struct emb_builder *b, lk_registry *re
 		for (int j = 0; j < LK_EMBEDDING_DIM; j++)
 			e->mean[j] = (float)(shrink * mean[j] / (double)b->n);
 		for (size_t i = 0; i < b->n; i++)
-			centre(b->v + i * LK_EMBEDDING_DIM, e->mean);
+			lk__emb_centre(b->v + i * LK_EMBEDDING_DIM, e->mean);
 		e->n = b->n;
 	}
 	if (e && b->n) {
@@ -247,7 +247,7 @@ int lk__emb_search(const struct snap_embeddings *e, const lk_embedding *query, i
 		k = (int)e->n;
 	float q[LK_EMBEDDING_DIM];
 	memcpy(q, query->v, sizeof q);
-	centre(q, e->mean);
+	lk__emb_centre(q, e->mean);
 	if (k > 64)
 		k = 64;
 	omp_set_num_threads(1); /* see lk__snapshot_search */
