@@ -6,7 +6,9 @@
 #   bench/corpus.sh [OUTDIR]        (default build/corpus-v1; prints OUTDIR)
 #
 # OUTDIR/characters/<codepoints>/<vendor>.svg for every concept drawn by at least 3 of the 4
-# vendors; OUTDIR/characters.tsv: codepoints, name, vendors; OUTDIR/LICENCES: the packages.
+# vendors; OUTDIR/characters.tsv: codepoints, name, vendors; OUTDIR/distractors/<set>/*.svg:
+# colour art that draws none of those concepts (brand logos, file-type and developer icons,
+# tokens: no emoji or flag sets, which draw the same things); OUTDIR/LICENCES: the packages.
 # Left out, as bench/quality.sh leaves them out: skin-tone and gendered variants (one concept,
 # another colour or figure) and all but the first member of each family of near-identical
 # designs (smileys, clocks, squares and buttons, arrows, keycaps, flags, moons, hearts,
@@ -81,5 +83,17 @@ while IFS=$'\t' read -r code n0 n1 n2 n3; do
   printf '%s\t%s\t%s\n' "$code" "$name" "$(IFS=,; echo "${have[*]}")" >> "$out/characters.tsv"
 done < "$out/aligned.tsv"
 rm -f "$out/aligned.tsv"
+distractor_specs=(@iconify-json/logos@1.2.19 @iconify-json/vscode-icons@1.2.97 @iconify-json/devicon@1.2.68
+                  @iconify-json/flat-color-icons@1.2.3 @iconify-json/skill-icons@1.2.4
+                  @iconify-json/token-branded@1.2.45 @iconify-json/material-icon-theme@1.2.70
+                  @iconify-json/cryptocurrency-color@1.2.4)
+for spec in "${distractor_specs[@]}"; do
+  set_icons=$("$root/scripts/fetch-art.sh" "$spec" 2>>"$out/LICENCES")
+  set_name=${spec%@*}
+  set_name=${set_name#@iconify-json/}
+  mkdir -p "$out/distractors/$set_name"
+  mapfile -t names < <(node -e 'console.log(Object.keys(require(process.argv[1]).icons).sort().join("\n"))' "$set_icons")
+  "$root/build/likeness-iconify" "$set_icons" "$out/distractors/$set_name" "${names[@]}" >/dev/null
+done
 touch "$out/.complete"
 echo "$out"
