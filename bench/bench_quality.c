@@ -292,19 +292,24 @@ static int describe(struct item *it)
 	int rc = lk_pdq_hash_pixels(&it->pdq, &view, NULL);
 	const int is_reference = it->character >= 0 && it->e == EDIT_NONE;
 	if (rc == LK_OK && n_regions && !is_reference) {
-		/* As a check describes it: the library's pixels (decoded for PDQ), the global
-		 * descriptor with its cells' response, then the chosen windows. */
+		/* As a check describes it: the library's pixels (decoded for PDQ), the whole, then
+		 * the chosen windows. */
 		const lk_image8 img8 = { view.data, view.width, view.height, view.stride, mem->Bands == 1 ? 1 : 3 };
-		float cells[LK_EMBED_GRID * LK_EMBED_GRID];
-		lk_box boxes[LK_MAX_REGIONS];
-		it->regions = malloc(sizeof(lk_embedding) * LK_MAX_REGIONS);
-		rc = it->regions ? lk__embed_image8_cells(&it->emb, cells, embedder, &img8) : LK_ENOMEM;
-		it->n_regions = rc == LK_OK ? lk__region_proposals(boxes, n_regions, cells, view.width, view.height) : 0;
-		if (rc == LK_OK)
-			rc = lk__embed_regions(it->regions, embedder, &img8, boxes, it->n_regions);
+		lk_described *d = malloc(sizeof *d);
+		rc = d ? lk__describe(d, embedder, &img8, n_regions) : LK_ENOMEM;
+		if (rc == LK_OK) {
+			it->emb = d->whole;
+			it->n_regions = d->n_parts;
+			it->regions = malloc(sizeof(lk_embedding) * (size_t)(d->n_parts ? d->n_parts : 1));
+			if (it->regions)
+				memcpy(it->regions, d->parts, sizeof(lk_embedding) * (size_t)d->n_parts);
+			else
+				rc = LK_ENOMEM;
+		}
+		free(d);
 	} else if (rc == LK_OK)
 		rc = lk_embed_pixels(&it->emb, embedder, &view, NULL);
-	if (rc == LK_OK && it->character >= 0 && it->e == EDIT_NONE) {
+	if (rc == LK_OK && is_reference) {
 		const lk_image8 img8 = { view.data, view.width, view.height, view.stride, mem->Bands == 1 ? 1 : 3 };
 		it->views = malloc(sizeof(lk_embedding) * LK_VIEWS);
 		rc = it->views ? lk__embed_views(it->views, embedder, &img8) : LK_ENOMEM;

@@ -146,8 +146,6 @@ typedef struct lk_box {
  * picture without response or smaller than 2 pixels a cell. Returns how many. Pure: no CNN. */
 int lk__region_proposals(lk_box *boxes, int max, const float cells[LK_EMBED_GRID * LK_EMBED_GRID], int width,
 			 int height);
-/* Describes each box of `img` as a picture of its own. */
-int lk__embed_regions(lk_embedding *out, lk_embedder *e, const lk_image8 *img, const lk_box *boxes, int n);
 /* What the CNN says about an image: the whole, and the windows region search looks at. */
 typedef struct lk_described {
 	lk_embedding whole;

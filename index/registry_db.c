@@ -363,7 +363,6 @@ int lk_registry_set_embedder(lk_registry *reg, lk_embedder *e)
 	return rc;
 }
 
-/* Sets a copy/similar pair of thresholds in the meta table, in one transaction. */
 /* Stores a validated pair of thresholds under the two meta keys, as one change. */
 static int set_thresholds(lk_registry *reg, const char *const keys[2], float copy, float similar)
 {

@@ -147,10 +147,10 @@ int lk__emb_push(struct emb_builder *b, const void *blob, int bytes, uint32_t re
  * come from the registry's meta table, else the defaults. Caller holds db_lock. */
 int lk__emb_finish(struct snapshot *snap, struct emb_builder *b, lk_registry *reg);
 void lk__emb_free(struct snap_embeddings *e);
-/* The `k` most similar references to `query` (centred and normalised here): similarities
- * into sim, snapshot ref indices into refs; returns how many (<= k), or a negative error. */
 /* Subtracts the centring mean from a vector and brings it back to unit length (zero stays zero). */
 void lk__emb_centre(float *v, const float *mean);
+/* The `k` most similar references to `query` (centred and normalised here): similarities
+ * into sim, snapshot ref indices into refs; returns how many (<= k), or a negative error. */
 int lk__emb_search(const struct snap_embeddings *e, const lk_embedding *query, int k, float *sim, uint32_t *refs);
 /* The view nearest `query` (*ref, index into snap->refs, and its *similarity) and its lead: that
  * similarity less the best of any other character's views, searched LK_EMB_LEAD_DEPTH deep (8

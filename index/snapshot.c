@@ -487,7 +487,6 @@ int lk__snapshot_search_regions(const struct snapshot *snap, const lk_embedding 
 		return LK_OK;
 	if (cap > LK_MAX_MATCHES)
 		cap = LK_MAX_MATCHES;
-	omp_set_num_threads(1); /* see lk__snapshot_search */
 	int n = *n_out;
 	for (int p = 0; p < n_parts; p++) {
 		uint32_t ref;

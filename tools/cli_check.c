@@ -26,6 +26,13 @@ const char lk_cli_check_usage[] =
 	"Exit status: 1 if any image was blocked; otherwise 3 if any could not be read; otherwise\n"
 	"5 if any needs review; otherwise 0. 2: wrong arguments, 4: the program failed.\n";
 
+/* A part of the image, as fractions of its width and height. */
+static json_t *place_json(const lk_region *g)
+{
+	return json_pack("{s:f, s:f, s:f, s:f}", "x", (double)g->x, "y", (double)g->y, "width", (double)g->width,
+			 "height", (double)g->height);
+}
+
 json_t *lk_cli_result_json(const char *path, const lk_check_result *r)
 {
 	char hex[LK_PDQ_HEX_LEN + 1];
@@ -45,10 +52,10 @@ json_t *lk_cli_result_json(const char *path, const lk_check_result *r)
 			json_array_append_new(signals, json_string("embedding"));
 		if (m->signals & LK_SIGNAL_REGION) {
 			json_array_append_new(signals, json_string("region"));
-			json_object_set_new(match, "region", json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "x",
-				(double)m->region.x, "y", (double)m->region.y, "width", (double)m->region.width, "height",
-				(double)m->region.height, "similarity", (double)m->region_similarity, "lead",
-				(double)m->region_lead));
+			json_t *place = place_json(&m->region);
+			json_object_set_new(place, "similarity", json_real((double)m->region_similarity));
+			json_object_set_new(place, "lead", json_real((double)m->region_lead));
+			json_object_set_new(match, "region", place);
 		}
 		/* Absent rather than a sentinel when a signal did not measure this reference. */
 		if (m->distance >= 0) {
@@ -76,9 +83,7 @@ json_t *lk_cli_result_json(const char *path, const lk_check_result *r)
 		/* What region search looked at, so that a reviewer can see which parts were cleared. */
 		json_t *regions = json_array();
 		for (int i = 0; i < r->n_regions; i++)
-			json_array_append_new(regions, json_pack("{s:f, s:f, s:f, s:f}", "x", (double)r->regions[i].x, "y",
-								 (double)r->regions[i].y, "width", (double)r->regions[i].width,
-								 "height", (double)r->regions[i].height));
+			json_array_append_new(regions, place_json(&r->regions[i]));
 		json_object_set_new(out, "regions", regions);
 	}
 	return out;

@@ -57,7 +57,8 @@ int lk__region_proposals(lk_box *boxes, int max, const float cells[G * G], int w
 	return n;
 }
 
-int lk__embed_regions(lk_embedding *out, lk_embedder *e, const lk_image8 *img, const lk_box *boxes, int n)
+/* Describes each box of `img` as a picture of its own. */
+static int embed_boxes(lk_embedding *out, lk_embedder *e, const lk_image8 *img, const lk_box *boxes, int n)
 {
 	int rc = LK_OK;
 	for (int i = 0; i < n && rc == LK_OK; i++) {
@@ -84,7 +85,7 @@ int lk__describe(lk_described *d, lk_embedder *e, const lk_image8 *img, int regi
 		return rc;
 	lk_box boxes[LK_MAX_REGIONS];
 	const int n = lk__region_proposals(boxes, regions, cells, img->width, img->height);
-	rc = lk__embed_regions(d->parts, e, img, boxes, n);
+	rc = embed_boxes(d->parts, e, img, boxes, n);
 	for (int i = 0; i < n && rc == LK_OK; i++)
 		d->places[i] = (lk_region){ (float)boxes[i].x / img->width, (float)boxes[i].y / img->height,
 					    (float)boxes[i].width / img->width, (float)boxes[i].height / img->height };
