@@ -31,7 +31,7 @@ for i in "${!vendors[@]}"; do
   icons[i]=$("$root/scripts/fetch-art.sh" "${specs[i]}" 2>>"$out/LICENCES")
 done
 # One line per concept: codepoints, then the icon name in each vendor's set ("-" when absent).
-node -e '
+LK_EMOJI_FAMILY="$root/bench/emoji_family.js" node -e '
   const sets = process.argv.slice(1).map(p => ({
     icons: require(p).icons, chars: require(require("path").dirname(p) + "/chars.json") }));
   const byCode = new Map();
@@ -44,12 +44,7 @@ node -e '
   });
   // Skin tones (U+1F3FB-1F3FF) and gendered figures (ZWJ + male/female sign) are variants.
   const variant = c => /(^|-)1f3f[b-f]($|-)/.test(c) || /200d-(2640|2642)/.test(c) || /^(1f468|1f469)-/.test(c);
-  const animals = /^(cat|cow|dog|dragon|horse|monkey|mouse|pig|rabbit|tiger|clown|cowboy-hat)-face$/;
-  const family = n =>
-    /moon/.test(n) ? "moon" : /face/.test(n) && !animals.test(n) && !/^person-/.test(n) ? "smiley" :
-    /oclock|thirty/.test(n) ? "clock" : /square|button/.test(n) ? "shape" : /arrow/.test(n) ? "arrow" :
-    /^keycap/.test(n) ? "keycap" : /^flag/.test(n) ? "flag" : /heart/.test(n) ? "heart" :
-    /circle/.test(n) ? "circle" : /medal/.test(n) ? "medal" : n;
+  const family = require(process.env.LK_EMOJI_FAMILY);
   const seen = new Set();
   for (const code of [...byCode.keys()].sort()) {
     const names = byCode.get(code);

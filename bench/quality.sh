@@ -18,13 +18,7 @@ if [ ! -f "$svg/.complete" ]; then
   rm -rf "$svg"
   mkdir -p "$svg"
   mapfile -t names < <(node -e '
-    const j = require(process.argv[1]);
-    const animals = /^(cat|cow|dog|dragon|horse|monkey|mouse|pig|rabbit|tiger|clown|cowboy-hat)-face$/;
-    const family = n =>
-      /moon/.test(n) ? "moon" : /face/.test(n) && !animals.test(n) && !/^person-/.test(n) ? "smiley" :
-      /oclock|thirty/.test(n) ? "clock" : /square|button/.test(n) ? "shape" : /arrow/.test(n) ? "arrow" :
-      /^keycap/.test(n) ? "keycap" : /^flag/.test(n) ? "flag" : /heart/.test(n) ? "heart" :
-      /circle/.test(n) ? "circle" : /medal/.test(n) ? "medal" : n;
+    const j = require(process.argv[1]), family = require(process.argv[2]);
     const seen = new Set();
     for (const n of Object.keys(j.icons).sort()) {
       if (/-(light|medium-light|medium|medium-dark|dark)$/.test(n) || /skin-tone|^(man|woman|men|women)-/.test(n))
@@ -32,7 +26,7 @@ if [ ! -f "$svg/.complete" ]; then
       if (seen.has(family(n))) continue;
       seen.add(family(n));
       console.log(n);
-    }' "$icons")
+    }' "$icons" "$root/bench/emoji_family.js")
   "$root/build/likeness-iconify" "$icons" "$svg" "${names[@]}" >/dev/null
   touch "$svg/.complete"
 fi
