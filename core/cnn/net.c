@@ -1,5 +1,6 @@
-/* Running a net: each op in order, convolutions as OpenBLAS GEMMs over blocks of output pixels,
- * outputs in a per-thread arena planned once (see lk_net_arena in net.h). */
+/* Running a net: each op in order, convolutions as GEMMs over blocks of output pixels (the
+ * fused kernels of gemm.c where the CPU has them, else OpenBLAS), outputs in a per-thread arena
+ * planned once (see lk_net_arena in net.h). */
 #include "net.h"
 #include "internal.h"
 
