@@ -8,27 +8,28 @@
 # OUTDIR/characters/<codepoints>/<vendor>.svg for every concept drawn by at least 3 of the 4
 # vendors; OUTDIR/characters.tsv: codepoints, name, vendors; OUTDIR/distractors/<set>/*.svg:
 # colour art that draws none of those concepts (brand logos, file-type and developer icons,
-# tokens: no emoji or flag sets, which draw the same things); OUTDIR/LICENCES: the packages.
+# tokens: no emoji or flag sets, which draw the same things); OUTDIR/photos/*.jpg: 768x768
+# crops of the photographs and wallpapers of three Debian packages (scripts/fetch-deb.sh), the
+# backgrounds of pasted copies and photo-like negatives; OUTDIR/LICENCES: the packages.
 # Left out, as bench/quality.sh leaves them out: skin-tone and gendered variants (one concept,
 # another colour or figure) and all but the first member of each family of near-identical
 # designs (smileys, clocks, squares and buttons, arrows, keycaps, flags, moons, hearts,
 # circles, medals), whose members differ by a detail and would count a copy of a sibling as a
-# false positive. A finished corpus is reused: delete OUTDIR to rebuild it.
+# false positive. Each part is kept once finished (a marker file): delete OUTDIR to rebuild.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-"$root/build/corpus-v1"}
-if [ -f "$out/.complete" ]; then
-  echo "$out"
-  exit 0
-fi
+mkdir -p "$out"
+
+characters() {
 vendors=(fluent twemoji noto openmoji)
 specs=(@iconify-json/fluent-emoji-flat@1.2.6 @iconify-json/twemoji@1.2.5 @iconify-json/noto@1.2.9
        @iconify-json/openmoji@1.2.29)
 icons=()
-rm -rf "$out"
+rm -rf "$out/characters" "$out/characters.tsv"
 mkdir -p "$out/characters"
 for i in "${!vendors[@]}"; do
-  icons[i]=$("$root/scripts/fetch-art.sh" "${specs[i]}" 2>>"$out/LICENCES")
+  icons[i]=$("$root/scripts/fetch-art.sh" "${specs[i]}" 2>>"$out/LICENCES.new")
 done
 # One line per concept: codepoints, then the icon name in each vendor's set ("-" when absent).
 LK_EMOJI_FAMILY="$root/bench/emoji_family.js" node -e '
@@ -78,17 +79,84 @@ while IFS=$'\t' read -r code n0 n1 n2 n3; do
   printf '%s\t%s\t%s\n' "$code" "$name" "$(IFS=,; echo "${have[*]}")" >> "$out/characters.tsv"
 done < "$out/aligned.tsv"
 rm -f "$out/aligned.tsv"
+touch "$out/characters/.complete"
+}
+
+distractors() {
+rm -rf "$out/distractors"
 distractor_specs=(@iconify-json/logos@1.2.19 @iconify-json/vscode-icons@1.2.97 @iconify-json/devicon@1.2.68
                   @iconify-json/flat-color-icons@1.2.3 @iconify-json/skill-icons@1.2.4
                   @iconify-json/token-branded@1.2.45 @iconify-json/material-icon-theme@1.2.70
                   @iconify-json/cryptocurrency-color@1.2.4)
 for spec in "${distractor_specs[@]}"; do
-  set_icons=$("$root/scripts/fetch-art.sh" "$spec" 2>>"$out/LICENCES")
+  set_icons=$("$root/scripts/fetch-art.sh" "$spec" 2>>"$out/LICENCES.new")
   set_name=${spec%@*}
   set_name=${set_name#@iconify-json/}
   mkdir -p "$out/distractors/$set_name"
   mapfile -t names < <(node -e 'console.log(Object.keys(require(process.argv[1]).icons).sort().join("\n"))' "$set_icons")
   "$root/build/likeness-iconify" "$set_icons" "$out/distractors/$set_name" "${names[@]}" >/dev/null
 done
-touch "$out/.complete"
+touch "$out/distractors/.complete"
+}
+
+# 16 crops of each photograph, a third to nine tenths of its shorter side at a place drawn from
+# a fixed-seed generator, so the corpus is the same on every machine.
+photos() {
+rm -rf "$out/photos"
+mkdir -p "$out/photos"
+local sources=() mate skimage plasma
+mate=$("$root/scripts/fetch-deb.sh" mate-backgrounds=1.26.0-1)
+skimage=$("$root/scripts/fetch-deb.sh" python3-skimage=0.19.3-8)
+plasma=$("$root/scripts/fetch-deb.sh" plasma-workspace-wallpapers=4:5.27.5-2)
+sources+=("$mate"/usr/share/backgrounds/mate/nature/*.jpg "$mate"/usr/share/backgrounds/mate/desktop/*.png)
+for w in "$plasma"/usr/share/wallpapers/*/; do
+  # Each wallpaper comes in many sizes; the widest is the one to crop.
+  sources+=("$(ls "$w"contents/images/*x*.* | awk -F/ '{ split($NF, d, /[x.]/); print d[1] * d[2], $0 }' |
+               sort -n | tail -1 | cut -d' ' -f2-)")
+done
+for n in astronaut chelsea coffee motorcycle_left rocket hubble_deep_field camera brick grass gravel moon retina \
+         coins page cell ihc; do
+  sources+=("$(ls "$skimage"/usr/lib/python3/dist-packages/skimage/data/"$n".*)")
+done
+local state=20261129 tmp
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/likeness-photos.XXXXXX")
+for src in "${sources[@]}"; do
+  local stem
+  stem=$(basename "$(dirname "$(dirname "$(dirname "$src")")")")-$(basename "${src%.*}")
+  case $src in "$plasma"*) ;; *) stem=$(basename "${src%.*}") ;; esac
+  # A 1600-pixel copy to crop from: decoding the 5K originals sixteen times would take minutes.
+  vipsthumbnail "$src" --size 1600x1600 -o "$tmp/src.v" >/dev/null
+  local w h
+  w=$(vipsheader -f width "$tmp/src.v")
+  h=$(vipsheader -f height "$tmp/src.v")
+  local short=$(( w < h ? w : h ))
+  for k in $(seq 0 15); do
+    state=$(( (state * 1103515245 + 12345) % 2147483648 ))
+    local side=$(( short * (33 + state % 58) / 100 ))
+    state=$(( (state * 1103515245 + 12345) % 2147483648 ))
+    local x=$(( state % (w - side + 1) ))
+    state=$(( (state * 1103515245 + 12345) % 2147483648 ))
+    local y=$(( state % (h - side + 1) ))
+    vips extract_area "$tmp/src.v" "$tmp/crop.v" "$x" "$y" "$side" "$side"
+    vips flatten "$tmp/crop.v" "$tmp/flat.v" --background "255 255 255" 2>/dev/null || cp "$tmp/crop.v" "$tmp/flat.v"
+    vips resize "$tmp/flat.v" "$out/photos/$stem-$k.jpg[Q=92,strip]" "$(echo "768 / $side" | bc -l)"
+  done
+done
+rm -rf "$tmp"
+for d in "$mate" "$skimage" "$plasma"; do
+  pkg=$(basename "$(dirname "$(ls -d "$d"/usr/share/doc/*/copyright | head -1)")")
+  echo "Debian package $pkg ($(basename "$d" | sed 's/^[^_]*_//')): photographs and wallpapers, licences in $d/usr/share/doc/$pkg/copyright" >> "$out/LICENCES.new"
+done
+touch "$out/photos/.complete"
+}
+
+[ -f "$out/characters/.complete" ] || characters
+[ -f "$out/distractors/.complete" ] || distractors
+[ -f "$out/photos/.complete" ] || photos
+# The licence list of every part, rewritten whenever a part was (re)built.
+if [ -f "$out/LICENCES.new" ]; then
+  cat "$out/LICENCES" "$out/LICENCES.new" 2>/dev/null | sort -u > "$out/LICENCES.tmp"
+  mv "$out/LICENCES.tmp" "$out/LICENCES"
+  rm -f "$out/LICENCES.new"
+fi
 echo "$out"
