@@ -91,17 +91,20 @@ double hamming(const unsigned char *a, const unsigned char *b, int len)
 	return d;
 }
 
-/* ColorMomentHash::compare(): the L2 distance of the 42 moments, scaled by 10^4. */
+/* ColorMomentHash::compare(): the L2 distance of the 42 moments, scaled by 10^4. Two partial
+ * sums, as the additions would otherwise wait on each other (OpenCV's own order differs too:
+ * the results agree to ~1e-16 relative). */
 double color_moment_distance(const unsigned char *a, const unsigned char *b)
 {
-	double sum = 0;
-	for (int i = 0; i < 42; i++) {
-		double x, y;
-		std::memcpy(&x, a + i * sizeof(double), sizeof x);
-		std::memcpy(&y, b + i * sizeof(double), sizeof y);
-		sum += (x - y) * (x - y);
-	}
-	return std::sqrt(sum) * 10000;
+	double sum[2] = {0, 0};
+	for (int i = 0; i < 42; i += 2)
+		for (int k = 0; k < 2; k++) {
+			double x, y;
+			std::memcpy(&x, a + (i + k) * sizeof(double), sizeof x);
+			std::memcpy(&y, b + (i + k) * sizeof(double), sizeof y);
+			sum[k] += (x - y) * (x - y);
+		}
+	return std::sqrt(sum[0] + sum[1]) * 10000;
 }
 
 /* RadialVarianceHash::compare(): the peak, over the 40 cyclic shifts of the second hash, of the
