@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,54 @@ Test(bench_peers, score_is_opencv_compare)
 	expect_score_as_opencv(3, &step, &inverse, "step and its inverse");
 	cr_expect_eq(bench_peer_score(3, &zero, &zero), DBL_MIN);
 #endif
+}
+
+struct worker {
+	unsigned char *const *px;    /* 4 scenes */
+	const bench_peer_hash *want; /* [scene][peer], hashed by one thread alone */
+	int first;                   /* each thread starts at another scene */
+	int mismatches;
+};
+
+static void *hash_again(void *arg)
+{
+	struct worker *w = arg;
+	for (int n = 0; n < 12; n++) {
+		int i = (w->first + n) % 4;
+		for (int p = 0; p < bench_peer_count(); p++) {
+			bench_peer_hash h;
+			const bench_peer_hash *want = &w->want[i * 4 + p];
+			if (bench_peer_hash_pixels(&h, p, w->px[i], W, H, (size_t)W * 3, 3) || h.len != want->len ||
+			    memcmp(h.bytes, want->bytes, h.len))
+				w->mismatches++;
+		}
+	}
+	return NULL;
+}
+
+/* Threads hashing at once get what one thread alone gets. */
+Test(bench_peers, threads_hash_alike)
+{
+	need_peers();
+	unsigned char *px[4];
+	bench_peer_hash want[4 * 4];
+	for (int i = 0; i < 4; i++) {
+		px[i] = scene(400 + i);
+		for (int p = 0; p < bench_peer_count(); p++)
+			want[i * 4 + p] = hash_of(p, px[i]);
+	}
+	struct worker w[4];
+	pthread_t t[4];
+	for (int k = 0; k < 4; k++) {
+		w[k] = (struct worker){.px = px, .want = want, .first = k};
+		cr_assert_eq(pthread_create(&t[k], NULL, hash_again, &w[k]), 0);
+	}
+	for (int k = 0; k < 4; k++) {
+		pthread_join(t[k], NULL);
+		cr_expect_eq(w[k].mismatches, 0, "thread %d", k);
+	}
+	for (int i = 0; i < 4; i++)
+		free(px[i]);
 }
 
 Test(bench_peers, bad_input_is_refused)
