@@ -1,6 +1,6 @@
-/* bench/peers.h with OpenCV's contrib img_hash module: the four hashes OpenCV offers beside
- * its trivial AverageHash (MarrHildreth is left out: minutes per megapixel), at their default
- * parameters, fed the way an OpenCV user feeds them (a BGR Mat).
+/* bench/peers.h with OpenCV's contrib img_hash module: PHash, BlockMean (mode 0), ColorMoment
+ * and RadialVariance at their default parameters, fed the way an OpenCV user feeds them (a BGR
+ * Mat).
  *
  * Hashing goes through OpenCV itself. Scoring does not: a bench run scores ~10^9 pairs, and
  * ImgHashBase::compare() builds Mats and, for RadialVariance, copies and converts both hashes
