@@ -15,6 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 #   zlib1g-dev              tests build a decompression bomb with it
 #   dpkg-dev                `apt-get source`, to build faiss from Debian's own source package
 #   libgflags-dev           faiss' build system looks for it
+#   libopencv-contrib-dev   the benchmark's peers: OpenCV's img_hash (bench-only)
 packages=(
   build-essential cmake pkg-config ninja-build
   libvips-dev libvips-tools
@@ -22,6 +23,7 @@ packages=(
   libsqlite3-dev libjansson-dev
   libcriterion-dev zlib1g-dev
   dpkg-dev libgflags-dev
+  libopencv-contrib-dev
 )
 
 need=()
