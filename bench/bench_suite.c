@@ -1,7 +1,7 @@
 /* bench_suite: detection quality on real art, likeness beside other tools, in one run.
  *
  *   bench_suite [--characters N] [--distractors M] [--photos P] [--small] [--threads T]
- *               [--seed S] [--out DIR] [--floors FILE] CORPUS_DIR
+ *               [--seed S] [--out DIR] [--floors FILE] [--examples DIR] CORPUS_DIR
  *
  * CORPUS_DIR is what bench/corpus.sh builds. Of its characters (the same emoji by several
  * vendors), N are drawn at random from the seed; each is registered by one drawing (Fluent's
@@ -15,7 +15,8 @@
  * PDQ, likeness embedding, likeness fused, and each peer of bench/peers.h. Thresholds come
  * from the negatives' best scores; recall counts a query whose own character reaches them.
  * --small: 40 characters, 300 distractors, 60 photographs (CI's regression run).
- * --floors FILE: exit 1 when a measure falls below its minimum there. */
+ * --floors FILE: exit 1 when a measure falls below its minimum there.
+ * --examples DIR: the queries made of the first character, as PNG files, to look at. */
 #include "suite.h"
 #include "suite_report.h"
 #include "stats.h"
@@ -138,7 +139,7 @@ int main(int argc, char **argv)
 {
 	int n_chars = 1 << 30, n_distractors = 1 << 30, n_photos = 1 << 30, threads = 2;
 	unsigned seed = 20261129;
-	const char *corpus = NULL, *out_dir = NULL, *floors = NULL;
+	const char *corpus = NULL, *out_dir = NULL, *floors = NULL, *examples = NULL;
 	for (int i = 1; i < argc; i++) {
 		const int more = i + 1 < argc;
 		if (!strcmp(argv[i], "--characters") && more)
@@ -157,6 +158,8 @@ int main(int argc, char **argv)
 			out_dir = argv[++i];
 		else if (!strcmp(argv[i], "--floors") && more)
 			floors = argv[++i];
+		else if (!strcmp(argv[i], "--examples") && more)
+			examples = argv[++i];
 		else if (argv[i][0] != '-' && !corpus)
 			corpus = argv[i];
 		else {
@@ -166,12 +169,13 @@ int main(int argc, char **argv)
 	}
 	if (!corpus || n_chars < 2 || n_distractors < 0 || n_photos < 0 || threads < 1 || !seed) {
 		fprintf(stderr, "usage: bench_suite [--characters N>=2] [--distractors M] [--photos P] [--small] "
-				"[--threads T] [--seed S>0] [--out DIR] [--floors FILE] CORPUS_DIR\n");
+				"[--threads T] [--seed S>0] [--out DIR] [--floors FILE] [--examples DIR] CORPUS_DIR\n");
 		return 2;
 	}
 	/* The peers get one thread each, like likeness's describing threads. */
 	setenv("OPENCV_FOR_THREADS_NUM", "1", 0);
 	suite s = { 0 };
+	s.examples = examples;
 	if (VIPS_INIT(argv[0]) || lk_init() != LK_OK || lk_embedder_open(&s.embedder, NULL) != LK_OK) {
 		fprintf(stderr, "bench_suite: %s\n", lk_error_detail());
 		return 1;

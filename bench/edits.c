@@ -158,9 +158,9 @@ static VipsImage *text(VipsImage *in, unsigned *s)
 	static const char *const words[] = { "fan art #1", "AI GENERATED", "made with love", "my OC!!",
 					     "do not repost", "sample", "@studio_gen", "commission open" };
 	VipsImage *mask, *placed, *out;
-	const int width = (int)(in->Xsize * bench_uniform(s, 0.25, 0.9));
-	if (vips_text(&mask, words[bench_rand(s) % 8], "width", width, "dpi", (int)(in->Xsize * bench_uniform(s, 0.2, 0.4)),
-		      NULL))
+	/* Given a box, vips_text picks the largest size that fits it. */
+	const int width = (int)(in->Xsize * bench_uniform(s, 0.4, 0.9)), height = (int)(in->Ysize * bench_uniform(s, 0.08, 0.2));
+	if (vips_text(&mask, words[bench_rand(s) % 8], "font", "sans bold", "width", width, "height", height, NULL))
 		return swap(in, NULL);
 	const int x = mask->Xsize < in->Xsize ? (int)bench_uniform(s, 0, in->Xsize - mask->Xsize) : 0;
 	const int y = mask->Ysize < in->Ysize ? (int)bench_uniform(s, 0, in->Ysize - mask->Ysize) : 0;

@@ -18,7 +18,7 @@ typedef enum bench_edit {
 	EDIT_TILT,       /* 5-15 degrees either way, the corners filled white */
 	EDIT_CROP,       /* 5-30% off each side, each side drawn on its own */
 	EDIT_BORDER,     /* 5-25% of the side added around it, in one colour */
-	EDIT_TEXT,       /* a caption over it */
+	EDIT_TEXT,       /* a caption, 40-90% of the width and 8-20% of the height */
 	EDIT_STICKER,    /* other art covering 10-25% of it */
 	EDIT_PASTED,     /* the picture at 25-60% of the area of a photograph */
 	EDIT_TWO,        /* two different ones of the above, in a random order */

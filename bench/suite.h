@@ -58,6 +58,7 @@ typedef struct suite {
 	int n_peers;
 	int n_methods;           /* M_PEERS + n_peers */
 	lk_embedder *embedder;
+	const char *examples;    /* a folder to write the first character's queries into, or NULL */
 	/* what was left out or failed, for the report */
 	int failed;
 } suite;

@@ -107,6 +107,16 @@ static int describe(suite *s, item *it)
 		g_object_unref(img);
 	if (!mem)
 		return -1;
+	if (s->examples && it->character == 0 && it->kind != ITEM_NEGATIVE) {
+		/* What the queries look like, for a person checking the edits. */
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s-%s.png", s->examples, it->kind == ITEM_COPY ? "copy" : "character",
+			 it->kind == ITEM_COPY ? bench_edit_name((bench_edit)it->edit) : strrchr(it->path, '/') + 1);
+		for (char *c = path + strlen(s->examples) + 1; *c; c++)
+			*c = *c == '/' || *c == ' ' ? '_' : *c;
+		if (vips_pngsave(mem, path, NULL))
+			fprintf(stderr, "bench_suite: %s: %s\n", path, vips_error_buffer());
+	}
 	const int gray = mem->Bands == 1;
 	const lk_pixel_view view = { VIPS_IMAGE_ADDR(mem, 0, 0), mem->Xsize, mem->Ysize, VIPS_IMAGE_SIZEOF_LINE(mem),
 				     gray ? LK_PIXEL_GRAY8 : LK_PIXEL_RGB8 };
