@@ -3,7 +3,7 @@
 # codepoints, as SVG files, fetched from the npm registry (scripts/fetch-art.sh; cached outside
 # the repository, each package's licence kept beside it and listed in the corpus).
 #
-#   bench/corpus.sh [OUTDIR]        (default build/corpus-v1; prints OUTDIR)
+#   bench/corpus.sh [OUTDIR]        (default <cache>/corpus-v1, beside the models; prints OUTDIR)
 #
 # OUTDIR/characters/<codepoints>/<vendor>.svg for every concept drawn by at least 3 of the 4
 # vendors; OUTDIR/characters.tsv: codepoints, name, vendors; OUTDIR/distractors/<set>/*.svg:
@@ -18,7 +18,8 @@
 # false positive. Each part is kept once finished (a marker file): delete OUTDIR to rebuild.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-out=${1:-"$root/build/corpus-v1"}
+. "$root/scripts/cache-dir.sh"
+out=${1:-"$cache_root/corpus-v1"}
 mkdir -p "$out"
 
 characters() {

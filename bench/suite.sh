@@ -50,6 +50,7 @@ if [ "$mode" != small ]; then
   echo "suite: speed, bench_speed" >&2
   "$root/build/bench_speed" --out "$out" "$corpus" > "$out/speed.md"
 fi
+. "$root/scripts/need-npm.sh" # node draws the plots
 node "$root/bench/plots.js" "$out" >/dev/null
 
 {

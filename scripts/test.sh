@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, second command: installs what is needed, builds, and runs every test twice:
-# a normal optimised build, then an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# a normal optimised build, then an AddressSanitizer + UndefinedBehaviorSanitizer build; in
+# between, the benchmark's small run, which fails when detection quality drops below the
+# floors in bench/floors-small.tsv.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -8,6 +10,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 echo "== release build and tests" >&2
 "$root/scripts/build.sh" "$root/build"
 (cd "$root/build" && ctest --output-on-failure -j 2)
+
+echo "== benchmark, small run (bench/suite.sh --small)" >&2
+"$root/bench/suite.sh" --small >/dev/null
 
 echo "== ASan + UBSan build and tests" >&2
 LK_BUILD_TYPE=Debug "$root/scripts/build.sh" --sanitize "$root/build-sanitize"
