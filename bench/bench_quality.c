@@ -20,6 +20,7 @@
  * Thresholds come from the negatives' best scores at 0.1% (and 1%) false positives.
  * --unrelated M uses only M of the unrelated images. */
 #include "internal.h"
+#include "registry_internal.h"
 #include "stats.h"
 
 #include <dirent.h>
@@ -364,13 +365,10 @@ static void *worker(void *arg)
 
 static void centre(lk_embedding *e, const double *mean)
 {
-	double norm = 0;
-	for (int j = 0; j < LK_EMBEDDING_DIM; j++) {
-		e->v[j] -= (float)mean[j];
-		norm += (double)e->v[j] * e->v[j];
-	}
-	for (int j = 0; j < LK_EMBEDDING_DIM && norm > 0; j++)
-		e->v[j] /= (float)sqrt(norm);
+	float m[LK_EMBEDDING_DIM];
+	for (int j = 0; j < LK_EMBEDDING_DIM; j++)
+		m[j] = (float)mean[j];
+	lk__emb_centre(e->v, m);
 }
 
 /* sim[w * n_chars + c]: the best similarity of the query's window w to any stored view of

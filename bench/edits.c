@@ -207,43 +207,43 @@ static VipsImage *overlay(VipsImage *in, VipsImage *top, int x, int y)
 	return to_uchar(then(in, rc, &out));
 }
 
+/* `top` scaled to cover `lo`-`hi` of `base`'s area and laid over it at a random place; consumes
+ * both. */
+static VipsImage *place(VipsImage *base, VipsImage *top, double lo, double hi, unsigned *s)
+{
+	base = base ? to_rgb(base) : NULL;
+	if (!base || !top) {
+		if (base)
+			g_object_unref(base);
+		if (top)
+			g_object_unref(top);
+		return NULL;
+	}
+	const double area = bench_uniform(s, lo, hi) * base->Xsize * base->Ysize;
+	VipsImage *small;
+	const int rc = vips_resize(top, &small, sqrt(area / ((double)top->Xsize * top->Ysize)), NULL);
+	g_object_unref(top);
+	if (rc)
+		return swap(base, NULL);
+	if (!(small = to_uchar(small)))
+		return swap(base, NULL);
+	const int x = (int)bench_uniform(s, 0, base->Xsize > small->Xsize ? base->Xsize - small->Xsize : 0);
+	const int y = (int)bench_uniform(s, 0, base->Ysize > small->Ysize ? base->Ysize - small->Ysize : 0);
+	VipsImage *out = overlay(base, small, x, y);
+	g_object_unref(small);
+	return out;
+}
+
 static VipsImage *sticker(VipsImage *in, unsigned *s, const bench_edit_sources *src)
 {
 	VipsImage *art = src && src->sticker ? src->sticker(src->ctx, bench_rand(s)) : NULL;
-	if (!art)
-		return swap(in, NULL);
-	in = to_rgb(in);
-	const double area = bench_uniform(s, 0.10, 0.25) * in->Xsize * in->Ysize;
-	VipsImage *small;
-	if (!in || vips_resize(art, &small, sqrt(area / ((double)art->Xsize * art->Ysize)), NULL)) {
-		g_object_unref(art);
-		return in ? swap(in, NULL) : NULL;
-	}
-	g_object_unref(art);
-	const int x = (int)bench_uniform(s, 0, in->Xsize > small->Xsize ? in->Xsize - small->Xsize : 0);
-	const int y = (int)bench_uniform(s, 0, in->Ysize > small->Ysize ? in->Ysize - small->Ysize : 0);
-	VipsImage *out = overlay(in, small, x, y);
-	g_object_unref(small);
-	return out;
+	return place(in, art, 0.10, 0.25, s);
 }
 
 static VipsImage *pasted(VipsImage *in, unsigned *s, const bench_edit_sources *src)
 {
 	VipsImage *photo = src && src->photo ? src->photo(src->ctx, bench_rand(s)) : NULL;
-	if (!photo)
-		return swap(in, NULL);
-	in = to_rgb(in);
-	const double area = bench_uniform(s, 0.25, 0.6) * photo->Xsize * photo->Ysize;
-	VipsImage *small;
-	if (!in || vips_resize(in, &small, sqrt(area / ((double)in->Xsize * in->Ysize)), NULL)) {
-		g_object_unref(photo);
-		return in ? swap(in, NULL) : NULL;
-	}
-	g_object_unref(in);
-	const int x = (int)bench_uniform(s, 0, photo->Xsize > small->Xsize ? photo->Xsize - small->Xsize : 0);
-	const int y = (int)bench_uniform(s, 0, photo->Ysize > small->Ysize ? photo->Ysize - small->Ysize : 0);
-	VipsImage *out = overlay(photo, to_uchar(small), x, y);
-	return out;
+	return place(photo, in, 0.25, 0.6, s);
 }
 
 VipsImage *bench_edit_apply(VipsImage *in, bench_edit e, unsigned *s, const bench_edit_sources *src)

@@ -3,6 +3,7 @@
  * embeddings centred on the references' shrunk mean, the best of the reference's stored
  * views), the peers with their own comparison of one hash per reference. */
 #include "internal.h"
+#include "registry_internal.h"
 #include "suite.h"
 
 #include <cblas.h>
@@ -45,35 +46,24 @@ static double emb_score(const item *q, const item *r)
 	return best;
 }
 
-static void centre(lk_embedding *e, const double *mean)
-{
-	double norm = 0;
-	for (int j = 0; j < LK_EMBEDDING_DIM; j++) {
-		e->v[j] -= (float)mean[j];
-		norm += (double)e->v[j] * e->v[j];
-	}
-	for (int j = 0; j < LK_EMBEDDING_DIM && norm > 0; j++)
-		e->v[j] = (float)(e->v[j] / sqrt(norm));
-}
-
-/* As the registry centres (index/snapshot_embeddings.c): every stored view, mean shrunk by
- * n / (n + 16). */
+/* As the registry centres (index/snapshot_embeddings.c): on the mean of every stored view,
+ * shrunk by n / (n + LK_EMBED_CENTRE_PRIOR). */
 static void centre_all(suite *s)
 {
-	double *mean = calloc(LK_EMBEDDING_DIM, sizeof *mean);
+	double sum[LK_EMBEDDING_DIM] = { 0 };
+	float mean[LK_EMBEDDING_DIM];
 	const double n = (double)s->n_characters * LK_VIEWS;
 	for (int c = 0; c < s->n_characters; c++)
 		for (int v = 0; v < LK_VIEWS; v++)
 			for (int j = 0; j < LK_EMBEDDING_DIM; j++)
-				mean[j] += s->refs[c]->emb[v].v[j];
+				sum[j] += s->refs[c]->emb[v].v[j];
 	for (int j = 0; j < LK_EMBEDDING_DIM; j++)
-		mean[j] /= n + 16;
+		mean[j] = (float)(n / (n + LK_EMBED_CENTRE_PRIOR) * sum[j] / n);
 	for (size_t i = 0; i < s->n_items; i++) {
 		item *it = &s->items[i];
 		for (int v = 0; it->ok && v < (it->kind == ITEM_REFERENCE ? LK_VIEWS : 1); v++)
-			centre(&it->emb[v], mean);
+			lk__emb_centre(it->emb[v].v, mean);
 	}
-	free(mean);
 }
 
 /* own, best and top of method m from one query's scores against all references. */
