@@ -158,9 +158,16 @@ static VipsImage *text(VipsImage *in, unsigned *s)
 	static const char *const words[] = { "fan art #1", "AI GENERATED", "made with love", "my OC!!",
 					     "do not repost", "sample", "@studio_gen", "commission open" };
 	VipsImage *mask, *placed, *out;
-	/* Given a box, vips_text picks the largest size that fits it. */
+	/* Given a box, vips_text picks the largest size that fits it. libvips 8.14 sets up Pango's
+	 * context outside its own lock, and two threads captioning at once crashed a run (in a
+	 * glib hash table) after some thousands of images; one caption at a time. */
+	static GMutex text_lock;
 	const int width = (int)(in->Xsize * bench_uniform(s, 0.4, 0.9)), height = (int)(in->Ysize * bench_uniform(s, 0.08, 0.2));
-	if (vips_text(&mask, words[bench_rand(s) % 8], "font", "sans bold", "width", width, "height", height, NULL))
+	const char *word = words[bench_rand(s) % 8];
+	g_mutex_lock(&text_lock);
+	const int failed = vips_text(&mask, word, "font", "sans bold", "width", width, "height", height, NULL);
+	g_mutex_unlock(&text_lock);
+	if (failed)
 		return swap(in, NULL);
 	const int x = mask->Xsize < in->Xsize ? (int)bench_uniform(s, 0, in->Xsize - mask->Xsize) : 0;
 	const int y = mask->Ysize < in->Ysize ? (int)bench_uniform(s, 0, in->Ysize - mask->Ysize) : 0;
