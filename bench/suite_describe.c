@@ -157,6 +157,8 @@ static void *worker(void *arg)
 		if (i >= w->s->n_items)
 			break;
 		item *it = &w->s->items[i];
+		if (i % 2000 == 0 && i)
+			fprintf(stderr, "bench_suite: %zu of %zu images described\n", i, w->s->n_items);
 		it->ok = describe(w->s, it) == 0;
 		if (!it->ok) {
 			fprintf(stderr, "bench_suite: %s (%s): %s%s\n", it->path,
