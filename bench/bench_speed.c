@@ -1,8 +1,8 @@
 /* bench_speed: how fast likeness checks generated images, beside other tools' hashes, in the
  * same run; and how a check's latency grows with the registry.
  *
- *   bench_speed [--runs N] [--threads 1,2] [--sizes 1000,10000,100000] [--characters C]
- *               [--out DIR] [--images DIR] CORPUS_DIR
+ *   bench_speed [--runs N] [--threads 1,2] [--sizes 1000,10000,100000] [--ivf-max N]
+ *               [--characters C] [--out DIR] [--images DIR] CORPUS_DIR
  *
  * CORPUS_DIR is bench/corpus.sh's output. Test images: 16 pictures of SPEED_SIDE pixels a side
  * that look generated, a character's fluent drawing at 40-60% of the side over a photo (the
@@ -24,7 +24,8 @@
  *
  * Part 2 (speed_registry.c): lk_check_pixels of the raw images, one thread, N rounds, against
  * registries of each --sizes count of synthetic references; exact search, and from 10,000
- * references also the IVF index, interleaved.
+ * references (up to --ivf-max, default no limit) also the IVF index, interleaved. --sizes ''
+ * leaves part 2 out, --threads '' part 1 (the registry and images are made all the same).
  *
  * Output: Markdown tables on stdout; with --out, DIR/speed.tsv (tool, input, threads,
  * images_per_s, p50_ms, p99_ms) and DIR/registry.tsv (references, search, p50_ms, p99_ms).
@@ -183,13 +184,14 @@ static int save_images(const char *dir, const struct speed_image *imgs, int n)
 }
 
 static const char usage[] = "usage: bench_speed [--runs N] [--threads 1,2] [--sizes 1000,10000,100000] "
-			    "[--characters C] [--out DIR] [--images DIR] CORPUS_DIR\n";
+			    "[--ivf-max N] [--characters C] [--out DIR] [--images DIR] CORPUS_DIR\n";
 
 int main(int argc, char **argv)
 {
 	ensure_passive_openmp(argv);
 	long long threads[MAX_LIST] = { 1, 2 }, sizes[MAX_LIST] = { 1000, 10000, 100000 }, v[MAX_LIST];
 	int n_threads = 2, n_sizes = 3, runs = 13, want = 300;
+	size_t ivf_max = (size_t)-1;
 	const char *out_dir = NULL, *images_dir = NULL, *corpus = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -200,9 +202,11 @@ int main(int argc, char **argv)
 			want = atoi(argv[++i]);
 		else if (!strcmp(a, "--out") && next)
 			out_dir = argv[++i];
+		else if (!strcmp(a, "--ivf-max") && next && parse_list(v, argv[++i], 0, 10000000) == 1)
+			ivf_max = (size_t)v[0];
 		else if (!strcmp(a, "--images") && next)
 			images_dir = argv[++i];
-		else if (!strcmp(a, "--threads") && next && (n = parse_list(v, argv[++i], 1, 64)))
+		else if (!strcmp(a, "--threads") && next && ((n = parse_list(v, argv[++i], 1, 64)) || !*argv[i]))
 			memcpy(threads, v, sizeof v), n_threads = n;
 		else if (!strcmp(a, "--sizes") && next && ((n = parse_list(v, argv[++i], 0, 10000000)) || !*argv[i]))
 			memcpy(sizes, v, sizeof v), n_sizes = n;
@@ -285,7 +289,7 @@ int main(int argc, char **argv)
 
 	/* Every configuration: likeness, then each peer; by input, then thread count. */
 	const int n_tools = 1 + n_peers, n_configs = n_tools * N_INPUTS * n_threads;
-	struct speed_config *configs = calloc((size_t)n_configs, sizeof *configs);
+	struct speed_config *configs = calloc((size_t)(n_configs ? n_configs : 1), sizeof *configs);
 	struct likeness_ctx lctx[N_INPUTS];
 	struct peer_ctx *pctx = calloc((size_t)(n_peers ? n_peers : 1) * N_INPUTS, sizeof *pctx);
 	if (!configs || !pctx)
@@ -322,27 +326,31 @@ int main(int argc, char **argv)
 		for (int i = 0; i < n_used; i++)
 			speed_round(&configs[i], N_IMAGES, 1);
 
-	printf("\n%d rounds, each configuration's threads calling once per image per round; ms per call\n\n",
-	       runs);
-	printf("| tool | input | threads | images/s | p50 ms | p99 ms | calls |\n|---|---|---:|---:|---:|---:|---:|\n");
 	int failed = 0;
-	for (int i = 0; i < n_used; i++) {
-		const struct speed_config *c = &configs[i];
-		if (c->failed || !c->n_lat) {
-			printf("| %s | %s | %d | failed | | | |\n", c->tool, c->input, c->threads);
-			failed = 1;
-			continue;
+	if (n_used) {
+		printf("\n%d rounds, each configuration's threads calling once per image per round; ms per call\n\n",
+		       runs);
+		printf("| tool | input | threads | images/s | p50 ms | p99 ms | calls |\n"
+		       "|---|---|---:|---:|---:|---:|---:|\n");
+		for (int i = 0; i < n_used; i++) {
+			const struct speed_config *c = &configs[i];
+			if (c->failed || !c->n_lat) {
+				printf("| %s | %s | %d | failed | | | |\n", c->tool, c->input, c->threads);
+				failed = 1;
+				continue;
+			}
+			const double ips = c->n_lat / c->wall_s, p50 = bench_median(c->lat_ms, c->n_lat),
+				     p99 = bench_percentile(c->lat_ms, c->n_lat, 0.99);
+			printf("| %s | %s | %d | %.1f | %.1f | %.1f | %d |\n", c->tool, c->input, c->threads, ips, p50, p99,
+			       c->n_lat);
+			if (speed_tsv)
+				fprintf(speed_tsv, "%s\t%s\t%d\t%.3f\t%.3f\t%.3f\n", c->tool, c->input, c->threads, ips,
+					p50, p99);
 		}
-		const double ips = c->n_lat / c->wall_s, p50 = bench_median(c->lat_ms, c->n_lat),
-			     p99 = bench_percentile(c->lat_ms, c->n_lat, 0.99);
-		printf("| %s | %s | %d | %.1f | %.1f | %.1f | %d |\n", c->tool, c->input, c->threads, ips, p50, p99,
-		       c->n_lat);
-		if (speed_tsv)
-			fprintf(speed_tsv, "%s\t%s\t%d\t%.3f\t%.3f\t%.3f\n", c->tool, c->input, c->threads, ips, p50, p99);
+		if (!n_peers)
+			printf("\n(no peers in this build: bench/peers.h without OpenCV)\n");
+		print_load("after part 1");
 	}
-	if (!n_peers)
-		printf("\n(no peers in this build: bench/peers.h without OpenCV)\n");
-	print_load("after part 1");
 	fflush(stdout);
 
 	if (n_sizes) {
@@ -352,7 +360,7 @@ int main(int argc, char **argv)
 		size_t sz[MAX_LIST];
 		for (int z = 0; z < n_sizes; z++)
 			sz[z] = (size_t)sizes[z];
-		failed |= speed_registry_sizes(sz, n_sizes, embedder, imgs, N_IMAGES, runs, registry_tsv);
+		failed |= speed_registry_sizes(sz, n_sizes, embedder, imgs, N_IMAGES, runs, ivf_max, registry_tsv);
 		print_load("at the end");
 	}
 

@@ -11,10 +11,11 @@
 /* Sizes from which the IVF index is measured beside exact search. */
 #define SPEED_IVF_FROM 10000
 
-/* For each size, prints a Markdown table row (and a line per search to `tsv` when not NULL):
- * lk_check_pixels latency of the images, `rounds` times each, one thread. Returns 0, or 1 when
- * a size failed (said on stderr; the next sizes still run). */
+/* For each size, prints a Markdown table row per search (and a line to `tsv` when not NULL):
+ * lk_check_pixels latency of the images, `rounds` times each, one thread; the IVF index too
+ * for sizes from SPEED_IVF_FROM up to ivf_max. Returns 0, or 1 when a size failed (said on
+ * stderr; the next sizes still run). */
 int speed_registry_sizes(const size_t *sizes, int n_sizes, lk_embedder *e, const struct speed_image *imgs,
-			 int n_images, int rounds, FILE *tsv);
+			 int n_images, int rounds, size_t ivf_max, FILE *tsv);
 
 #endif
