@@ -17,9 +17,10 @@
  * none in a build without OpenCV): the peer's own decoder and hash (raw: its hash of the
  * pixels), then the hash scored against the C references' hashes one by one, as a user
  * without an index would. Each configuration runs on T threads sharing the registry, every
- * thread calling once per image per round; the configurations take turns round by round (N
- * rounds, default 13: at least 208 calls each, enough for a p99) so that a noisy machine slows
- * all of them alike, after one untimed round each. images/s: calls / wall time of the rounds;
+ * thread calling once per image per round, on threads kept for the whole run as a server keeps
+ * its workers; the configurations take turns round by round (N rounds, default 13: at least
+ * 208 calls each, enough for a p99) so that a noisy machine slows all of them alike, after one
+ * untimed round each. images/s: calls / wall time of the rounds;
  * p50 and p99 of the calls' own latencies.
  *
  * Part 2 (speed_registry.c): lk_check_pixels of the raw images, one thread, N rounds, against
@@ -206,7 +207,7 @@ int main(int argc, char **argv)
 			ivf_max = (size_t)v[0];
 		else if (!strcmp(a, "--images") && next)
 			images_dir = argv[++i];
-		else if (!strcmp(a, "--threads") && next && ((n = parse_list(v, argv[++i], 1, 64)) || !*argv[i]))
+		else if (!strcmp(a, "--threads") && next && ((n = parse_list(v, argv[++i], 1, SPEED_MAX_THREADS)) || !*argv[i]))
 			memcpy(threads, v, sizeof v), n_threads = n;
 		else if (!strcmp(a, "--sizes") && next && ((n = parse_list(v, argv[++i], 0, 10000000)) || !*argv[i]))
 			memcpy(sizes, v, sizeof v), n_sizes = n;
@@ -320,11 +321,22 @@ int main(int argc, char **argv)
 					return 1;
 			}
 	}
+	int max_threads = 0;
+	for (int ti = 0; ti < n_threads; ti++)
+		max_threads = threads[ti] > max_threads ? (int)threads[ti] : max_threads;
+	struct speed_pool *pool = NULL;
+	if (n_used && speed_pool_start(&pool, max_threads)) {
+		fputs("bench_speed: cannot start the threads\n", stderr);
+		return 1;
+	}
 	for (int i = 0; i < n_used; i++)
-		speed_round(&configs[i], N_IMAGES, 0);
+		speed_round(pool, &configs[i], N_IMAGES, 0);
+	/* Round-robin, each round starting one configuration further on, so that none always runs
+	 * right after the same neighbour. */
 	for (int round = 0; round < runs; round++)
-		for (int i = 0; i < n_used; i++)
-			speed_round(&configs[i], N_IMAGES, 1);
+		for (int j = 0; j < n_used; j++)
+			speed_round(pool, &configs[(round + j) % n_used], N_IMAGES, 1);
+	speed_pool_stop(pool);
 
 	int failed = 0;
 	if (n_used) {
