@@ -10,90 +10,13 @@
  * exact search's. */
 #include "bench_embedding_registry.h"
 #include "registry_internal.h"
-#include "gaussian.h"
 #include "stats.h"
+#include "synthetic_refs.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
-
-static unsigned long long state = 0x853c49e6748fea9bull;
-
-static double gaussian(void)
-{
-	return bench_gaussian(&state);
-}
-
-static void random_unit(float *v)
-{
-	double n = 0;
-	for (int j = 0; j < LK_EMBEDDING_DIM; j++) {
-		v[j] = (float)gaussian();
-		n += (double)v[j] * v[j];
-	}
-	for (int j = 0; j < LK_EMBEDDING_DIM; j++)
-		v[j] = (float)(v[j] / sqrt(n));
-}
-
-/* Writes n references in batches (one transaction each); keeps `keep` query sources. */
-static int fill(lk_registry *reg, size_t n, int views, float *sources, int keep)
-{
-	enum { BATCH = 2000 };
-	const size_t per = (size_t)views * LK_EMBEDDING_DIM;
-	float *batch = malloc(sizeof(float) * per * BATCH);
-	if (!batch)
-		return -1;
-	for (size_t done = 0; done < n; done += BATCH) {
-		const size_t m = n - done < BATCH ? n - done : BATCH;
-		/* A reference's views are one random direction, each view moved to cosine 0.85 from it
-		 * (about 0.72 between two views), as crops and mirrors of one picture are related. */
-		float base[LK_EMBEDDING_DIM];
-		for (size_t i = 0; i < m; i++) {
-			random_unit(base);
-			for (int k = 0; k < views; k++) {
-				float *v = batch + (i * (size_t)views + (size_t)k) * LK_EMBEDDING_DIM;
-				if (views == 1) {
-					memcpy(v, base, sizeof base);
-					continue;
-				}
-				random_unit(v);
-				double n = 0;
-				for (int j = 0; j < LK_EMBEDDING_DIM; j++) {
-					v[j] = 0.85f * base[j] + 0.527f * v[j];
-					n += (double)v[j] * v[j];
-				}
-				for (int j = 0; j < LK_EMBEDDING_DIM; j++)
-					v[j] = (float)(v[j] / sqrt(n));
-			}
-		}
-		/* every (n / keep)-th reference's first view is a query source */
-		for (size_t i = 0; i < m; i++) {
-			const size_t r = done + i, stride = n / (size_t)keep ? n / (size_t)keep : 1;
-			if (r % stride == 0 && r / stride < (size_t)keep)
-				memcpy(sources + (r / stride) * LK_EMBEDDING_DIM, batch + i * per, sizeof(float) * LK_EMBEDDING_DIM);
-		}
-		if (lk__reference_add_embedded(NULL, reg, "c", batch, m, views, "bench/random") != LK_OK) {
-			free(batch);
-			return -1;
-		}
-	}
-	free(batch);
-	return 0;
-}
-
-static void near_copy(lk_embedding *q, const float *src)
-{
-	random_unit(q->v);
-	double n = 0;
-	for (int j = 0; j < LK_EMBEDDING_DIM; j++) {
-		q->v[j] = 0.85f * src[j] + 0.527f * q->v[j];
-		n += (double)q->v[j] * q->v[j];
-	}
-	for (int j = 0; j < LK_EMBEDDING_DIM; j++)
-		q->v[j] = (float)(q->v[j] / sqrt(n));
-}
 
 static int one_size(size_t n, int views, int nq)
 {
@@ -113,7 +36,7 @@ static int one_size(size_t n, int views, int nq)
 	lk_index_info info;
 	int rc = -1;
 	if (!sources || !q || !exact_ms || !ivf_ms || lk_registry_create(path) || lk_registry_open(&reg, path) ||
-	    lk_character_add(reg, &c) || fill(reg, n, views, sources, nq))
+	    lk_character_add(reg, &c) || bench_synthetic_fill(reg, "c", n, views, "bench/random", sources, nq))
 		goto out;
 	double t0 = bench_wall_s();
 	if (lk__snapshot_acquire(&exact, reg))
@@ -126,7 +49,7 @@ static int one_size(size_t n, int views, int nq)
 		goto out;
 	const double open_ivf = bench_wall_s() - t0;
 	for (int i = 0; i < nq; i++)
-		near_copy(&q[i], sources + (size_t)i * LK_EMBEDDING_DIM);
+		bench_synthetic_near(&q[i], sources + (size_t)i * LK_EMBEDDING_DIM);
 	/* One untimed round first: a server's mapped lists are in memory after its first checks. */
 	for (int i = 0; i < nq; i++) {
 		float s[64];
