@@ -159,8 +159,7 @@ static VipsImage *text(VipsImage *in, unsigned *s)
 					     "do not repost", "sample", "@studio_gen", "commission open" };
 	VipsImage *mask, *placed, *out;
 	/* Given a box, vips_text picks the largest size that fits it. libvips 8.14 sets up Pango's
-	 * context outside its own lock, and two threads captioning at once crashed a run (in a
-	 * glib hash table) after some thousands of images; one caption at a time. */
+	 * context outside its own lock: one caption at a time. */
 	static GMutex text_lock;
 	const int width = (int)(in->Xsize * bench_uniform(s, 0.4, 0.9)), height = (int)(in->Ysize * bench_uniform(s, 0.08, 0.2));
 	const char *word = words[bench_rand(s) % 8];

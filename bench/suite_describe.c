@@ -166,13 +166,18 @@ static void *worker(void *arg)
 				lk_error_detail());
 			vips_error_clear();
 		}
-		vips_thread_shutdown();
 	}
+	/* Once, as the thread ends: between images it would free buffers that images still in
+	 * libvips' operation cache point into (a run died of that in a glib hash table). */
+	vips_thread_shutdown();
 	return NULL;
 }
 
 int suite_describe(suite *s, int threads)
 {
+	/* Every image is made once: caching operations would only hold memory (and share
+	 * half-read sequential JPEGs between threads). */
+	vips_cache_set_max(0);
 	struct work w = { s, 0, PTHREAD_MUTEX_INITIALIZER };
 	pthread_t *t = calloc((size_t)threads, sizeof *t);
 	if (!t)
