@@ -176,8 +176,8 @@ int main(int argc, char **argv)
 	setenv("OPENCV_FOR_THREADS_NUM", "1", 0);
 	suite s = { 0 };
 	s.examples = examples;
-	if (VIPS_INIT(argv[0]) || lk_init() != LK_OK || lk_embedder_open(&s.embedder, NULL) != LK_OK) {
-		fprintf(stderr, "bench_suite: %s\n", lk_error_detail());
+	if (VIPS_INIT(argv[0]) || bench_edits_init() || lk_init() != LK_OK || lk_embedder_open(&s.embedder, NULL) != LK_OK) {
+		fprintf(stderr, "bench_suite: %s%s\n", vips_error_buffer(), lk_error_detail());
 		return 1;
 	}
 	struct character *chars = NULL;

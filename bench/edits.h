@@ -25,6 +25,9 @@ typedef enum bench_edit {
 	EDIT_COUNT
 } bench_edit;
 
+/* Draws the captions of EDIT_TEXT; call once before any thread applies edits. 0 or -1. */
+int bench_edits_init(void);
+
 /* "resize", "jpeg q30-50", ... */
 const char *bench_edit_name(bench_edit e);
 

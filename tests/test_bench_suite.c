@@ -11,6 +11,7 @@
 static void start(void)
 {
 	cr_assert(VIPS_INIT("test_bench_suite") == 0);
+	cr_assert(bench_edits_init() == 0, "%s", vips_error_buffer());
 }
 
 /* A picture with structure in both directions and in colour: gradients and a dark square. */
