@@ -41,9 +41,6 @@ typedef struct item {
 	double best[SUITE_MAX_METHODS];
 	int best_ref[SUITE_MAX_METHODS];
 	candidate top[SUITE_MAX_METHODS][SUITE_TOP];
-	/* PDQ and embedding scores of the fused method's candidates (union of both tops) */
-	candidate fuse_pdq[2 * SUITE_TOP], fuse_emb[2 * SUITE_TOP];
-	int n_fuse;
 } item;
 
 typedef struct suite {

@@ -66,6 +66,17 @@ static void centre_all(suite *s)
 	}
 }
 
+/* Puts (ref, score) into a best-first top list if it belongs there. */
+static void offer(candidate top[SUITE_TOP], int ref, double score)
+{
+	if (score <= top[SUITE_TOP - 1].score)
+		return;
+	int k = SUITE_TOP - 1;
+	for (; k > 0 && top[k - 1].score < score; k--)
+		top[k] = top[k - 1];
+	top[k] = (candidate){ ref, score };
+}
+
 /* own, best and top of method m from one query's scores against all references. */
 static void keep(item *it, int m, const double *sc, int n)
 {
@@ -77,12 +88,7 @@ static void keep(item *it, int m, const double *sc, int n)
 	for (int r = 0; r < n; r++) {
 		if (sc[r] > it->best[m])
 			it->best[m] = sc[r], it->best_ref[m] = r;
-		if (sc[r] <= it->top[m][SUITE_TOP - 1].score)
-			continue;
-		int k = SUITE_TOP - 1;
-		for (; k > 0 && it->top[m][k - 1].score < sc[r]; k--)
-			it->top[m][k] = it->top[m][k - 1];
-		it->top[m][k] = (candidate){ r, sc[r] };
+		offer(it->top[m], r, sc[r]);
 	}
 }
 
@@ -144,14 +150,8 @@ static void fuse(item *it, const struct fusion *f, const suite *s)
 		}
 	for (int k = 0; k < SUITE_TOP; k++)
 		it->top[M_FUSED][k] = (candidate){ -1, SUITE_NO_SCORE };
-	for (int j = 0; j < n; j++) {
-		if (sc[j] <= it->top[M_FUSED][SUITE_TOP - 1].score)
-			continue;
-		int k = SUITE_TOP - 1;
-		for (; k > 0 && it->top[M_FUSED][k - 1].score < sc[j]; k--)
-			it->top[M_FUSED][k] = it->top[M_FUSED][k - 1];
-		it->top[M_FUSED][k] = (candidate){ refs[j], sc[j] };
-	}
+	for (int j = 0; j < n; j++)
+		offer(it->top[M_FUSED], refs[j], sc[j]);
 }
 
 /* Embedding similarities of `nq` queries to every stored view, by one matrix product. */
