@@ -247,6 +247,7 @@ void lk_serve_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		if (req->jobs[i].reply)
 			json_decref(req->jobs[i].reply);
 	free(req->jobs);
+	free(req->images);
 	free(req->route_arg);
 	free(req);
 	atomic_fetch_sub(&s->open_requests, 1);
