@@ -216,6 +216,13 @@ static int parse_options(int argc, char **argv, struct lk_serve_config *cfg, con
 	 * only has to absorb bursts without refusing them. */
 	if (!queue_set)
 		cfg->queue = 16 * cfg->workers;
+	/* A batch is admitted whole or not at all: one larger than the pool could never run. */
+	if (cfg->workers + cfg->queue < cfg->max_batch) {
+		if (queue_set)
+			fprintf(stderr, "likeness serve: --queue raised to %u so that a batch of --max-batch %u fits\n",
+				cfg->max_batch - cfg->workers, cfg->max_batch);
+		cfg->queue = cfg->max_batch - cfg->workers;
+	}
 	return 0;
 }
 
