@@ -46,16 +46,6 @@ def _blanked(images, indexes):
     return out
 
 
-def _registry_fingerprint(path):
-    """Changes whenever the registry's files do (a character added, disabled or taken down)."""
-    try:
-        path = _common.registry_path(path)
-        return ";".join(f"{e.name}:{e.stat().st_mtime_ns}:{e.stat().st_size}"
-                        for e in sorted(os.scandir(path), key=lambda e: e.name) if e.is_file())
-    except (OSError, ValueError) as e:
-        return f"unreadable:{e}"
-
-
 class LikenessCheck:
     """ComfyUI node: images -> (images, any_blocked, max_score, results_json)."""
 
@@ -89,8 +79,14 @@ class LikenessCheck:
     @classmethod
     def IS_CHANGED(cls, registry="", **kwargs):
         # ComfyUI reuses a node's cached outputs while its inputs are unchanged; a takedown
-        # changes the registry, not the inputs, and must still apply to the next run.
-        return _registry_fingerprint(registry)
+        # changes the registry, not the inputs, and must still apply to the next run. The
+        # registry's version moves with every committed change. Where it cannot be read, NaN
+        # (never equal to itself) makes ComfyUI run the node, which then reports the error.
+        try:
+            reg = _common.open_registry(registry)
+            return f"{os.path.realpath(reg.path)}@{reg.version}"
+        except Exception:  # noqa: BLE001
+            return float("nan")
 
     @classmethod
     def VALIDATE_INPUTS(cls, on_block="black", regions=0, **kwargs):
