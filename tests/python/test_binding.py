@@ -228,7 +228,7 @@ class TestCheck(Fixture):
         h = self.reg.check(self.rgb, hash_only=True)
         self.assertEqual(h.signals, ["pdq"])
         self.assertIsNone(h.matches[0].similarity)
-        self.assertEqual(h.timings_ms["embed"], 0.0)
+        self.assertLess(h.timings_ms["embed"], 1.0)  # no CNN pass: well under its ~20 ms
 
     def test_region_search_reports_its_windows(self):
         r = self.reg.check(self.rgb, regions=3)
