@@ -1,5 +1,6 @@
 """The diffusers safety_checker (likeness.adapters.diffusers) inside stand-ins for diffusers'
 pipelines (stubs/fake_diffusers.py), with faketorch tensors in place of torch."""
+import logging
 import os
 import threading
 import unittest
@@ -17,6 +18,8 @@ from likeness.adapters.diffusers import LikenessSafetyChecker, NoFeatureExtracto
 def setUpModule():
     global R
     R = adapter_fixtures.registry()
+    # Keeps the expected warnings off the test output; assertLogs still sees them.
+    logging.getLogger("likeness.adapters.diffusers").addHandler(logging.NullHandler())
 
 
 def decoded(batch, dtype=np.float16):
@@ -120,6 +123,13 @@ class OlderPipelinesAndDirectCalls(unittest.TestCase):
         self.assertIsInstance(out[1], Image.Image)
         self.assertEqual((out[1].mode, out[1].size), (rgba.mode, rgba.size))
         self.assertEqual(np.asarray(out[1]).max(), 0)
+
+    def test_flagged_images_are_logged_with_the_character(self):
+        checker = LikenessSafetyChecker(R.path)
+        with self.assertLogs("likeness.adapters.diffusers", "WARNING") as cm:
+            checker([R.unrelated, R.reference], None)
+        self.assertIn("1 of 2", cm.output[0])
+        self.assertIn("sunny", cm.output[0])
 
     def test_on_result_and_an_open_registry(self):
         seen = []
