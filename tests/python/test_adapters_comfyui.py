@@ -54,8 +54,8 @@ class NodeDefinition(unittest.TestCase):
         self.assertEqual(len(node.RETURN_NAMES), len(node.RETURN_TYPES))
         self.assertTrue(callable(getattr(node(), node.FUNCTION)))
         self.assertIsInstance(node.CATEGORY, str)
-        self.assertIs(node.VALIDATE_INPUTS(on_block="black", regions=3), True)
-        self.assertIsInstance(node.VALIDATE_INPUTS(on_block="blur"), str)
+        with self.assertRaisesRegex(ValueError, "on_block"):
+            node().check(None, registry=R.path, on_block="blur")
 
     def test_entry_point_exports_the_mappings(self):
         module = load_as_comfyui("comfyui-likeness")

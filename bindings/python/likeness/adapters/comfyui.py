@@ -75,6 +75,8 @@ class LikenessCheck:
     # Not an output node: it is a filter whose image output feeds Save/Preview, so it runs
     # whenever they do, and a graph that uses none of its outputs has no reason to run it.
     OUTPUT_NODE = False
+    # No VALIDATE_INPUTS: ComfyUI's own validation already holds on_block to its list and
+    # regions to its range, and defining one would switch that off for the inputs it takes.
 
     @classmethod
     def IS_CHANGED(cls, registry="", **kwargs):
@@ -87,14 +89,6 @@ class LikenessCheck:
             return f"{os.path.realpath(reg.path)}@{reg.version}"
         except Exception:  # noqa: BLE001
             return float("nan")
-
-    @classmethod
-    def VALIDATE_INPUTS(cls, on_block="black", regions=0, **kwargs):
-        if on_block not in ON_BLOCK:
-            return f"on_block must be one of {', '.join(ON_BLOCK)}"
-        if not 0 <= int(regions) <= 9:
-            return "regions must be 0..9"
-        return True
 
     def check(self, images, registry="", on_block="black", hash_only=False, regions=0):
         if on_block not in ON_BLOCK:
