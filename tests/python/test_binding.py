@@ -29,8 +29,15 @@ CLI = os.environ.get("LK_CLI_PATH", "")
 SOURCE = os.environ.get("LK_SOURCE_DIR", str(pathlib.Path(__file__).resolve().parents[2]))
 
 
+def native_env():
+    """The environment for programs that are not Python: in the sanitizer build LD_PRELOAD
+    holds the ASan runtime for the interpreter's sake, and an uninstrumented program such as
+    `vips` hangs with it preloaded (the likeness program links the runtime itself)."""
+    return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+
+
 def run_cli(*args, ok=(0,)):
-    p = subprocess.run([CLI, *args], capture_output=True, text=True)
+    p = subprocess.run([CLI, *args], capture_output=True, text=True, env=native_env())
     if p.returncode not in ok:
         raise AssertionError(f"likeness {' '.join(args)} exited {p.returncode}: {p.stderr}")
     return p.stdout
@@ -40,7 +47,7 @@ def render(svg, png):
     vips = shutil.which("vips")
     if not vips:
         raise AssertionError("the `vips` program (libvips-tools) renders the test art; scripts/setup.sh installs it")
-    subprocess.run([vips, "copy", svg, png], check=True)
+    subprocess.run([vips, "copy", svg, png], check=True, env=native_env())
 
 
 def comparable(d):
@@ -160,6 +167,7 @@ class TestLoading(unittest.TestCase):
             self.assertTrue(package.startswith(os.path.realpath(prefix)) or package.startswith(prefix), package)
             self.assertEqual(library, os.path.realpath(os.path.join(prefix, "lib", "liblikeness.so.0")))
             # The installed program finds its own library too.
+            env.pop("LD_PRELOAD", None)
             p = subprocess.run([os.path.join(prefix, "bin", "likeness"), "version"], env=env, capture_output=True,
                                text=True)
             self.assertEqual(p.stdout.split(), ["likeness", likeness.version()], p.stderr)

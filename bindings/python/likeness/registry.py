@@ -28,7 +28,7 @@ class Registry:
     def __init__(self, path=None, *, models=None, embedding=True):
         self._reg = None
         self._embedder = None
-        self._lock = threading.Condition()
+        self._lock = threading.Condition(threading.Lock())  # not reentrant: cheaper per check
         self._running = 0
         if path is None:
             path = os.environ.get("LIKENESS_REGISTRY")
