@@ -61,6 +61,7 @@ def main():
 
     import likeness
 
+    load_before = os.getloadavg()[0]
     cli, cprog = str(build / "likeness"), str(build / "bench_binding_c")
     tmp = tempfile.mkdtemp(prefix="likeness-bench-binding-")
     try:
@@ -88,7 +89,7 @@ def main():
         reg = likeness.Registry(reg_dir)
         c_input = {"rgb8": "rgb8", "float32": "rgbf32", "strided": "strided", "bytes": "bytes"}
         cells = [(side, mode, inp) for side in (512, 1024) for mode in ("hash", "embed") for inp in c_input]
-        samples = {cell: ([], []) for cell in cells}
+        samples = {cell: ([], [], []) for cell in cells}  # C, Python, bare ctypes
 
         def run_c(side, mode, inp, n):
             pic = pictures[side]
@@ -108,26 +109,50 @@ def main():
                 out.append((time.perf_counter_ns() - t0) / 1000.0)
             return out
 
+        from likeness import _lib
+
+        def run_raw(side, mode, inp, n):
+            """The bare ctypes call from this process, arguments made in advance: separates what
+            the binding's Python adds from what being inside a Python process does."""
+            image = pictures[side][inp]
+            opts = _lib.check_options(hash_only=mode == "hash")
+            out = _lib.CheckResult()
+            if inp == "bytes":
+                data = np.frombuffer(image, np.uint8)
+                fn, args_ = _lib.lib.lk_check_bytes, (ctypes.byref(out), reg._reg, data.ctypes.data, data.size,
+                                                      ctypes.byref(opts))
+            else:
+                view, keep = likeness._pixels.pixel_view(image)
+                fn, args_ = _lib.lib.lk_check_pixels, (ctypes.byref(out), reg._reg, ctypes.byref(view),
+                                                       ctypes.byref(opts))
+            for _ in range(3):
+                fn(*args_)
+            samples_ = []
+            for _ in range(n):
+                t0 = time.perf_counter_ns()
+                fn(*args_)
+                samples_.append((time.perf_counter_ns() - t0) / 1000.0)
+            return samples_
+
         started = time.time()
         for rnd in range(args.rounds):
             for cell in cells:
                 n = args.hash_calls if cell[1] == "hash" else args.embed_calls
-                order = (run_c, run_py) if rnd % 2 == 0 else (run_py, run_c)
+                order = (run_c, run_py, run_raw) if rnd % 2 == 0 else (run_raw, run_py, run_c)
                 for fn in order:
-                    samples[cell][fn is run_py].extend(fn(*cell, n))
+                    samples[cell][(run_c, run_py, run_raw).index(fn)].extend(fn(*cell, n))
             print(f"round {rnd + 1}/{args.rounds} done ({time.time() - started:.0f} s)", file=sys.stderr)
 
-        lines = ["| image | signals | input | C median (µs) | Python median (µs) | overhead (µs) | ratio |",
-                 "|---|---|---|---:|---:|---:|---:|"]
+        lines = ["| image | signals | input | C median (µs) | bare ctypes (µs) | Python median (µs) | "
+                 "overhead (µs) | ratio |", "|---|---|---|---:|---:|---:|---:|---:|"]
         for side, mode, inp in cells:
-            c, py = (statistics.median(s) for s in samples[(side, mode, inp)])
+            c, py, raw = (statistics.median(s) for s in samples[(side, mode, inp)])
             lines.append(f"| {side}x{side} | {'PDQ only' if mode == 'hash' else 'PDQ + embedding'} | {inp} | "
-                         f"{c:,.0f} | {py:,.0f} | {py - c:+,.1f} | {py / c:.3f} |")
+                         f"{c:,.0f} | {raw:,.0f} | {py:,.0f} | {py - c:+,.1f} | {py / c:.3f} |")
 
         # The binding's own work per call, without C's noise: the C entry points replaced by a
         # stub that copies a real result (1 match) into the caller's struct, as C would.
         own = ["", "| binding alone (C stubbed) | input | µs per call |", "|---|---|---:|"]
-        from likeness import _lib
         template = _lib.CheckResult()
         view, _keep = likeness._pixels.pixel_view(pictures[512]["rgb8"])
         assert _lib.lib.lk_check_pixels(ctypes.byref(template), reg._reg, ctypes.byref(view),
@@ -175,7 +200,8 @@ def main():
 
         calls = (f"{args.rounds} rounds x {args.hash_calls} calls (PDQ only) / {args.embed_calls} calls "
                  "(with the embedding) per side and cell")
-        text = "\n".join([f"Machine: {machine()}. {calls}; thread scaling: median of 3 runs each.", ""]
+        load = f"load average {load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end (other work on the machine)"
+        text = "\n".join([f"Machine: {machine()}; {load}. {calls}; thread scaling: median of 3 runs each.", ""]
                          + lines + own + scale) + "\n"
         print(text)
         if args.out:

@@ -10,8 +10,9 @@
  * C twin of a Python input variant; with "bytes", FILE is an encoded image checked with
  * lk_check_bytes (WIDTH and HEIGHT unused).
  *
- * "embed" opens the embedder (LIKENESS_MODELS, else the build's folder) and attaches it, as
- * likeness.Registry(embedding=True) does; "hash" checks with hash_only, like hash_only=True. */
+ * The embedder (LIKENESS_MODELS, else the build's folder) is attached as
+ * likeness.Registry(embedding=True) attaches it; "hash" checks with hash_only, like
+ * hash_only=True, "embed" with both signals. */
 #include "likeness.h"
 
 #include <stdio.h>
@@ -89,7 +90,8 @@ int main(int argc, char **argv)
 	int rc = lk_registry_open(&reg, argv[1]);
 	if (rc != LK_OK)
 		return fail(argv[1], rc);
-	if (embed && ((rc = lk_embedder_open(&e, NULL)) != LK_OK || (rc = lk_registry_set_embedder(reg, e)) != LK_OK))
+	/* Attached in both modes, as the Python side's registry has it attached in both. */
+	if ((rc = lk_embedder_open(&e, NULL)) != LK_OK || (rc = lk_registry_set_embedder(reg, e)) != LK_OK)
 		return fail("the embedder", rc);
 	lk_check_options o = LK_CHECK_OPTIONS_INIT;
 	o.hash_only = !embed;

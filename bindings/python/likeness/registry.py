@@ -76,8 +76,13 @@ class Registry:
         self.close()
 
     def __del__(self):
+        # A registry dropped without close(); at interpreter exit the modules this needs may
+        # already be gone, and the process is ending anyway.
         if getattr(self, "_reg", None) is not None:
-            self.close()
+            try:
+                self.close()
+            except Exception:  # noqa: BLE001
+                pass
 
     def _enter(self):
         with self._lock:
