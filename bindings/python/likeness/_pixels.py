@@ -60,43 +60,52 @@ def as_image_array(image):
     return None
 
 
+_U8 = np.dtype(np.uint8)
+_F32 = np.dtype(np.float32)
+
+
 def pixel_view(a):
     """(PixelView, owner): the view for ndarray `a`, and the array whose memory it points into,
     which the caller keeps alive until C returns. owner is `a` itself when no copy was made."""
-    if a.ndim == 2:
+    global copies
+    shape = a.shape
+    if len(shape) == 2:
         channels = 1
-    elif a.ndim == 3:
-        channels = a.shape[2]
+    elif len(shape) == 3:
+        channels = shape[2]
     else:
-        raise _refuse(f"an image array has 2 (HxW) or 3 (HxWxC) dimensions, not {a.ndim} (shape {a.shape})")
-    if channels not in (1, 3, 4):
-        raise _refuse(f"an image has 1, 3 or 4 channels (grey, RGB, RGBA), not {channels} (shape {a.shape})")
-    height, width = a.shape[0], a.shape[1]
+        raise _refuse(f"an image array has 2 (HxW) or 3 (HxWxC) dimensions, not {a.ndim} (shape {shape})")
+    if channels != 3 and channels != 1 and channels != 4:
+        raise _refuse(f"an image has 1, 3 or 4 channels (grey, RGB, RGBA), not {channels} (shape {shape})")
+    height, width = shape[0], shape[1]
     if height == 0 or width == 0:
-        raise _refuse(f"the image array is empty (shape {a.shape})")
+        raise _refuse(f"the image array is empty (shape {shape})")
     if height > _INT32_MAX or width > _INT32_MAX:
-        raise _refuse(f"the image is too large for lk_pixel_view (shape {a.shape})")
+        raise _refuse(f"the image is too large for lk_pixel_view (shape {shape})")
 
-    kind = a.dtype.kind
-    if a.dtype == np.uint8:
+    dtype = a.dtype
+    if dtype == _U8:
         fmt = _UINT8_FORMATS[channels]
-    elif kind == "f" and channels == 3:
+    elif dtype.kind == "f" and channels == 3:
         fmt = _lib.LK_PIXEL_RGBF32
-        if a.dtype != np.float32:
-            a = a.astype(np.float32)  # a copy, contiguous
-            global copies
+        if dtype != _F32:  # other widths, or float32 of the other byte order
+            a = a.astype(_F32)
             copies += 1
-    elif kind == "f":
+    elif dtype.kind == "f":
         # C takes floats as RGB only; grey and RGBA are quantised here by C's own rule so that
         # the same picture gives the same hash whichever way it arrives.
         a = _quantise(a)
         fmt = _UINT8_FORMATS[channels]
     else:
-        raise _refuse(f"image pixels are uint8 (0..255) or float (0..1), not {a.dtype}")
+        raise _refuse(f"image pixels are uint8 (0..255) or float (0..1), not {dtype}")
 
     if not a.flags.aligned or not _interleaved(a, channels):
         a = _copy(a)
-    # Row distance as numpy knows it; a single row has none to speak of.
-    stride = a.strides[0] if height > 1 else width * channels * a.itemsize
-    view = _lib.PixelView(a.ctypes.data, width, height, stride, fmt)
-    return view, a
+    iface = a.__array_interface__
+    strides = iface["strides"]  # None when C-contiguous
+    if strides is None or height == 1:
+        # Contiguous, or a single row, whose stride means nothing.
+        stride = width * channels * a.itemsize
+    else:
+        stride = strides[0]
+    return _lib.PixelView(iface["data"][0], width, height, stride, fmt), a

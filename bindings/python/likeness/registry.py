@@ -28,7 +28,7 @@ class Registry:
     def __init__(self, path=None, *, models=None, embedding=True):
         self._reg = None
         self._embedder = None
-        self._lock = threading.Condition()
+        self._lock = threading.Condition(threading.Lock())  # not reentrant: cheaper per check
         self._running = 0
         if path is None:
             path = os.environ.get("LIKENESS_REGISTRY")
@@ -76,8 +76,13 @@ class Registry:
         self.close()
 
     def __del__(self):
+        # A registry dropped without close(); at interpreter exit the modules this needs may
+        # already be gone, and the process is ending anyway.
         if getattr(self, "_reg", None) is not None:
-            self.close()
+            try:
+                self.close()
+            except Exception:  # noqa: BLE001
+                pass
 
     def _enter(self):
         with self._lock:
