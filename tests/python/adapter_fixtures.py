@@ -21,7 +21,10 @@ CLI = os.environ.get("LK_CLI_PATH") or os.path.join(ROOT, "build", "likeness")
 
 
 def _run(*args):
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The sanitizer build preloads ASan into Python; programs that are not Python run without
+    # it (vips hangs with the runtime preloaded, and the likeness program has its own).
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
 
 
 class Registry:
