@@ -20,7 +20,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.par
 CLI = os.environ.get("LK_CLI_PATH") or os.path.join(ROOT, "build", "likeness")
 
 
-def _run(*args):
+def run_program(*args):
     # The sanitizer build preloads ASan into Python; programs that are not Python run without
     # it (vips hangs with the runtime preloaded, and the likeness program has its own).
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
@@ -36,12 +36,12 @@ class Registry:
         pngs = {}
         for name in ("sunny", "bolt"):
             pngs[name] = os.path.join(self.dir, f"{name}.png")
-            _run("vips", "flatten", os.path.join(ROOT, "demo", "characters", f"{name}.svg"), pngs[name],
+            run_program("vips", "flatten", os.path.join(ROOT, "demo", "characters", f"{name}.svg"), pngs[name],
                  "--background", "255 255 255")
         self.path = os.path.join(self.dir, "registry")
-        _run(CLI, "init", self.path)
-        _run(CLI, "character", "add", "sunny", "--name", "Sunny", "-r", self.path)
-        _run(CLI, "ref", "add", "sunny", pngs["sunny"], "-r", self.path)
+        run_program(CLI, "init", self.path)
+        run_program(CLI, "character", "add", "sunny", "--name", "Sunny", "-r", self.path)
+        run_program(CLI, "ref", "add", "sunny", pngs["sunny"], "-r", self.path)
         self.reference = Image.open(pngs["sunny"]).convert("RGB")
         self.unrelated = Image.open(pngs["bolt"]).convert("RGB")
 

@@ -187,8 +187,7 @@ class Takedown(unittest.TestCase):
         before = comfyui.LikenessCheck.IS_CHANGED(registry=fresh.path, images=None)
         self.assertEqual(comfyui.LikenessCheck.IS_CHANGED(registry=fresh.path), before)
         self.assertTrue(node.check(t, fresh.path, "black", False)[1])
-        subprocess.run([adapter_fixtures.CLI, "character", "disable", "sunny", "-r", fresh.path],
-                       check=True, capture_output=True)
+        adapter_fixtures.run_program(adapter_fixtures.CLI, "character", "disable", "sunny", "-r", fresh.path)
         self.assertNotEqual(comfyui.LikenessCheck.IS_CHANGED(registry=fresh.path), before)
         out, any_blocked, _, _ = node.check(t, fresh.path, "black", False)
         self.assertFalse(any_blocked)
