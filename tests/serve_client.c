@@ -1,4 +1,5 @@
 #include "serve_client.h"
+#include "fixtures.h"
 
 #include <criterion/criterion.h>
 #include <ctype.h>
@@ -90,7 +91,7 @@ json_t *sc_json(const struct sc_response *r)
 
 const char *sc_error_code(const struct sc_response *r)
 {
-	static char code[64];
+	static _Thread_local char code[64];
 	code[0] = '\0';
 	json_t *j = sc_json(r);
 	const char *s = j ? json_string_value(json_object_get(j, "error")) : NULL;
@@ -204,6 +205,13 @@ static int read_chunked(int fd, struct sc_buf *in, size_t pos, struct sc_respons
 	return 0;
 }
 
+/* Transfer-Encoding lists codings in order; chunked is the last when present. */
+static int te_is_chunked(const char *te)
+{
+	size_t n = strlen(te);
+	return n >= 7 && strcasecmp(te + n - 7, "chunked") == 0;
+}
+
 int sc_read_response(int fd, struct sc_response *r, double timeout_s, double started)
 {
 	memset(r, 0, sizeof *r);
@@ -257,7 +265,7 @@ int sc_read_response(int fd, struct sc_response *r, double timeout_s, double sta
 	const char *te = sc_header(r, "Transfer-Encoding");
 	const char *cl = sc_header(r, "Content-Length");
 	int rc = 0;
-	if (te && strcasestr(te, "chunked")) {
+	if (te && te_is_chunked(te)) {
 		rc = read_chunked(fd, &in, pos, r, deadline);
 	} else if (cl) {
 		size_t want = (size_t)strtoull(cl, NULL, 10);
@@ -578,4 +586,73 @@ void sc_server_stop(struct sc_server *s)
 	int status = sc_server_term(s, SC_TIMEOUT);
 	cr_assert_eq(status, 0, "likeness serve did not exit 0 after SIGTERM (%d): %s", status, sc_server_log(s));
 	remove_dir(s->dir);
+}
+
+const char *sc_registry_hash(const char *slug, const char *image)
+{
+	static char path[320];
+	snprintf(path, sizeof path, "%s/registry", fx_temp_dir());
+	fx_make_registry(path, slug, image);
+	return path;
+}
+
+const char *sc_registry_embedded(const char *slug, const char *image)
+{
+	static char path[320];
+	snprintf(path, sizeof path, "%s/registry", fx_temp_dir());
+	char args[1200];
+	snprintf(args, sizeof args, "init '%s'", path);
+	cr_assert_eq(fx_cli(args)->status, 0);
+	snprintf(args, sizeof args, "character add %s --name %s -r '%s'", slug, slug, path);
+	cr_assert_eq(fx_cli(args)->status, 0);
+	snprintf(args, sizeof args, "ref add %s '%s' -r '%s'", slug, fx_pdq_image(image), path);
+	struct fx_run *run = fx_cli(args);
+	cr_assert_eq(run->status, 0, "%s", run->err);
+	return path;
+}
+
+int sc_post(int port, const char *target, const char *content_type, const char *extra_headers, const void *body,
+	    size_t len, struct sc_response *r)
+{
+	char headers[1024];
+	snprintf(headers, sizeof headers, "%s%s%s%s", content_type ? "Content-Type: " : "",
+		 content_type ? content_type : "", content_type ? "\r\n" : "", extra_headers ? extra_headers : "");
+	return sc_request(port, "POST", target, headers, body ? body : "", len, r);
+}
+
+int sc_post_vector(int port, const char *target, const char *content_type, const char *image,
+		   struct sc_response *r)
+{
+	size_t len;
+	unsigned char *data = fx_read(fx_pdq_image(image), &len);
+	int rc = sc_post(port, target, content_type, NULL, data, len, r);
+	free(data);
+	return rc;
+}
+
+void sc_expect_error(const struct sc_response *r, int status, const char *code)
+{
+	cr_assert_eq(r->status, status, "status %d, want %d (%s): %.300s", r->status, status, r->error,
+		     r->body ? r->body : "");
+	const char *type = sc_header(r, "Content-Type");
+	cr_assert(type && strncmp(type, "application/json", 16) == 0, "error Content-Type %s", type ? type : "(none)");
+	json_t *j = sc_json(r);
+	cr_assert(j, "error body is not JSON: %.300s", r->body);
+	const char *got = json_string_value(json_object_get(j, "error"));
+	const char *message = json_string_value(json_object_get(j, "message"));
+	cr_assert(got && strcmp(got, code) == 0, "error code %s, want %s", got ? got : "(none)", code);
+	cr_assert(message && *message, "error without a message: %.300s", r->body);
+	json_decref(j);
+}
+
+const char *sc_verdict(const struct sc_response *r)
+{
+	static _Thread_local char verdict[16];
+	verdict[0] = '\0';
+	json_t *j = sc_json(r);
+	const char *v = j ? json_string_value(json_object_get(j, "verdict")) : NULL;
+	if (v)
+		snprintf(verdict, sizeof verdict, "%s", v);
+	json_decref(j);
+	return verdict;
 }

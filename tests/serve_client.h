@@ -94,6 +94,21 @@ const char *sc_token_file(const char *token);
 /* The server's log, for failure messages (static, tail only). */
 const char *sc_server_log(const struct sc_server *s);
 
+/* A new registry holding `slug` with the test vector `image` as its one reference: hashes only
+ * (fast), or made by the CLI with its CNN embedding. Static paths. */
+const char *sc_registry_hash(const char *slug, const char *image);
+const char *sc_registry_embedded(const char *slug, const char *image);
+/* POSTs a test vector (../shared/vectors/pdq/img) as a raw body of the given type. */
+int sc_post_vector(int port, const char *target, const char *content_type, const char *image,
+		   struct sc_response *r);
+/* POSTs bytes with one Content-Type (and optional extra header lines). */
+int sc_post(int port, const char *target, const char *content_type, const char *extra_headers, const void *body,
+	    size_t len, struct sc_response *r);
+/* Asserts an error reply: the status, JSON {"error": code, "message": ...}, application/json. */
+void sc_expect_error(const struct sc_response *r, int status, const char *code);
+/* The "verdict" of a JSON body ("" when none), static. */
+const char *sc_verdict(const struct sc_response *r);
+
 /* Timeouts: generous, because the sanitizer build is several times slower. */
 #define SC_TIMEOUT 60.0
 
