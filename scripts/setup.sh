@@ -16,6 +16,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 #   dpkg-dev                `apt-get source`, to build faiss from Debian's own source package
 #   libgflags-dev           faiss' build system looks for it
 #   libopencv-contrib-dev   the benchmark's peers: OpenCV's img_hash (bench-only)
+#   libmicrohttpd-dev       `likeness serve`: HTTP/1.1 with a thread pool, limits, suspend/resume
+#   wrk                     the service's load test (bench/bench_serve.sh)
+#   python3-numpy           the Python binding's zero-copy input, and its tests
+#   python3-pil             the AUTOMATIC1111 adapter's images (PIL), in its test
 packages=(
   build-essential cmake pkg-config ninja-build
   libvips-dev libvips-tools
@@ -24,6 +28,7 @@ packages=(
   libcriterion-dev zlib1g-dev
   dpkg-dev libgflags-dev
   libopencv-contrib-dev
+  libmicrohttpd-dev wrk python3-numpy python3-pil
 )
 
 need=()

@@ -45,6 +45,8 @@ int lk_cli_calibrate(int argc, char **argv);
 extern const char lk_cli_calibrate_usage[];
 int lk_cli_index(int argc, char **argv);
 extern const char lk_cli_index_usage[];
+int lk_cli_serve(int argc, char **argv);
+extern const char lk_cli_serve_usage[];
 
 /* 1 if `path` is a folder. */
 int lk_cli_is_directory(const char *path);

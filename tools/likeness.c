@@ -33,6 +33,8 @@ static const struct lk_cli_command commands[] = {
 	{ "stats", "registry version and sizes", lk_cli_stats_usage, lk_cli_stats },
 	{ "index", "build or describe the approximate index of the registry's embeddings", lk_cli_index_usage,
 	  lk_cli_index },
+	{ "serve", "answer checks over HTTP (JSON, metrics, admin API, hot reload)", lk_cli_serve_usage,
+	  lk_cli_serve },
 	{ "import", "add references from a PDQ hash list (CSV)", lk_cli_import_usage, lk_cli_import },
 	{ "export", "print the references as a PDQ hash list (CSV)", lk_cli_export_usage, lk_cli_export },
 };
