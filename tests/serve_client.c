@@ -381,6 +381,21 @@ static int labels_include(const char *have, size_t have_len, const char *want)
 	return 1;
 }
 
+const char *sc_labels_end(const char *open)
+{
+	/* Label values may hold braces (route="/v1/characters/{slug}"): skip quoted text. */
+	int quoted = 0;
+	for (const char *p = open + 1; *p && *p != '\n'; p++) {
+		if (quoted && *p == '\\' && p[1])
+			p++;
+		else if (*p == '"')
+			quoted = !quoted;
+		else if (!quoted && *p == '}')
+			return p;
+	}
+	return NULL;
+}
+
 double sc_metric(const char *text, const char *name, const char *labels)
 {
 	size_t nl = strlen(name);
@@ -391,7 +406,7 @@ double sc_metric(const char *text, const char *name, const char *labels)
 		const char *lab = "";
 		size_t lab_len = 0;
 		if (*p == '{') {
-			const char *close = strchr(p, '}');
+			const char *close = sc_labels_end(p);
 			if (!close)
 				continue;
 			lab = p + 1;

@@ -70,6 +70,8 @@ void sc_multipart_end(struct sc_buf *b);
  * `k="v"` pair of `labels` (a string like `route="/livez",code="200"`, or "" for any); NAN
  * when there is none. */
 double sc_metric(const char *text, const char *name, const char *labels);
+/* The closing brace of the label set that opens at `open`, quotes respected; NULL if none. */
+const char *sc_labels_end(const char *open);
 
 /* A `likeness serve` run as a child process. */
 struct sc_server {
