@@ -1,0 +1,174 @@
+/* Load limits of `likeness serve`: a full pool answers 429 at once, a check that waited past
+ * --queue-timeout answers 503, and SIGTERM lets the checks in flight finish before exit 0.
+ * Slow checks are CNN checks with region search (?regions=9: ten CNN passes each). */
+#include "fixtures.h"
+#include "serve_client.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct shot {
+	int port;
+	pthread_barrier_t *start;
+	const unsigned char *png;
+	size_t len;
+	/* results */
+	int status;
+	double seconds;
+	char error[64], retry_after[16], verdict[16];
+};
+
+static void *fire(void *arg)
+{
+	struct shot *s = arg;
+	if (s->start)
+		pthread_barrier_wait(s->start);
+	struct sc_response r;
+	sc_post(s->port, "/v1/check?regions=9", "image/png", NULL, s->png, s->len, &r);
+	s->status = r.status;
+	s->seconds = r.seconds;
+	snprintf(s->error, sizeof s->error, "%s", sc_error_code(&r));
+	snprintf(s->retry_after, sizeof s->retry_after, "%s", sc_header(&r, "Retry-After") ? sc_header(&r, "Retry-After") : "");
+	snprintf(s->verdict, sizeof s->verdict, "%s", sc_verdict(&r));
+	sc_response_free(&r);
+	return NULL;
+}
+
+enum { SHOTS = 6 };
+
+/* SHOTS slow checks at once, released together. */
+static void volley(int port, struct shot *shots, int n)
+{
+	size_t len;
+	unsigned char *png = fx_read(fx_pdq_image("char1_orig.png"), &len);
+	pthread_barrier_t start;
+	pthread_barrier_init(&start, NULL, (unsigned)n);
+	pthread_t t[SHOTS * 2];
+	for (int i = 0; i < n; i++) {
+		shots[i] = (struct shot){ .port = port, .start = &start, .png = png, .len = len };
+		cr_assert_eq(pthread_create(&t[i], NULL, fire, &shots[i]), 0);
+	}
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&start);
+	free(png);
+}
+
+static double metric_eventually(int port, const char *name, const char *labels, double at_least)
+{
+	double v = NAN;
+	for (double until = sc_now() + 2.0; sc_now() < until;) {
+		struct sc_response r;
+		sc_get(port, "/metrics", &r);
+		v = sc_metric(r.body ? r.body : "", name, labels);
+		sc_response_free(&r);
+		if (v >= at_least)
+			break;
+		usleep(50 * 1000);
+	}
+	return v;
+}
+
+Test(serve_limits, full_pool_answers_429_at_once, .timeout = 240)
+{
+	struct sc_server s;
+	sc_server_start(&s, sc_registry_embedded("char1", "char1_orig.png"), "--workers 1 --queue 0");
+	int ok = 0, rejected = 0;
+	double slowest_429 = 0, fastest_200 = INFINITY;
+	for (int round = 0; round < 2; round++) {
+		struct shot shots[SHOTS];
+		volley(s.port, shots, SHOTS);
+		for (int i = 0; i < SHOTS; i++) {
+			if (shots[i].status == 200) {
+				ok++;
+				cr_assert_str_eq(shots[i].verdict, "block");
+				fastest_200 = fmin(fastest_200, shots[i].seconds);
+			} else {
+				cr_assert_eq(shots[i].status, 429, "shot %d: %d %s (a request hung or failed)", i, shots[i].status,
+					     shots[i].error);
+				cr_assert_str_eq(shots[i].error, "overloaded");
+				cr_assert_str_eq(shots[i].retry_after, "1");
+				rejected++;
+				slowest_429 = fmax(slowest_429, shots[i].seconds);
+			}
+		}
+	}
+	cr_log_info("overload: %d checks served, %d refused; slowest 429 %.1f ms, fastest 200 %.1f ms", ok, rejected,
+		    slowest_429 * 1e3, fastest_200 * 1e3);
+	cr_assert_geq(ok, 2, "each volley should have one check served");
+	cr_assert_geq(rejected, 2, "one worker, no queue, %d at once: some must be refused", SHOTS);
+	cr_assert_lt(slowest_429, fastest_200 / 2, "a 429 took %.1f ms, a check %.1f ms: refusals must not wait",
+		     slowest_429 * 1e3, fastest_200 * 1e3);
+	cr_assert_geq(metric_eventually(s.port, "likeness_rejected_total", "reason=\"overloaded\"", rejected), rejected);
+	/* afterwards it serves again */
+	struct sc_response r;
+	sc_post_vector(s.port, "/v1/check", "image/png", "char1_orig.png", &r);
+	cr_assert_eq(r.status, 200);
+	sc_response_free(&r);
+	sc_server_stop(&s);
+}
+
+Test(serve_limits, queue_timeout_answers_503_deadline, .timeout = 240)
+{
+	struct sc_server s;
+	sc_server_start(&s, sc_registry_embedded("char1", "char1_orig.png"), "--workers 1 --queue 8 --queue-timeout 1");
+	struct shot shots[SHOTS];
+	volley(s.port, shots, SHOTS);
+	int ok = 0, late = 0;
+	for (int i = 0; i < SHOTS; i++) {
+		if (shots[i].status == 200) {
+			ok++;
+			continue;
+		}
+		cr_assert_eq(shots[i].status, 503, "shot %d: %d %s", i, shots[i].status, shots[i].error);
+		cr_assert_str_eq(shots[i].error, "deadline");
+		cr_assert_str_eq(shots[i].retry_after, "1");
+		late++;
+	}
+	cr_log_info("deadline: %d served, %d past the 1 ms queue timeout", ok, late);
+	cr_assert_geq(ok, 1);
+	cr_assert_geq(late, 1, "%d checks on one worker, 1 ms queue timeout: some must wait longer", SHOTS);
+	cr_assert_geq(metric_eventually(s.port, "likeness_rejected_total", "reason=\"deadline\"", late), late);
+	sc_server_stop(&s);
+}
+
+Test(serve_limits, sigterm_finishes_checks_in_flight_then_exits_0, .timeout = 240)
+{
+	struct sc_server s;
+	sc_server_start(&s, sc_registry_embedded("char1", "char1_orig.png"), "--workers 1 --queue 4");
+	size_t len;
+	unsigned char *png = fx_read(fx_pdq_image("char1_orig.png"), &len);
+	enum { N = 3 };
+	struct shot shots[N];
+	pthread_t t[N];
+	for (int i = 0; i < N; i++) {
+		shots[i] = (struct shot){ .port = s.port, .png = png, .len = len };
+		cr_assert_eq(pthread_create(&t[i], NULL, fire, &shots[i]), 0);
+	}
+	/* Wait until all three are admitted (one running, two queued), then ask the server to stop. */
+	double in_flight = 0;
+	for (double until = sc_now() + SC_TIMEOUT; in_flight < N && sc_now() < until;) {
+		struct sc_response r;
+		sc_get(s.port, "/metrics", &r);
+		in_flight = sc_metric(r.body ? r.body : "", "likeness_checks_in_flight", "");
+		sc_response_free(&r);
+		if (in_flight < N)
+			usleep(2000);
+	}
+	cr_assert_eq(in_flight, N, "the checks were never all in flight together (%g)", in_flight);
+	cr_assert_eq(kill(s.pid, SIGTERM), 0);
+	for (int i = 0; i < N; i++) {
+		pthread_join(t[i], NULL);
+		cr_assert_eq(shots[i].status, 200, "check %d in flight at SIGTERM: %d %s", i, shots[i].status, shots[i].error);
+		cr_assert_str_eq(shots[i].verdict, "block");
+	}
+	int status = sc_server_term(&s, SC_TIMEOUT); /* already signalled; this waits */
+	cr_assert_eq(status, 0, "exit status %d after SIGTERM: %s", status, sc_server_log(&s));
+	free(png);
+}
