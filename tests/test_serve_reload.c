@@ -33,7 +33,7 @@ struct client {
 	struct { unsigned char *data; size_t len; } images[2];
 	struct record *records;
 	int n;
-	char first_error[200];
+	char first_error[300];
 };
 
 static void *client_loop(void *arg)
