@@ -141,7 +141,8 @@ Test(serve_limits, queue_timeout_answers_503_deadline, .timeout = 240)
 Test(serve_limits, sigterm_finishes_checks_in_flight_then_exits_0, .timeout = 240)
 {
 	struct sc_server s;
-	sc_server_start(&s, sc_registry_embedded("char1", "char1_orig.png"), "--workers 1 --queue 4");
+	/* a queue timeout far beyond any check here: this test is about SIGTERM, not deadlines */
+	sc_server_start(&s, sc_registry_embedded("char1", "char1_orig.png"), "--workers 1 --queue 4 --queue-timeout 600000");
 	size_t len;
 	unsigned char *png = fx_read(fx_pdq_image("char1_orig.png"), &len);
 	enum { N = 3 };
