@@ -8,14 +8,19 @@
 #include <string.h>
 #include <strings.h>
 
-/* Grows *buf to hold `need` bytes, doubling; 0 on success. */
-static int reserve(unsigned char **buf, size_t *cap, size_t need)
+/* Grows *buf to hold `need` bytes, doubling but never past `limit` (the body limit), so that a
+ * body at the limit does not hold twice the limit in memory; 0 on success. */
+static int reserve(unsigned char **buf, size_t *cap, size_t need, size_t limit)
 {
 	if (need <= *cap)
 		return 0;
+	if (need > limit)
+		return -1;
 	size_t next = *cap ? *cap : 64 * 1024;
 	while (next < need)
 		next *= 2;
+	if (next > limit)
+		next = limit;
 	unsigned char *grown = realloc(*buf, next);
 	if (!grown)
 		return -1;
@@ -62,7 +67,7 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 		cur = new_part(req, key, filename);
 	if (!cur)
 		return MHD_YES;
-	if (size && reserve(&cur->data, &cur->cap, cur->len + size) != 0) {
+	if (size && reserve(&cur->data, &cur->cap, cur->len + size, req->server->cfg.max_body) != 0) {
 		req->too_large = 1;
 		return MHD_YES;
 	}
@@ -134,7 +139,7 @@ void lk_serve_body_chunk(struct lk_serve_request *req, const char *data, size_t 
 		return;
 	}
 	if (req->body_kind == LK_BODY_RAW) {
-		if (reserve(&req->raw, &req->raw_cap, req->raw_len + size) != 0) {
+		if (reserve(&req->raw, &req->raw_cap, req->raw_len + size, req->server->cfg.max_body) != 0) {
 			req->too_large = 1;
 			return;
 		}

@@ -29,7 +29,7 @@ const char lk_cli_serve_usage[] =
 	"  --port-file FILE         write the port to FILE once listening (for scripts)\n"
 	"  --workers N              threads running checks (default: one per core)\n"
 	"  --io-threads N           threads reading and writing HTTP (default 2)\n"
-	"  --queue N                checks that may wait beyond the running ones (default 4 x workers)\n"
+	"  --queue N                checks that may wait beyond the running ones (default 16 x workers)\n"
 	"  --queue-timeout MS       answer 503 for a check that waited longer (default 2000)\n"
 	"  --max-body SIZE          largest request body, k/M/G suffixes (default 32M)\n"
 	"  --max-batch N            most images in one request (default 32)\n"
@@ -212,8 +212,17 @@ static int parse_options(int argc, char **argv, struct lk_serve_config *cfg, con
 		fputs("likeness serve: no registry: pass --registry DIR or set LIKENESS_REGISTRY\n", stderr);
 		return -1;
 	}
+	/* The queue timeout, not the queue's length, bounds how long a request waits; the queue
+	 * only has to absorb bursts without refusing them. */
 	if (!queue_set)
-		cfg->queue = 4 * cfg->workers;
+		cfg->queue = 16 * cfg->workers;
+	/* A batch is admitted whole or not at all: one larger than the pool could never run. */
+	if (cfg->workers + cfg->queue < cfg->max_batch) {
+		if (queue_set)
+			fprintf(stderr, "likeness serve: --queue raised to %u so that a batch of --max-batch %u fits\n",
+				cfg->max_batch - cfg->workers, cfg->max_batch);
+		cfg->queue = cfg->max_batch - cfg->workers;
+	}
 	return 0;
 }
 

@@ -81,6 +81,9 @@ unsigned lk_serve_status_of(int code)
 	case LK_EUNTRUSTED:
 	case LK_ELOWQUALITY: return MHD_HTTP_UNPROCESSABLE_CONTENT;
 	case LK_ETOOBIG: return MHD_HTTP_CONTENT_TOO_LARGE;
+	/* The registry's files are locked or damaged: the server's state, not the request's, and
+	 * perhaps passing (another process holds a long write). */
+	case LK_EREGISTRY: return MHD_HTTP_SERVICE_UNAVAILABLE;
 	default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}
 }
@@ -97,6 +100,8 @@ void lk_serve_reply_lk_error(struct lk_serve_request *req, int code, const char 
 		name = "conflict";
 	else if (status == MHD_HTTP_CONTENT_TOO_LARGE)
 		name = "too_large";
+	else if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		name = "registry_unavailable";
 	lk_serve_reply_error(req, status, name, "%s", detail && detail[0] ? detail : lk_strerror(code));
 	if (status == MHD_HTTP_INTERNAL_SERVER_ERROR)
 		fprintf(stderr, "likeness serve: %s %s: %s [%s]\n", req->method, lk_serve_route_template(req->route),

@@ -180,7 +180,10 @@ enum MHD_Result lk_serve_access(void *cls, struct MHD_Connection *conn, const ch
 	if (*upload_data_size) {
 		lk_serve_body_chunk(req, upload_data, *upload_data_size);
 		*upload_data_size = 0;
-		return MHD_YES;
+		/* libmicrohttpd 0.9.75 cannot reply before the body has ended, so the rest of an
+		 * oversized streamed body is read and dropped (not kept) and answered 413 at its end;
+		 * one that goes on past twice the limit is cut off without a reply. */
+		return req->too_large && req->body_seen > 2 * req->server->cfg.max_body ? MHD_NO : MHD_YES;
 	}
 	if (req->suspended) {
 		/* Resumed: every job has finished. */
@@ -247,6 +250,7 @@ void lk_serve_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		if (req->jobs[i].reply)
 			json_decref(req->jobs[i].reply);
 	free(req->jobs);
+	free(req->images);
 	free(req->route_arg);
 	free(req);
 	atomic_fetch_sub(&s->open_requests, 1);
