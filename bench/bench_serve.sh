@@ -6,15 +6,16 @@
 #
 # Environment: OUT_DIR (default build/bench-serve), BUILD_DIR (default build), DURATION (s per
 # run, default 15), WARMUP (s, default 3), CONCURRENCY (default "1 8 32"), MODES (default
-# "hash-only embedding"), IMAGES (default "copy unrelated"), WORKERS (default: the server's own
-# default, the number of cores).
+# "hash-only embedding"), IMAGES (default "copy unrelated"), WORKERS and QUEUE (default: the
+# server's own defaults).
 #
 # It builds nothing. The registry is made in a temporary folder the way scripts/demo.sh makes
 # its own: 30 Fluent Emoji characters (MIT, from the npm cache of scripts/fetch-art.sh), one
 # reference each, with embeddings. "copy" posts one of those references as it is registered
 # (so PDQ matches at 0 bits: the verdict is block), "unrelated" an emoji that is not registered
-# (allow). The server keeps its default queue (4 x workers): at concurrency 32 it answers some
-# requests 429 at once by design; they are counted in their own column, not as failures.
+# (allow). The server keeps its default queue (QUEUE sets --queue); a request beyond workers +
+# queue is answered 429 at once by design: those are counted in their own column, not as
+# failures.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${BUILD_DIR:-"$root/build"}
@@ -74,6 +75,7 @@ start_server() {
   local args=(serve --registry "$reg" --port 0 --port-file "$work/port")
   [ "$mode" = hash-only ] && args+=(--hash-only)
   [ -n "${WORKERS:-}" ] && args+=(--workers "$WORKERS")
+  [ -n "${QUEUE:-}" ] && args+=(--queue "$QUEUE")
   rm -f "$work/port"
   server_cmd="likeness ${args[*]}"
   "$bin/likeness" "${args[@]}" >"$work/server-$mode.log" 2>&1 &
@@ -102,7 +104,7 @@ raw="$out/wrk.txt"
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "- machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- registry: ${#characters[@]} Fluent Emoji characters, one reference each, with embeddings"
-  echo "- server: \`likeness serve --registry R --port 0 --port-file F [--hash-only]${WORKERS:+ --workers $WORKERS}\` (default workers = cores, queue = 4 x workers)"
+  echo "- server: \`likeness serve --registry R --port 0 --port-file F [--hash-only]${WORKERS:+ --workers $WORKERS}${QUEUE:+ --queue $QUEUE}\`"
   echo "- client: \`wrk -tT -cC -d${duration}s --latency --timeout 10s -s bench/serve.lua http://127.0.0.1:PORT/v1/check -- IMAGE image/png\` after a ${warmup} s warm-up at the same concurrency; wrk shares the 2 cores with the server"
   echo "- copy: cat-face.png as registered ($(stat -c %s "${image_file[copy]}") bytes, verdict block); unrelated: llama.png ($(stat -c %s "${image_file[unrelated]}") bytes, allow)"
   echo
@@ -112,7 +114,10 @@ raw="$out/wrk.txt"
 
 for mode in $modes; do
   start_server "$mode"
-  echo "== $mode: $server_cmd (port $port)" >&2
+  capacity=$(exec 3<>"/dev/tcp/127.0.0.1/$port"; printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3;
+    sed -n 's/^likeness_queue_capacity \([0-9]*\).*/\1/p; s/^likeness_workers \([0-9]*\).*/\1/p' <&3 | tr '\n' ' ')
+  echo "- $mode server: workers, capacity (workers + queue): $capacity" >>"$results"
+  echo "== $mode: $server_cmd (port $port; workers, capacity: $capacity)" >&2
   for image in $images; do
     file=${image_file[$image]}
     for c in $concurrency; do

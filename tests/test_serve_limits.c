@@ -75,10 +75,11 @@ static double metric_eventually(int port, const char *name, const char *labels, 
 	return v;
 }
 
+/* --max-batch 1: the server raises the queue so that one whole batch always fits. */
 Test(serve_limits, full_pool_answers_429_at_once, .timeout = 240)
 {
 	struct sc_server s;
-	sc_server_start(&s, sc_registry_embedded("char1", "char1_orig.png"), "--workers 1 --queue 0");
+	sc_server_start(&s, sc_registry_embedded("char1", "char1_orig.png"), "--workers 1 --queue 0 --max-batch 1");
 	int ok = 0, rejected = 0;
 	double slowest_429 = 0, fastest_200 = INFINITY;
 	for (int round = 0; round < 2; round++) {
