@@ -108,15 +108,16 @@ raw="$out/wrk.txt"
   echo "- client: \`wrk -tT -cC -d${duration}s --latency --timeout 10s -s bench/serve.lua http://127.0.0.1:PORT/v1/check -- IMAGE image/png\` after a ${warmup} s warm-up at the same concurrency; wrk shares the 2 cores with the server"
   echo "- copy: cat-face.png as registered ($(stat -c %s "${image_file[copy]}") bytes, verdict block); unrelated: llama.png ($(stat -c %s "${image_file[unrelated]}") bytes, allow)"
   echo
-  echo "| mode | image | concurrency | requests/s | p50 ms | p99 ms | non-2xx | of which 429 | other errors |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| mode | image | concurrency | requests/s | p50 ms | p99 ms | non-2xx | of which 429 | other errors | verdicts |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
 } >"$results"
 
+notes=
 for mode in $modes; do
   start_server "$mode"
   capacity=$(exec 3<>"/dev/tcp/127.0.0.1/$port"; printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3;
     sed -n 's/^likeness_queue_capacity \([0-9]*\).*/\1/p; s/^likeness_workers \([0-9]*\).*/\1/p' <&3 | tr '\n' ' ')
-  echo "- $mode server: workers, capacity (workers + queue): $capacity" >>"$results"
+  notes+="- $mode server: likeness_queue_capacity, likeness_workers = $capacity"$'\n'
   echo "== $mode: $server_cmd (port $port; workers, capacity: $capacity)" >&2
   for image in $images; do
     file=${image_file[$image]}
@@ -132,14 +133,17 @@ for mode in $modes; do
       get() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $line"; }
       s429=$(get status_429); s429=${s429:-0}
       other=$(( $(get errors_connect) + $(get errors_read) + $(get errors_write) + $(get errors_timeout) ))
-      printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$mode" "$image" "$c" "$(get rps)" "$(get p50_ms)" \
-        "$(get p99_ms)" "$(get non2xx)" "$s429" "$other" >>"$results"
+      verdicts=$(grep -o 'verdict_[a-z]*=[0-9]*' <<<"$line" | sed 's/^verdict_//' | tr '\n' ' ')
+      printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$mode" "$image" "$c" "$(get rps)" "$(get p50_ms)" \
+        "$(get p99_ms)" "$(get non2xx)" "$s429" "$other" "${verdicts% }" >>"$results"
       echo "   $mode $image c=$c: $(get rps) req/s, p50 $(get p50_ms) ms, p99 $(get p99_ms) ms, non-2xx $(get non2xx) (429: $s429)" >&2
     done
   done
   stop_server
 done
 {
+  echo
+  printf '%s' "$notes"
   echo
   echo "Latency is per request as wrk measures it (connection kept alive), including any 429 answers, which"
   echo "return at once and so pull the percentiles down at concurrency 32: read them with the 429 column."

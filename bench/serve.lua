@@ -21,18 +21,27 @@ function init(args)
    wrk.method = "POST"
    wrk.headers["Content-Type"] = args[2] or "image/png"
    statuses = {}
+   verdicts = {}
 end
 
 function response(status, headers, body)
    statuses[status] = (statuses[status] or 0) + 1
+   local v = headers["Likeness-Verdict"]
+   if v then
+      verdicts[v] = (verdicts[v] or 0) + 1
+   end
 end
 
 function done(summary, latency, requests)
-   local counts = {}
+   local counts, verdict_counts = {}, {}
    for _, thread in ipairs(threads) do
       local s = thread:get("statuses")
       for code, n in pairs(s or {}) do
          counts[code] = (counts[code] or 0) + n
+      end
+      local v = thread:get("verdicts")
+      for verdict, n in pairs(v or {}) do
+         verdict_counts[verdict] = (verdict_counts[verdict] or 0) + n
       end
    end
    local non2xx, codes = 0, {}
@@ -41,6 +50,9 @@ function done(summary, latency, requests)
          non2xx = non2xx + n
       end
       table.insert(codes, string.format("status_%d=%d", code, n))
+   end
+   for verdict, n in pairs(verdict_counts) do
+      table.insert(codes, string.format("verdict_%s=%d", verdict, n))
    end
    table.sort(codes)
    local seconds = summary.duration / 1e6
