@@ -78,10 +78,11 @@ static void expect_server_timing(const struct sc_response *r, int embedded)
 	cr_assert_geq(dur[5] + 0.01, dur[1], "total < decode: %s", st);
 	cr_assert_geq(dur[5] + 0.01, dur[2], "total < hash: %s", st);
 	cr_assert_geq(dur[5] + 0.01, dur[4], "total < search: %s", st);
+	/* A CNN pass costs milliseconds; a hash-only check may still time the skipped step at ~0. */
 	if (embedded)
-		cr_assert_gt(dur[3], 0, "no embed time with the CNN: %s", st);
+		cr_assert_gt(dur[3], 1.0, "no CNN time in a check with the embedding: %s", st);
 	else
-		cr_assert_eq(dur[3], 0, "embed time in a hash-only check: %s", st);
+		cr_assert_lt(dur[3], 0.5, "CNN time in a hash-only check: %s", st);
 }
 
 Test(serve_check, raw_png_of_a_reference_is_blocked_and_names_the_character)
