@@ -207,6 +207,22 @@ Test(serve_check, multipart_other_field_names_and_leading_text_fields)
 	sc_response_free(&r);
 }
 
+/* The contract counts a plain (non-file) field named "image" as the image too. */
+Test(serve_check, multipart_plain_field_named_image)
+{
+	struct sc_buf b = { 0 };
+	size_t len;
+	unsigned char *data = fx_read(fx_pdq_image("char1_orig.png"), &len);
+	sc_multipart_part(&b, "image", NULL, NULL, data, len);
+	free(data);
+	struct sc_response r;
+	post_multipart(&b, "/v1/check", &r);
+	json_t *j = expect_ok_json(&r);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "verdict")), "block");
+	json_decref(j);
+	sc_response_free(&r);
+}
+
 Test(serve_check, batch_keeps_part_order_and_reports_unreadable_items)
 {
 	struct sc_buf b = { 0 };

@@ -174,3 +174,43 @@ Test(serve_limits, sigterm_finishes_checks_in_flight_then_exits_0, .timeout = 24
 	cr_assert_eq(status, 0, "exit status %d after SIGTERM: %s", status, sc_server_log(&s));
 	free(png);
 }
+
+/* A client that waits for each answer before it asks again never has more than one check in
+ * the pool, so even one worker with no queue must serve every request: a 429 here means the
+ * pool counts a check as admitted after its answer has gone out. Keep-alive and a fresh
+ * connection per request, PDQ only so that the checks are quick and the window is small. */
+Test(serve_limits, back_to_back_requests_are_never_refused, .timeout = 240)
+{
+	struct sc_server s;
+	sc_server_start(&s, sc_registry_hash("char1", "char1_orig.png"), "--hash-only --workers 1 --queue 0 --max-batch 1");
+	size_t len;
+	unsigned char *png = fx_read(fx_pdq_image("char1_jpeg50.jpg"), &len);
+	struct sc_buf req = { 0 };
+	sc_buf_printf(&req, "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: %zu\r\n\r\n", len);
+	sc_buf_add(&req, png, len);
+	int refused = 0, n = 0;
+	int fd = sc_connect(s.port, SC_TIMEOUT);
+	cr_assert_geq(fd, 0);
+	for (int i = 0; i < 200; i++, n++) {
+		struct sc_response r;
+		double t = sc_now();
+		cr_assert_eq(sc_send_all(fd, req.p, req.len), 0, "keep-alive request %d", i);
+		cr_assert_eq(sc_read_response(fd, &r, SC_TIMEOUT, t), 0, "keep-alive request %d: %s", i, r.error);
+		refused += r.status == 429;
+		cr_assert(r.status == 200 || r.status == 429, "keep-alive request %d: %d", i, r.status);
+		sc_response_free(&r);
+	}
+	close(fd);
+	for (int i = 0; i < 100; i++, n++) {
+		struct sc_response r;
+		sc_post(s.port, "/v1/check", "image/jpeg", NULL, png, len, &r);
+		refused += r.status == 429;
+		cr_assert(r.status == 200 || r.status == 429, "request %d: %d", i, r.status);
+		sc_response_free(&r);
+	}
+	cr_log_info("back to back: %d of %d requests refused", refused, n);
+	cr_assert_eq(refused, 0, "%d of %d back-to-back requests (never two at once) were refused 429", refused, n);
+	sc_buf_free(&req);
+	free(png);
+	sc_server_stop(&s);
+}

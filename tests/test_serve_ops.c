@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static struct sc_server srv;
@@ -454,5 +455,27 @@ Test(serve_not_ready, missing_registry_keeps_livez_and_answers_503, .timeout = 1
 		sc_response_free(&r);
 		usleep(300 * 1000);
 	}
+	sc_server_stop(&s);
+}
+
+/* --timeout S closes an idle connection after about S seconds. */
+Test(serve_idle, idle_connections_are_closed, .timeout = 120)
+{
+	struct sc_server s;
+	sc_server_start(&s, sc_registry_hash("char1", "char1_orig.png"), "--hash-only --timeout 1");
+	int fd = sc_connect(s.port, SC_TIMEOUT);
+	cr_assert_geq(fd, 0);
+	double t = sc_now();
+	char c;
+	ssize_t n = recv(fd, &c, 1, 0); /* blocks until the server closes (or SC_TIMEOUT) */
+	double waited = sc_now() - t;
+	close(fd);
+	cr_assert_eq(n, 0, "the idle connection was not closed (recv %zd after %.1f s)", n, waited);
+	cr_assert_lt(waited, 10.0, "closed only after %.1f s with --timeout 1", waited);
+	/* and the server still answers */
+	struct sc_response r;
+	sc_get(s.port, "/livez", &r);
+	cr_assert_eq(r.status, 200);
+	sc_response_free(&r);
 	sc_server_stop(&s);
 }

@@ -202,3 +202,54 @@ Test(serve_reload, changes_apply_under_load_without_failing_requests, .timeout =
 	free(img1);
 	sc_server_stop(&s);
 }
+
+/* Without load: changes committed by other processes (`likeness ref add`, `ref remove`,
+ * `character remove`) apply to the server's very next check. */
+Test(serve_reload, cli_changes_apply_to_the_next_check, .timeout = 120)
+{
+	const char *reg = sc_registry_hash("char1", "char1_orig.png");
+	char path[400];
+	snprintf(path, sizeof path, "%s", reg);
+	struct sc_server s;
+	sc_server_start(&s, path, "--hash-only");
+	struct sc_response r;
+	sc_post_vector(s.port, "/v1/check", "image/png", "char3_orig.png", &r);
+	cr_assert_str_eq(sc_verdict(&r), "allow");
+	json_t *j = sc_json(&r);
+	long long v0 = json_integer_value(json_object_get(j, "registry_version"));
+	json_decref(j);
+	sc_response_free(&r);
+
+	char args[1000];
+	snprintf(args, sizeof args, "ref add char1 '%s' --hash-only -r '%s'", fx_pdq_image("char3_orig.png"), path);
+	struct fx_run *run = fx_cli(args);
+	cr_assert_eq(run->status, 0, "%s", run->err);
+	sc_post_vector(s.port, "/v1/check", "image/png", "char3_orig.png", &r);
+	j = sc_json(&r);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "verdict")), "block", "after ref add: %.300s", r.body);
+	cr_assert_gt(json_integer_value(json_object_get(j, "registry_version")), v0);
+	long long id = json_integer_value(json_object_get(json_array_get(json_object_get(j, "matches"), 0), "reference"));
+	json_decref(j);
+	sc_response_free(&r);
+
+	snprintf(args, sizeof args, "ref remove %lld -r '%s'", id, path);
+	run = fx_cli(args);
+	cr_assert_eq(run->status, 0, "%s", run->err);
+	sc_post_vector(s.port, "/v1/check", "image/png", "char3_orig.png", &r);
+	cr_assert_str_eq(sc_verdict(&r), "allow", "after ref remove: %.300s", r.body);
+	sc_response_free(&r);
+
+	sc_post_vector(s.port, "/v1/check", "image/png", "char1_orig.png", &r);
+	cr_assert_str_eq(sc_verdict(&r), "block");
+	sc_response_free(&r);
+	snprintf(args, sizeof args, "character remove char1 -r '%s'", path);
+	run = fx_cli(args);
+	cr_assert_eq(run->status, 0, "%s", run->err);
+	sc_post_vector(s.port, "/v1/check", "image/png", "char1_orig.png", &r);
+	cr_assert_str_eq(sc_verdict(&r), "allow", "after character remove: %.300s", r.body);
+	sc_response_free(&r);
+	sc_get(s.port, "/v1/characters/char1", &r);
+	sc_expect_error(&r, 404, "not_found");
+	sc_response_free(&r);
+	sc_server_stop(&s);
+}
