@@ -87,6 +87,18 @@ start_server() {
   die "the server never became ready: $(cat "$work/server-$mode.log")"
 }
 
+in_flight() {
+  exec 3<>"/dev/tcp/127.0.0.1/$1" || { echo 0; return; }
+  printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
+  sed -n 's/^likeness_checks_in_flight \([0-9]*\).*/\1/p' <&3
+  exec 3<&- 3>&-
+}
+
+idle() {
+  for _ in $(seq 300); do [ "$(in_flight "$1")" = 0 ] && { sleep 0.2; return; }; sleep 0.1; done
+  die "checks still in flight 30 s after a run"
+}
+
 stop_server() {
   kill -TERM "$server_pid"
   wait "$server_pid" || die "the server exited $? after SIGTERM"
@@ -125,6 +137,10 @@ for mode in $modes; do
       t=$(threads_for "$c")
       url="http://127.0.0.1:$port/v1/check"
       wrk -t"$t" -c"$c" -d"${warmup}s" --timeout 10s -s "$root/bench/serve.lua" "$url" -- "$file" image/png >/dev/null
+      # wrk drops its connections with requests still queued at the end of a run; a run started
+      # before the server has worked those off meets a full queue (and, measured, keeps getting
+      # 429s long after), so wait until nothing is in flight.
+      idle "$port"
       cmd="wrk -t$t -c$c -d${duration}s --latency --timeout 10s -s bench/serve.lua $url -- $file image/png"
       echo "-- $mode $image c=$c: $cmd" >>"$raw"
       wrk -t"$t" -c"$c" -d"${duration}s" --latency --timeout 10s -s "$root/bench/serve.lua" "$url" -- "$file" image/png \
