@@ -214,3 +214,84 @@ Test(serve_limits, back_to_back_requests_are_never_refused, .timeout = 240)
 	free(png);
 	sc_server_stop(&s);
 }
+
+struct looper {
+	int port;
+	const struct sc_buf *req;
+	double t0, until;
+	int ok_late, refused_late, refused_early, other;
+};
+
+/* Back-to-back checks on one keep-alive connection until `until`; answers are tallied as early
+ * (the first second, while abandoned checks drain) or late. */
+static void *loop_checks(void *arg)
+{
+	struct looper *l = arg;
+	int fd = sc_connect(l->port, SC_TIMEOUT);
+	while (fd >= 0 && sc_now() < l->until) {
+		struct sc_response r;
+		double t = sc_now();
+		if (sc_send_all(fd, l->req->p, l->req->len) != 0 || sc_read_response(fd, &r, SC_TIMEOUT, t) != 0) {
+			l->other++;
+			break;
+		}
+		int late = t - l->t0 > 1.0;
+		if (r.status == 429)
+			*(late ? &l->refused_late : &l->refused_early) += 1;
+		else if (r.status == 200)
+			l->ok_late += late;
+		else
+			l->other++;
+		sc_response_free(&r);
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/* Clients that hang up while their checks wait leave those checks to run out; once they have,
+ * fewer clients than the pool holds must never be refused again. */
+Test(serve_limits, abandoned_checks_do_not_keep_refusing, .timeout = 240)
+{
+	struct sc_server s;
+	sc_server_start(&s, sc_registry_hash("char1", "char1_orig.png"), "--hash-only --workers 1 --queue 7 --max-batch 1");
+	size_t len;
+	unsigned char *jpg = fx_read(fx_pdq_image("char1_jpeg50.jpg"), &len);
+	struct sc_buf req = { 0 };
+	sc_buf_printf(&req, "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: %zu\r\n\r\n", len);
+	sc_buf_add(&req, jpg, len);
+	enum { N = 6 }; /* of a capacity of 8 */
+	int fds[N];
+	for (int i = 0; i < N; i++) {
+		fds[i] = sc_connect(s.port, SC_TIMEOUT);
+		cr_assert_geq(fds[i], 0);
+		cr_assert_eq(sc_send_all(fds[i], req.p, req.len), 0);
+	}
+	usleep(10 * 1000);
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	struct looper loops[N];
+	pthread_t t[N];
+	double t0 = sc_now();
+	for (int i = 0; i < N; i++) {
+		loops[i] = (struct looper){ .port = s.port, .req = &req, .t0 = t0, .until = t0 + 3.0 };
+		cr_assert_eq(pthread_create(&t[i], NULL, loop_checks, &loops[i]), 0);
+	}
+	int ok = 0, refused_early = 0, refused_late = 0, other = 0;
+	for (int i = 0; i < N; i++) {
+		pthread_join(t[i], NULL);
+		ok += loops[i].ok_late;
+		refused_early += loops[i].refused_early;
+		refused_late += loops[i].refused_late;
+		other += loops[i].other;
+	}
+	cr_log_info("after %d abandoned checks: %d refused in the first second, %d after; %d served after", N,
+		    refused_early, refused_late, ok);
+	cr_assert_eq(other, 0, "%d answers were neither 200 nor 429", other);
+	cr_assert_gt(ok, 10);
+	cr_assert_eq(refused_late, 0, "%d clients (capacity 8) still refused %d times a second after the abandoned "
+		     "checks", N, refused_late);
+	sc_buf_free(&req);
+	free(jpg);
+	sc_server_stop(&s);
+}
