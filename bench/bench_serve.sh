@@ -164,6 +164,7 @@ done
   echo "Latency is per request as wrk measures it (connection kept alive), including any 429 answers, which"
   echo "return at once and so pull the percentiles down at concurrency 32: read them with the 429 column."
   echo "Raw wrk output: wrk.txt. Expected verdicts: copy ${image_verdict[copy]}, unrelated ${image_verdict[unrelated]}."
+  echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg) (the machine may be shared: compare rows of one run only)."
 } >>"$results"
 echo "== $results" >&2
 cat "$results"
