@@ -102,6 +102,7 @@ struct lk_serve_job {
 	size_t index;                  /* which part, for batches */
 	double enqueued, queue_s;      /* monotonic seconds; how long it waited */
 	int expired;                   /* waited past the queue timeout: not run */
+	int is_check;                  /* counted in the check stage metrics */
 	int code;                      /* lk_error of the work */
 	lk_check_result result;
 	struct json_t *reply;          /* what the work produced, for jobs that make JSON */

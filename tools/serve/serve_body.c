@@ -108,7 +108,7 @@ int lk_serve_body_begin(struct lk_serve_request *req, unsigned accept)
 		req->post = MHD_create_post_processor(conn, 64 * 1024, on_part, req);
 		if (!req->post) {
 			lk_serve_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad_request",
-					     "multipart/form-data needs a boundary parameter");
+					     "multipart/form-data needs a boundary parameter of 2 to 70 characters");
 			return -1;
 		}
 		req->body_kind = LK_BODY_MULTIPART;

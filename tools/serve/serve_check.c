@@ -158,6 +158,7 @@ void lk_serve_handle_check(struct lk_serve_request *req, int batch)
 		req->jobs[i].req = req;
 		req->jobs[i].run = run_check;
 		req->jobs[i].index = i;
+		req->jobs[i].is_check = 1;
 	}
 	req->finish = batch ? finish_batch : finish_one;
 	lk_serve_submit(req);

@@ -35,8 +35,9 @@ const char lk_cli_serve_usage[] =
 	"  --max-batch N            most images in one request (default 32)\n"
 	"  --max-connections N      open connections at most (default 256)\n"
 	"  --timeout S              close connections idle this long (default 30)\n"
-	"  --admin-token-file FILE  enable the admin endpoints for this bearer token (default:\n"
-	"                           $LIKENESS_ADMIN_TOKEN; with neither, changes over HTTP are off)\n"
+	"  --admin-token-file FILE  enable the admin endpoints for this bearer token, the file's first\n"
+	"                           line, 16 characters at least (default: $LIKENESS_ADMIN_TOKEN;\n"
+	"                           with neither, changes over HTTP are off)\n"
 	LK_CLI_HASH_ONLY_HELP
 	LK_CLI_REGIONS_HELP
 	"\n"

@@ -42,7 +42,8 @@ static void *worker(void *arg)
 	struct lk_serve_job *job;
 	while ((job = take(pool))) {
 		job->queue_s = lk_serve_now() - job->enqueued;
-		lk_serve_metrics_stage(LK_STAGE_QUEUE, job->queue_s);
+		if (job->is_check)
+			lk_serve_metrics_stage(LK_STAGE_QUEUE, job->queue_s);
 		if (job->queue_s > pool->queue_timeout_s)
 			job->expired = 1;
 		else
