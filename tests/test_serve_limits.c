@@ -295,3 +295,48 @@ Test(serve_limits, abandoned_checks_do_not_keep_refusing, .timeout = 240)
 	free(jpg);
 	sc_server_stop(&s);
 }
+
+/* --max-memory bounds the request bodies held at once, whatever the number of connections: a
+ * request whose declared body would pass it while another body is being received is refused at
+ * once (429, before its body is read), and the one being received is still answered. */
+Test(serve_limits, memory_budget_refuses_bodies_past_it, .timeout = 120)
+{
+	struct sc_server s;
+	sc_server_start(&s, sc_registry_hash("char1", "char1_orig.png"), "--hash-only --max-body 1M --max-memory 1M");
+	enum { BIG = 700 * 1000 };
+	char head[200];
+	snprintf(head, sizeof head,
+		 "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: %d\r\n\r\n", BIG);
+	unsigned char *body = calloc(1, BIG);
+	cr_assert_not_null(body);
+
+	/* The first request sends most of its body and stalls: the server holds those bytes. */
+	int fd = sc_connect(s.port, SC_TIMEOUT);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(sc_send_all(fd, head, strlen(head)), 0);
+	cr_assert_eq(sc_send_all(fd, body, BIG - 1000), 0);
+	usleep(300 * 1000);
+
+	/* A second body of the same size does not fit beside it. */
+	struct sc_response r;
+	double t = sc_now();
+	sc_post(s.port, "/v1/check", "image/png", NULL, body, BIG, &r);
+	sc_expect_error(&r, 429, "overloaded");
+	cr_assert_lt(sc_now() - t, 5.0, "the refusal took %.2f s", sc_now() - t);
+	sc_response_free(&r);
+
+	/* The first one ends and is answered (zeros are no image anyone should decode: 422),
+	 * giving its bytes back. */
+	cr_assert_eq(sc_send_all(fd, body + BIG - 1000, 1000), 0);
+	cr_assert_eq(sc_read_response(fd, &r, SC_TIMEOUT, sc_now()), 0, "%s", r.error);
+	cr_assert_eq(r.status, 422, "%d %.200s", r.status, r.body);
+	sc_response_free(&r);
+	close(fd);
+
+	/* Now the same body fits again. */
+	sc_post(s.port, "/v1/check", "image/png", NULL, body, BIG, &r);
+	cr_assert_eq(r.status, 422, "%d %.200s", r.status, r.body);
+	sc_response_free(&r);
+	free(body);
+	sc_server_stop(&s);
+}

@@ -23,6 +23,7 @@ struct lk_serve_config {
 	unsigned workers, io_threads, queue;
 	unsigned queue_timeout_ms;
 	size_t max_body;
+	size_t max_memory;         /* request bodies held at once, all connections together */
 	unsigned max_batch, max_connections, timeout_s;
 	char *admin_token;         /* NULL: admin endpoints off */
 	int hash_only, regions;
@@ -73,7 +74,8 @@ struct lk_serve_request {
 	struct lk_serve_part *parts;
 	size_t n_parts, parts_cap;
 	size_t body_seen;               /* bytes received, to enforce max_body on streamed bodies */
-	int too_large, malformed, too_many_parts;
+	size_t body_held;               /* bytes of buffers counted against max_memory */
+	int too_large, malformed, too_many_parts, out_of_memory, over_budget;
 
 	/* what the handler read from the query, for the jobs (which must not touch the connection) */
 	lk_check_options check;
@@ -85,6 +87,8 @@ struct lk_serve_request {
 
 	/* work on the pool; jobs_left reaches 0 when every job of this request is done */
 	atomic_uint jobs_left;
+	atomic_int started_work;        /* a job of this request has started: the rest may wait */
+	atomic_int gave_up;             /* a job expired: the others are not run either */
 	int suspended;
 	int (*finish)(struct lk_serve_request *req); /* builds the reply once the jobs are done */
 	struct lk_serve_job *jobs;
@@ -121,7 +125,8 @@ int lk_serve_pool_submit(struct lk_serve_pool *pool, struct lk_serve_job *jobs, 
 /* Jobs admitted and not yet finished. */
 unsigned lk_serve_pool_pending(struct lk_serve_pool *pool);
 unsigned lk_serve_pool_capacity(struct lk_serve_pool *pool);
-/* Lets running and queued jobs finish, then joins the threads; later submissions are refused. */
+/* Refuses later submissions, answers jobs still queued as expired (503) without running them,
+ * lets running ones finish, and joins the threads. */
 void lk_serve_pool_stop(struct lk_serve_pool *pool);
 /* Frees a stopped pool, once nothing can submit to it any more. */
 void lk_serve_pool_free(struct lk_serve_pool *pool);
@@ -133,11 +138,23 @@ struct lk_serve {
 	struct lk_serve_pool *pool;
 	_Atomic(lk_registry *) registry;   /* NULL until the loader thread has opened it */
 	lk_embedder *embedder;
-	char load_error[LK_TEXT_MAX];       /* why loading failed, when it did */
-	atomic_int load_failed;
+	pthread_mutex_t state_lock;         /* guards load_error */
+	char load_error[LK_TEXT_MAX];       /* why the registry is not usable, when it is not */
+	atomic_int registry_ok;             /* opened, and its last read succeeded */
+	atomic_int stopping;                /* SIGTERM seen: new work is refused */
 	atomic_uint open_requests;          /* for a graceful stop */
+	atomic_size_t body_bytes;           /* request bodies held now, against cfg.max_memory */
+	/* The registry's state as last read by the loader thread (every second) and by workers
+	 * after each check and change, so that /readyz and /metrics never wait on its database. */
+	_Atomic uint64_t registry_version;
+	_Atomic int64_t characters, enabled_characters, references, embedded_references;
 	double started_at;                  /* Unix time, for process_start_time_seconds */
 };
+
+/* Why the registry is not usable, copied out under the lock (the loader rewrites it). */
+void lk_serve_load_error(struct lk_serve *s, char *out, size_t cap);
+/* Notes a registry version a worker has seen, so that /readyz follows changes at once. */
+void lk_serve_saw_version(struct lk_serve *s, uint64_t version);
 
 double lk_serve_now(void);
 
@@ -148,17 +165,25 @@ enum MHD_Result lk_serve_access(void *cls, struct MHD_Connection *conn, const ch
 void lk_serve_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			enum MHD_RequestTerminationCode toe);
 
-/* Sets req's reply: `body` (taken, may be NULL) as JSON. */
-void lk_serve_reply_json(struct lk_serve_request *req, unsigned status, struct json_t *body);
-/* An error reply {"error": code, "message": message}; adds Retry-After for 429/503 and
+/* Sets req's reply: `body` (taken, may be NULL) as JSON; with Retry-After for 429 and 503 and
  * WWW-Authenticate for 401. */
+void lk_serve_reply_json(struct lk_serve_request *req, unsigned status, struct json_t *body);
+/* An error reply {"error": code, "message": message}. */
 void lk_serve_reply_error(struct lk_serve_request *req, unsigned status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The error code a reply names for a library error: the library's name for what is wrong with
+ * the client's image (422), else the HTTP-level code ("not_found", "conflict", ...). */
+const char *lk_serve_error_code(int code);
+/* A 503 for a request whose job waited past the queue timeout. */
+void lk_serve_reply_deadline(struct lk_serve_request *req, const struct lk_serve_job *job);
 /* A reply for a failed library call: the HTTP status its error code means, its name, the
  * detail message. */
 void lk_serve_reply_lk_error(struct lk_serve_request *req, int code, const char *detail);
 void lk_serve_reply_text(struct lk_serve_request *req, unsigned status, const char *content_type, char *text,
 			 size_t len);
+/* The same for text that lives as long as the process (no copy). */
+void lk_serve_reply_static(struct lk_serve_request *req, unsigned status, const char *content_type,
+			   const char *text, size_t len);
 /* The HTTP status that a library error code means for a client. */
 unsigned lk_serve_status_of(int code);
 
@@ -173,9 +198,11 @@ void lk_serve_body_chunk(struct lk_serve_request *req, const char *data, size_t 
 /* Ends the body: replies 400/413 and returns -1 when it was malformed or too large. */
 int lk_serve_body_end(struct lk_serve_request *req);
 void lk_serve_body_free(struct lk_serve_request *req);
-/* The uploaded images: for a raw body one pseudo-part (filename NULL); for multipart, the file
- * parts (and a plain field named "image"). */
-size_t lk_serve_body_images(struct lk_serve_request *req, struct lk_serve_part **out, size_t cap);
+/* Sets req->images to the uploaded images: for a raw body one part (filename NULL); for
+ * multipart, the file parts and plain fields named "image", in order. With `most` 0, one image:
+ * the field named "image", else the first file part. Replies (400 none, 413 more than `most`,
+ * 503 out of memory) and returns -1 when they cannot be worked on. */
+int lk_serve_take_images(struct lk_serve_request *req, size_t most, const char *none_message);
 
 /* ---- handlers; each either sets a reply or submits jobs with req->finish set */
 void lk_serve_handle_check(struct lk_serve_request *req, int batch);

@@ -19,6 +19,7 @@ static void run_check(struct lk_serve_job *job)
 		return;
 	}
 	const lk_check_result *r = &job->result;
+	lk_serve_saw_version(req->server, r->registry_version);
 	lk_serve_metrics_verdict(r->verdict);
 	lk_serve_metrics_stage(LK_STAGE_DECODE, r->decode_ms / 1000.0);
 	lk_serve_metrics_stage(LK_STAGE_HASH, r->hash_ms / 1000.0);
@@ -71,10 +72,7 @@ static int expired(struct lk_serve_request *req)
 {
 	for (size_t i = 0; i < req->n_jobs; i++)
 		if (req->jobs[i].expired) {
-			lk_serve_metrics_reject(LK_REJECT_DEADLINE);
-			lk_serve_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "deadline",
-					     "the check waited %.0f ms for a worker, past this server's %u ms limit",
-					     req->jobs[i].queue_s * 1000.0, req->server->cfg.queue_timeout_ms);
+			lk_serve_reply_deadline(req, &req->jobs[i]);
 			return 1;
 		}
 	return 0;
@@ -130,27 +128,13 @@ void lk_serve_handle_check(struct lk_serve_request *req, int batch)
 {
 	if (read_options(req) != 0)
 		return;
-	size_t cap = batch ? req->server->cfg.max_batch + 1 : 1;
-	req->images = calloc(cap, sizeof *req->images);
-	if (!req->images) {
-		lk_serve_reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+	if (lk_serve_take_images(req, batch ? req->server->cfg.max_batch : 0,
+				 batch ? "no image: send the images as multipart/form-data file parts"
+				       : "no image: send it as the body, or as a multipart/form-data file part") != 0)
 		return;
-	}
-	req->n_images = lk_serve_body_images(req, req->images, cap);
-	if (req->n_images == 0) {
-		lk_serve_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad_request", "%s",
-				     batch ? "no image: send the images as multipart/form-data file parts"
-					   : "no image: send it as the body, or as a multipart/form-data file part");
-		return;
-	}
-	if (req->n_images > req->server->cfg.max_batch) {
-		lk_serve_reply_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
-				     "more than %u images in one batch", req->server->cfg.max_batch);
-		return;
-	}
 	req->jobs = calloc(req->n_images, sizeof *req->jobs);
 	if (!req->jobs) {
-		lk_serve_reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+		lk_serve_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", "the server ran out of memory");
 		return;
 	}
 	req->n_jobs = req->n_images;

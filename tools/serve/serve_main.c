@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <vips/vips.h>
 
 const char lk_cli_serve_usage[] =
 	"usage: likeness serve [options]\n"
@@ -33,6 +34,8 @@ const char lk_cli_serve_usage[] =
 	"  --queue-timeout MS       answer 503 for a check that waited longer (default 2000)\n"
 	"  --max-body SIZE          largest request body, k/M/G suffixes (default 32M)\n"
 	"  --max-batch N            most images in one request (default 32)\n"
+	"  --max-memory SIZE        request bodies held at once, all connections (default 1G);\n"
+	"                           beyond it a request is refused with 429\n"
 	"  --max-connections N      open connections at most (default 256)\n"
 	"  --timeout S              close connections idle this long (default 30)\n"
 	"  --admin-token-file FILE  enable the admin endpoints for this bearer token, the file's first\n"
@@ -41,7 +44,8 @@ const char lk_cli_serve_usage[] =
 	LK_CLI_HASH_ONLY_HELP
 	LK_CLI_REGIONS_HELP
 	"\n"
-	"SIGINT or SIGTERM stops accepting, lets requests in flight finish (at most 30 s) and exits 0.\n";
+	"SIGINT or SIGTERM stops accepting, lets requests in flight finish (at most 30 s; a second\n"
+	"signal stops waiting), answers checks still queued 503, and exits 0.\n";
 
 double lk_serve_now(void)
 {
@@ -50,7 +54,61 @@ double lk_serve_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static atomic_int stopping;
+void lk_serve_load_error(struct lk_serve *s, char *out, size_t cap)
+{
+	if (atomic_load(&s->stopping)) {
+		snprintf(out, cap, "the server is stopping");
+		return;
+	}
+	pthread_mutex_lock(&s->state_lock);
+	snprintf(out, cap, "%s", s->load_error[0] ? s->load_error : "the registry is still loading");
+	pthread_mutex_unlock(&s->state_lock);
+}
+
+static void set_load_error(struct lk_serve *s, const char *text)
+{
+	pthread_mutex_lock(&s->state_lock);
+	snprintf(s->load_error, sizeof s->load_error, "%s", text);
+	pthread_mutex_unlock(&s->state_lock);
+}
+
+void lk_serve_saw_version(struct lk_serve *s, uint64_t version)
+{
+	uint64_t seen = atomic_load(&s->registry_version);
+	while (version > seen && !atomic_compare_exchange_weak(&s->registry_version, &seen, version))
+		;
+}
+
+/* Reads the registry's state into the atomics /readyz and /metrics show; 0 when it could. */
+static int refresh(struct lk_serve *s, lk_registry *reg)
+{
+	lk_registry_info info;
+	int rc = lk_registry_info_get(&info, reg);
+	if (rc != LK_OK) {
+		char why[LK_TEXT_MAX];
+		snprintf(why, sizeof why, "the registry cannot be read: %s [%s]", lk_error_detail(), lk_strerror(rc));
+		set_load_error(s, why);
+		if (atomic_exchange(&s->registry_ok, 0))
+			fprintf(stderr, "likeness serve: %s\n", why);
+		return -1;
+	}
+	lk_serve_saw_version(s, info.version);
+	atomic_store(&s->characters, info.characters);
+	atomic_store(&s->enabled_characters, info.enabled_characters);
+	atomic_store(&s->references, info.references);
+	atomic_store(&s->embedded_references, info.embedded_references);
+	if (!atomic_exchange(&s->registry_ok, 1) && s->load_error[0])
+		fprintf(stderr, "likeness serve: the registry can be read again\n");
+	set_load_error(s, "");
+	return 0;
+}
+
+/* Sleeps up to `seconds`, waking early when the server stops. */
+static void nap(struct lk_serve *s, int seconds)
+{
+	for (int i = 0; i < seconds * 10 && !atomic_load(&s->stopping); i++)
+		usleep(100 * 1000);
+}
 
 /* The token: the file's first line, or the environment's. NULL (and a message) when unusable. */
 static int read_token(const char *file, char **out)
@@ -81,13 +139,15 @@ static int read_token(const char *file, char **out)
 }
 
 /* Opens the registry (and the CNN) off the listening thread, retrying while it is missing, so
- * that the server can start before the registry exists and /readyz tells when it is usable. */
+ * that the server can start before the registry exists and /readyz tells when it is usable;
+ * then reads the registry's state every second for /readyz and /metrics, so that they never
+ * touch the database themselves. */
 static void *load(void *arg)
 {
 	struct lk_serve *s = arg;
 	int last = LK_OK;
-	while (!atomic_load(&stopping)) {
-		lk_registry *reg = NULL;
+	lk_registry *reg = NULL;
+	while (!reg && !atomic_load(&s->stopping)) {
 		int rc = lk_registry_open(&reg, s->cfg.registry_dir);
 		if (rc == LK_OK && !s->cfg.hash_only) {
 			if (!s->embedder)
@@ -95,33 +155,39 @@ static void *load(void *arg)
 			if (rc == LK_OK)
 				rc = lk_registry_set_embedder(reg, s->embedder);
 		}
-		if (rc == LK_OK) {
-			/* One check on a small picture builds the search snapshot and warms the CNN, so
-			 * that the first client's check is not the slow one. */
-			static unsigned char pixels[64 * 64];
-			for (int i = 0; i < 64 * 64; i++)
-				pixels[i] = (unsigned char)(((i % 64) * 4) ^ ((i / 64) * 4));
-			lk_pixel_view view = { pixels, 64, 64, 64, LK_PIXEL_GRAY8 };
-			lk_check_result r;
-			lk_check_options opts = LK_CHECK_OPTIONS_INIT;
-			opts.hash_only = s->cfg.hash_only;
-			(void)lk_check_pixels(&r, reg, &view, &opts);
-			atomic_store(&s->registry, reg);
-			fprintf(stderr, "likeness serve: registry %s loaded (%s)\n", s->cfg.registry_dir,
-				s->cfg.hash_only ? "PDQ only" : "PDQ and embeddings");
-			atomic_store(&s->load_failed, 0);
-			return NULL;
+		if (rc != LK_OK) {
+			char why[LK_TEXT_MAX];
+			snprintf(why, sizeof why, "the registry cannot be opened: %s [%s]", lk_error_detail(), lk_strerror(rc));
+			set_load_error(s, why);
+			if (rc != last)
+				fprintf(stderr, "likeness serve: %s; retrying every second\n", why);
+			last = rc;
+			lk_registry_close(reg);
+			reg = NULL;
+			nap(s, 1);
 		}
-		snprintf(s->load_error, sizeof s->load_error, "the registry cannot be opened: %s [%s]", lk_error_detail(),
-			 lk_strerror(rc));
-		atomic_store(&s->load_failed, 1);
-		if (rc != last)
-			fprintf(stderr, "likeness serve: %s; retrying every second\n", s->load_error);
-		last = rc;
-		lk_registry_close(reg);
-		for (int i = 0; i < 10 && !atomic_load(&stopping); i++)
-			usleep(100 * 1000);
 	}
+	if (reg) {
+		/* One check on a small picture builds the search snapshot and warms the CNN, so that
+		 * the first client's check is not the slow one. */
+		static unsigned char pixels[64 * 64];
+		for (int i = 0; i < 64 * 64; i++)
+			pixels[i] = (unsigned char)(((i % 64) * 4) ^ ((i / 64) * 4));
+		lk_pixel_view view = { pixels, 64, 64, 64, LK_PIXEL_GRAY8 };
+		lk_check_result r;
+		lk_check_options opts = LK_CHECK_OPTIONS_INIT;
+		opts.hash_only = s->cfg.hash_only;
+		(void)lk_check_pixels(&r, reg, &view, &opts);
+		refresh(s, reg);
+		atomic_store(&s->registry, reg);
+		fprintf(stderr, "likeness serve: registry %s loaded (%s)\n", s->cfg.registry_dir,
+			s->cfg.hash_only ? "PDQ only" : "PDQ and embeddings");
+	}
+	while (reg && !atomic_load(&s->stopping)) {
+		nap(s, 1);
+		refresh(s, reg);
+	}
+	vips_thread_shutdown();
 	return NULL;
 }
 
@@ -150,7 +216,7 @@ static int parse_count(const char *opt, const char *text, unsigned lo, unsigned 
 }
 
 enum { OPT_LISTEN = 3000, OPT_PORT, OPT_PORT_FILE, OPT_WORKERS, OPT_IO, OPT_QUEUE, OPT_QUEUE_TIMEOUT, OPT_MAX_BODY,
-       OPT_MAX_BATCH, OPT_MAX_CONN, OPT_TIMEOUT, OPT_TOKEN };
+       OPT_MAX_BATCH, OPT_MAX_MEMORY, OPT_MAX_CONN, OPT_TIMEOUT, OPT_TOKEN };
 
 static int parse_options(int argc, char **argv, struct lk_serve_config *cfg, const char **token_file)
 {
@@ -161,6 +227,7 @@ static int parse_options(int argc, char **argv, struct lk_serve_config *cfg, con
 		{ "queue", required_argument, NULL, OPT_QUEUE },
 		{ "queue-timeout", required_argument, NULL, OPT_QUEUE_TIMEOUT },
 		{ "max-body", required_argument, NULL, OPT_MAX_BODY }, { "max-batch", required_argument, NULL, OPT_MAX_BATCH },
+		{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "admin-token-file", required_argument, NULL, OPT_TOKEN },
@@ -192,6 +259,13 @@ static int parse_options(int argc, char **argv, struct lk_serve_config *cfg, con
 			cfg->max_body = (size_t)size;
 			break;
 		case OPT_MAX_BATCH: bad = parse_count("--max-batch", optarg, 1, 10000, &cfg->max_batch); break;
+		case OPT_MAX_MEMORY:
+			if (lk_cli_parse_size(optarg, 1, &size) != 0 || size < (1ULL << 20) || size > SIZE_MAX / 2) {
+				fprintf(stderr, "likeness serve: --max-memory takes a size of at least 1M, not '%s'\n", optarg);
+				bad = 1;
+			}
+			cfg->max_memory = (size_t)size;
+			break;
 		case OPT_MAX_CONN: bad = parse_count("--max-connections", optarg, 1, 100000, &cfg->max_connections); break;
 		case OPT_TIMEOUT: bad = parse_count("--timeout", optarg, 1, 86400, &cfg->timeout_s); break;
 		case OPT_TOKEN: *token_file = optarg; break;
@@ -217,6 +291,11 @@ static int parse_options(int argc, char **argv, struct lk_serve_config *cfg, con
 	 * only has to absorb bursts without refusing them. */
 	if (!queue_set)
 		cfg->queue = 16 * cfg->workers;
+	if (cfg->max_memory < cfg->max_body) {
+		fprintf(stderr, "likeness serve: --max-memory (%zu) must hold at least one --max-body (%zu)\n",
+			cfg->max_memory, cfg->max_body);
+		return -1;
+	}
 	/* A batch is admitted whole or not at all: one larger than the pool could never run. */
 	if (cfg->workers + cfg->queue < cfg->max_batch) {
 		if (queue_set)
@@ -246,27 +325,23 @@ static struct MHD_Daemon *start_daemon(struct lk_serve *s)
 	return d;
 }
 
+/* Waits for the requests in flight to finish, for at most `seconds`; a second stop signal
+ * ends the wait at once. */
+static void drain(struct lk_serve *s, const sigset_t *stop_signals, int seconds)
+{
+	double until = lk_serve_now() + seconds;
+	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	while (atomic_load(&s->open_requests) > 0 && lk_serve_now() < until)
+		if (sigtimedwait(stop_signals, NULL, &tick) > 0) {
+			fputs("likeness serve: second stop signal: not waiting any longer\n", stderr);
+			return;
+		}
+}
+
 int lk_cli_serve(int argc, char **argv)
 {
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	struct lk_serve *s = calloc(1, sizeof *s);
-	if (!s)
-		return LK_EXIT_FAILURE;
-	s->cfg = (struct lk_serve_config){ .listen_addr = "127.0.0.1", .port = 8080, .workers = cores > 0 ? (unsigned)cores : 1,
-					   .io_threads = 2, .queue_timeout_ms = 2000, .max_body = (size_t)32 << 20,
-					   .max_batch = 32, .max_connections = 256, .timeout_s = 30 };
-	const char *token_file = NULL;
-	if (parse_options(argc, argv, &s->cfg, &token_file) != 0 || read_token(token_file, &s->cfg.admin_token) != 0) {
-		free(s);
-		return LK_EXIT_USAGE;
-	}
-	if (lk_init() != LK_OK) {
-		lk_cli_report(lk_init());
-		free(s->cfg.admin_token);
-		free(s);
-		return LK_EXIT_FAILURE;
-	}
-	/* Every thread started from here inherits this mask, so the signals reach sigwait below. */
+	/* First, so that every thread started from here on (libraries' included) inherits the mask
+	 * and the signals reach sigwait below instead of killing the process mid-request. */
 	sigset_t stop_signals;
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGINT);
@@ -274,14 +349,35 @@ int lk_cli_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	s->started_at = (double)time(NULL);
-	int exit_code = LK_EXIT_FAILURE;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	struct lk_serve *s = calloc(1, sizeof *s);
+	if (!s)
+		return LK_EXIT_FAILURE;
+	pthread_mutex_init(&s->state_lock, NULL);
+	s->cfg = (struct lk_serve_config){ .listen_addr = "127.0.0.1", .port = 8080, .workers = cores > 0 ? (unsigned)cores : 1,
+					   .io_threads = 2, .queue_timeout_ms = 2000, .max_body = (size_t)32 << 20,
+					   .max_memory = (size_t)1 << 30, .max_batch = 32, .max_connections = 256,
+					   .timeout_s = 30 };
+	const char *token_file = NULL;
+	int exit_code = LK_EXIT_USAGE;
 	MHD_socket listener = MHD_INVALID_SOCKET;
 	pthread_t loader;
 	int loader_started = 0;
+	if (parse_options(argc, argv, &s->cfg, &token_file) != 0 || read_token(token_file, &s->cfg.admin_token) != 0)
+		goto out;
+	exit_code = LK_EXIT_FAILURE;
+	int rc = lk_init();
+	if (rc != LK_OK) {
+		lk_cli_report(rc);
+		goto out;
+	}
+	s->started_at = (double)time(NULL);
 	s->pool = lk_serve_pool_start(s->cfg.workers, s->cfg.queue, s->cfg.queue_timeout_ms);
-	if (s->pool)
-		s->daemon = start_daemon(s);
+	if (!s->pool) {
+		fprintf(stderr, "likeness serve: cannot start %u worker threads: %s\n", s->cfg.workers, strerror(errno));
+		goto out;
+	}
+	s->daemon = start_daemon(s);
 	if (!s->daemon)
 		goto out;
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -293,24 +389,24 @@ int lk_cli_serve(int argc, char **argv)
 	fprintf(stderr, "likeness serve: listening on http://%s:%u/ (%u workers, queue %u, admin %s)\n",
 		s->cfg.listen_addr, port, s->cfg.workers, s->cfg.queue, s->cfg.admin_token ? "on" : "off");
 	loader_started = pthread_create(&loader, NULL, load, s) == 0;
-	if (!loader_started)
+	if (!loader_started) {
+		fputs("likeness serve: cannot start the registry loader thread\n", stderr);
 		goto out;
+	}
 
 	int sig = 0;
 	sigwait(&stop_signals, &sig);
 	fprintf(stderr, "likeness serve: %s: finishing the requests in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-	atomic_store(&stopping, 1);
+	atomic_store(&s->stopping, 1);
 	listener = MHD_quiesce_daemon(s->daemon);
-	for (int i = 0; i < 3000 && atomic_load(&s->open_requests) > 0; i++)
-		usleep(10 * 1000);
+	drain(s, &stop_signals, 30);
 	exit_code = LK_EXIT_OK;
 out:
-	if (loader_started) {
-		atomic_store(&stopping, 1);
+	atomic_store(&s->stopping, 1);
+	if (loader_started)
 		pthread_join(loader, NULL);
-	}
-	/* Jobs still queued finish and resume their connections before the daemon stops: stopping
-	 * it with a connection suspended is not allowed. */
+	/* Jobs still queued are answered 503 and running ones finish, resuming their connections:
+	 * stopping the daemon with a connection suspended is not allowed. */
 	lk_serve_pool_stop(s->pool);
 	if (s->daemon) {
 		MHD_stop_daemon(s->daemon);
@@ -320,6 +416,7 @@ out:
 	lk_serve_pool_free(s->pool);
 	lk_registry_close(atomic_load(&s->registry));
 	lk_embedder_close(s->embedder);
+	pthread_mutex_destroy(&s->state_lock);
 	free(s->cfg.admin_token);
 	free(s);
 	return exit_code;

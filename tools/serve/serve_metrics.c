@@ -11,10 +11,11 @@
 static const double bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
 #define N_BOUNDS (sizeof bounds / sizeof bounds[0])
 
+typedef _Atomic uint64_t counter;
+
 struct histogram {
-	atomic_ulong buckets[N_BOUNDS + 1]; /* not cumulative here; the last is +Inf */
-	atomic_ulong count;
-	atomic_ulong sum_ns;
+	counter buckets[N_BOUNDS + 1]; /* not cumulative here; the last is +Inf */
+	counter sum_ns;
 };
 
 /* The statuses this server answers with; anything else is counted as "other". */
@@ -22,11 +23,11 @@ static const unsigned statuses[] = { 200, 201, 400, 401, 403, 404, 405, 409, 413
 #define N_STATUSES (sizeof statuses / sizeof statuses[0])
 
 static struct {
-	atomic_ulong requests[LK_ROUTE_COUNT][N_STATUSES + 1];
+	counter requests[LK_ROUTE_COUNT][N_STATUSES + 1];
 	struct histogram request_seconds[LK_ROUTE_COUNT];
 	struct histogram stage_seconds[LK_STAGE_COUNT];
-	atomic_ulong verdicts[3];
-	atomic_ulong rejected[LK_REJECT_COUNT];
+	counter verdicts[3];
+	counter rejected[LK_REJECT_COUNT];
 } m;
 
 static const char *const route_names[LK_ROUTE_COUNT] = {
@@ -47,8 +48,7 @@ static void observe(struct histogram *h, double seconds)
 	while (i < N_BOUNDS && seconds > bounds[i])
 		i++;
 	atomic_fetch_add_explicit(&h->buckets[i], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&h->sum_ns, (unsigned long)(seconds > 0 ? seconds * 1e9 : 0), memory_order_relaxed);
+	atomic_fetch_add_explicit(&h->sum_ns, (uint64_t)(seconds > 0 ? seconds * 1e9 : 0), memory_order_relaxed);
 }
 
 void lk_serve_metrics_request(enum lk_serve_route route, unsigned status, double seconds)
@@ -114,18 +114,18 @@ static void put(struct text *t, const char *fmt, ...)
 static void put_histogram(struct text *t, const char *name, const char *label, const char *value,
 			  struct histogram *h)
 {
-	unsigned long cumulative = 0;
+	unsigned long long cumulative = 0;
 	for (size_t i = 0; i <= N_BOUNDS; i++) {
 		cumulative += atomic_load_explicit(&h->buckets[i], memory_order_relaxed);
 		if (i < N_BOUNDS)
-			put(t, "%s_bucket{%s=\"%s\",le=\"%g\"} %lu\n", name, label, value, bounds[i], cumulative);
+			put(t, "%s_bucket{%s=\"%s\",le=\"%g\"} %llu\n", name, label, value, bounds[i], cumulative);
 		else
-			put(t, "%s_bucket{%s=\"%s\",le=\"+Inf\"} %lu\n", name, label, value, cumulative);
+			put(t, "%s_bucket{%s=\"%s\",le=\"+Inf\"} %llu\n", name, label, value, cumulative);
 	}
 	/* The count is the +Inf bucket itself, so a scrape racing an observation stays consistent. */
 	put(t, "%s_sum{%s=\"%s\"} %.9f\n", name, label, value,
 	    (double)atomic_load_explicit(&h->sum_ns, memory_order_relaxed) / 1e9);
-	put(t, "%s_count{%s=\"%s\"} %lu\n", name, label, value, cumulative);
+	put(t, "%s_count{%s=\"%s\"} %llu\n", name, label, value, cumulative);
 }
 
 char *lk_serve_metrics_text(struct lk_serve *s, size_t *len)
@@ -135,14 +135,14 @@ char *lk_serve_metrics_text(struct lk_serve *s, size_t *len)
 		"# TYPE likeness_http_requests_total counter\n");
 	for (int r = 0; r < LK_ROUTE_COUNT; r++)
 		for (size_t i = 0; i <= N_STATUSES; i++) {
-			unsigned long n = atomic_load_explicit(&m.requests[r][i], memory_order_relaxed);
+			unsigned long long n = atomic_load_explicit(&m.requests[r][i], memory_order_relaxed);
 			if (!n)
 				continue;
 			if (i < N_STATUSES)
-				put(&t, "likeness_http_requests_total{route=\"%s\",code=\"%u\"} %lu\n", route_names[r],
+				put(&t, "likeness_http_requests_total{route=\"%s\",code=\"%u\"} %llu\n", route_names[r],
 				    statuses[i], n);
 			else
-				put(&t, "likeness_http_requests_total{route=\"%s\",code=\"other\"} %lu\n", route_names[r], n);
+				put(&t, "likeness_http_requests_total{route=\"%s\",code=\"other\"} %llu\n", route_names[r], n);
 		}
 	put(&t, "# HELP likeness_http_request_duration_seconds Time from a request's headers to its reply.\n"
 		"# TYPE likeness_http_request_duration_seconds histogram\n");
@@ -155,15 +155,14 @@ char *lk_serve_metrics_text(struct lk_serve *s, size_t *len)
 	put(&t, "# HELP likeness_check_verdicts_total Images checked, by verdict.\n"
 		"# TYPE likeness_check_verdicts_total counter\n");
 	for (int v = 0; v < 3; v++)
-		put(&t, "likeness_check_verdicts_total{verdict=\"%s\"} %lu\n", lk_verdict_name((lk_verdict)v),
-		    atomic_load_explicit(&m.verdicts[v], memory_order_relaxed));
+		put(&t, "likeness_check_verdicts_total{verdict=\"%s\"} %llu\n", lk_verdict_name((lk_verdict)v),
+		    (unsigned long long)atomic_load_explicit(&m.verdicts[v], memory_order_relaxed));
 	put(&t, "# HELP likeness_rejected_total Requests refused without being worked on, by reason.\n"
 		"# TYPE likeness_rejected_total counter\n");
 	for (int r = 0; r < LK_REJECT_COUNT; r++)
-		put(&t, "likeness_rejected_total{reason=\"%s\"} %lu\n", reject_names[r],
-		    atomic_load_explicit(&m.rejected[r], memory_order_relaxed));
+		put(&t, "likeness_rejected_total{reason=\"%s\"} %llu\n", reject_names[r],
+		    (unsigned long long)atomic_load_explicit(&m.rejected[r], memory_order_relaxed));
 
-	lk_registry *reg = atomic_load(&s->registry);
 	put(&t, "# HELP likeness_checks_in_flight Jobs admitted to the worker pool and not finished (running or queued).\n"
 		"# TYPE likeness_checks_in_flight gauge\nlikeness_checks_in_flight %u\n",
 	    s->pool ? lk_serve_pool_pending(s->pool) : 0);
@@ -173,20 +172,20 @@ char *lk_serve_metrics_text(struct lk_serve *s, size_t *len)
 	put(&t, "# HELP likeness_workers Threads running checks.\n# TYPE likeness_workers gauge\nlikeness_workers %u\n",
 	    s->cfg.workers);
 	put(&t, "# HELP likeness_ready 1 once the registry is loaded.\n# TYPE likeness_ready gauge\nlikeness_ready %d\n",
-	    reg != NULL);
-	lk_registry_info info;
-	if (reg && lk_registry_info_get(&info, reg) == LK_OK) {
+	    atomic_load(&s->registry_ok) && !atomic_load(&s->stopping));
+	if (atomic_load(&s->registry)) {
+		/* As last read (at most a second old): a scrape never waits on the database. */
 		put(&t, "# HELP likeness_registry_version The registry version checks answer from.\n"
 			"# TYPE likeness_registry_version gauge\nlikeness_registry_version %llu\n",
-		    (unsigned long long)info.version);
+		    (unsigned long long)atomic_load(&s->registry_version));
 		put(&t, "# HELP likeness_registry_characters Protected characters in the registry.\n"
 			"# TYPE likeness_registry_characters gauge\n"
 			"likeness_registry_characters{state=\"all\"} %lld\nlikeness_registry_characters{state=\"enabled\"} %lld\n",
-		    (long long)info.characters, (long long)info.enabled_characters);
+		    (long long)atomic_load(&s->characters), (long long)atomic_load(&s->enabled_characters));
 		put(&t, "# HELP likeness_registry_references Reference images in the registry.\n"
 			"# TYPE likeness_registry_references gauge\n"
 			"likeness_registry_references{kind=\"all\"} %lld\nlikeness_registry_references{kind=\"embedded\"} %lld\n",
-		    (long long)info.references, (long long)info.embedded_references);
+		    (long long)atomic_load(&s->references), (long long)atomic_load(&s->embedded_references));
 	}
 	put(&t, "# HELP likeness_build_info The running version.\n# TYPE likeness_build_info gauge\n"
 		"likeness_build_info{version=\"%s\"} 1\n",

@@ -1,6 +1,8 @@
 /* The endpoints for operators and machines: /readyz, /metrics, /openapi.json (/livez is one
- * line in the router). They run on the I/O threads: none of them waits for a worker, so an
- * orchestrator's probes are answered however busy the checks are. */
+ * line in the router). They run on the I/O threads and read only what the server keeps in
+ * atomics (the registry's state is refreshed by the loader thread and by workers), never the
+ * registry's database, so an orchestrator's probes are answered at once however busy the checks
+ * are or however long another process holds the database's write lock. */
 #include "serve.h"
 
 #include <jansson.h>
@@ -10,19 +12,15 @@
 void lk_serve_handle_readyz(struct lk_serve_request *req)
 {
 	struct lk_serve *s = req->server;
-	lk_registry *reg = atomic_load(&s->registry);
-	uint64_t version = 0;
-	if (!reg || lk_registry_version(&version, reg) != LK_OK) {
-		const char *why = atomic_load(&s->load_failed) ? s->load_error
-				  : reg ? "the registry cannot be read"
-					: "the registry is still loading";
+	if (!atomic_load(&s->registry_ok) || atomic_load(&s->stopping)) {
+		char why[LK_TEXT_MAX];
+		lk_serve_load_error(s, why, sizeof why);
 		lk_serve_reply_json(req, MHD_HTTP_SERVICE_UNAVAILABLE,
 				    json_pack("{s:b, s:s, s:s}", "ready", 0, "error", "not_ready", "message", why));
-		if (req->response)
-			MHD_add_response_header(req->response, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 		return;
 	}
-	lk_serve_reply_json(req, MHD_HTTP_OK, json_pack("{s:b, s:I}", "ready", 1, "registry_version", (json_int_t)version));
+	lk_serve_reply_json(req, MHD_HTTP_OK,
+			    json_pack("{s:b, s:I}", "ready", 1, "registry_version", (json_int_t)atomic_load(&s->registry_version)));
 }
 
 void lk_serve_handle_metrics(struct lk_serve_request *req)
@@ -30,7 +28,7 @@ void lk_serve_handle_metrics(struct lk_serve_request *req)
 	size_t len = 0;
 	char *text = lk_serve_metrics_text(req->server, &len);
 	if (!text) {
-		lk_serve_reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+		lk_serve_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", "the server ran out of memory");
 		return;
 	}
 	lk_serve_reply_text(req, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len);
@@ -38,11 +36,5 @@ void lk_serve_handle_metrics(struct lk_serve_request *req)
 
 void lk_serve_handle_openapi(struct lk_serve_request *req)
 {
-	char *copy = malloc(lk_serve_openapi_len);
-	if (!copy) {
-		lk_serve_reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
-		return;
-	}
-	memcpy(copy, lk_serve_openapi, lk_serve_openapi_len);
-	lk_serve_reply_text(req, MHD_HTTP_OK, "application/json", copy, lk_serve_openapi_len);
+	lk_serve_reply_static(req, MHD_HTTP_OK, "application/json", lk_serve_openapi, lk_serve_openapi_len);
 }

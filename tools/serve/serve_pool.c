@@ -16,7 +16,7 @@ struct lk_serve_pool {
 	struct lk_serve_job *head, *tail;
 	unsigned pending, capacity;
 	double queue_timeout_s;
-	int stopping;
+	int stopping;                  /* no more submissions; queued jobs are answered, not run */
 	unsigned n_threads;
 	pthread_t threads[];
 };
@@ -41,18 +41,28 @@ static void *worker(void *arg)
 	struct lk_serve_pool *pool = arg;
 	struct lk_serve_job *job;
 	while ((job = take(pool))) {
+		struct lk_serve_request *req = job->req;
 		job->queue_s = lk_serve_now() - job->enqueued;
 		if (job->is_check)
 			lk_serve_metrics_stage(LK_STAGE_QUEUE, job->queue_s);
-		if (job->queue_s > pool->queue_timeout_s)
+		/* The timeout bounds how long a request waits for its first worker: a batch's later
+		 * images waiting behind its own earlier ones are not late. Once one job of a request
+		 * has expired, its others are not worth running: the reply will be 503. */
+		int late = job->queue_s > pool->queue_timeout_s && !atomic_load(&req->started_work);
+		pthread_mutex_lock(&pool->lock);
+		int cancelled = pool->stopping;
+		pthread_mutex_unlock(&pool->lock);
+		if (late || cancelled || atomic_load(&req->gave_up)) {
 			job->expired = 1;
-		else
+			atomic_store(&req->gave_up, 1);
+		} else {
+			atomic_store(&req->started_work, 1);
 			job->run(job);
+		}
 		pthread_mutex_lock(&pool->lock);
 		pool->pending--;
 		pthread_mutex_unlock(&pool->lock);
 		/* The last touch of the request: once resumed, the I/O thread may reply and free it. */
-		struct lk_serve_request *req = job->req;
 		if (atomic_fetch_sub(&req->jobs_left, 1) == 1)
 			MHD_resume_connection(req->conn);
 	}

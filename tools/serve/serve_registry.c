@@ -27,14 +27,20 @@ static void refuse(struct lk_serve_job *job, unsigned status, const char *code, 
 	job->reply = json_pack("{s:s, s:s}", "error", code, "message", message);
 }
 
+/* The registry's version after a change this job made, for the reply and for /readyz. */
+static uint64_t changed(struct lk_serve_job *job)
+{
+	uint64_t version = 0;
+	if (lk_registry_version(&version, registry_of(job)) == LK_OK)
+		lk_serve_saw_version(job->req->server, version);
+	return version;
+}
+
 int lk_serve_finish_json(struct lk_serve_request *req)
 {
 	struct lk_serve_job *job = &req->jobs[0];
 	if (job->expired) {
-		lk_serve_metrics_reject(LK_REJECT_DEADLINE);
-		lk_serve_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "deadline",
-				     "the request waited %.0f ms for a worker, past this server's %u ms limit",
-				     job->queue_s * 1000.0, req->server->cfg.queue_timeout_ms);
+		lk_serve_reply_deadline(req, job);
 	} else if (job->reply) {
 		lk_serve_reply_json(req, job->reply_status ? job->reply_status : MHD_HTTP_OK, job->reply);
 		job->reply = NULL;
@@ -78,8 +84,10 @@ static void run_registry(struct lk_serve_job *job)
 {
 	lk_registry_info info;
 	int rc = lk_registry_info_get(&info, registry_of(job));
-	if (rc != LK_OK)
-		return failed(job, rc);
+	if (rc != LK_OK) {
+		failed(job, rc);
+		return;
+	}
 	job->reply = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:f, s:f, s:b, s:f, s:f, s:b}", "version",
 			       (json_int_t)info.version, "characters", (json_int_t)info.characters, "enabled_characters",
 			       (json_int_t)info.enabled_characters, "references", (json_int_t)info.references,
@@ -97,7 +105,7 @@ void lk_serve_handle_registry(struct lk_serve_request *req)
 /* offset and limit of a listing; -1 when a reply (400) is set. */
 static int read_page(struct lk_serve_request *req)
 {
-	return lk_serve_query_int(req, "offset", 0, 1L << 40, 0, &req->offset) ||
+	return lk_serve_query_int(req, "offset", 0, 1000000000L, 0, &req->offset) ||
 	       lk_serve_query_int(req, "limit", 1, 1000, 100, &req->limit) ? -1 : 0;
 }
 
@@ -113,19 +121,28 @@ static void run_list_characters(struct lk_serve_job *job)
 	struct lk_serve_request *req = job->req;
 	size_t total = 0;
 	int rc = lk_character_list(NULL, 0, &total, registry_of(job));
-	if (rc != LK_OK)
-		return failed(job, rc);
+	if (rc != LK_OK) {
+		failed(job, rc);
+		return;
+	}
+	if ((size_t)req->offset >= total) {
+		job->reply = page_json("characters", json_array(), total, req);
+		return;
+	}
 	size_t want = (size_t)req->offset + (size_t)req->limit;
 	if (want > total)
 		want = total;
 	lk_character *all = want ? calloc(want, sizeof *all) : NULL;
-	if (want && !all)
-		return failed(job, LK_ENOMEM);
+	if (want && !all) {
+		failed(job, LK_ENOMEM);
+		return;
+	}
 	size_t now_total = 0;
 	rc = lk_character_list(all, want, &now_total, registry_of(job));
 	if (rc != LK_OK) {
 		free(all);
-		return failed(job, rc);
+		failed(job, rc);
+		return;
 	}
 	/* A change between the two calls can shrink the list; show what the second call saw. */
 	size_t got = want < now_total ? want : now_total;
@@ -255,21 +272,29 @@ static void run_add_character(struct lk_serve_job *job)
 		return;
 	}
 	json_decref(body);
-	if (!c.slug[0] || !c.name[0])
-		return refuse(job, MHD_HTTP_BAD_REQUEST, "bad_request", "'slug' and 'name' are required");
+	if (!c.slug[0] || !c.name[0]) {
+		refuse(job, MHD_HTTP_BAD_REQUEST, "bad_request", "'slug' and 'name' are required");
+		return;
+	}
 	int rc = lk_character_add(registry_of(job), &c);
-	if (rc == LK_OK)
+	if (rc == LK_OK) {
+		changed(job);
 		rc = lk_character_get(&c, registry_of(job), c.slug);
-	if (rc != LK_OK)
-		return failed(job, rc);
+	}
+	if (rc != LK_OK) {
+		failed(job, rc);
+		return;
+	}
 	job->reply_status = MHD_HTTP_CREATED;
 	job->reply = character_json(&c);
 }
 
 void lk_serve_handle_characters(struct lk_serve_request *req)
 {
-	if (!strcmp(req->method, "POST"))
-		return lk_serve_submit_one(req, run_add_character, lk_serve_finish_json);
+	if (!strcmp(req->method, "POST")) {
+		lk_serve_submit_one(req, run_add_character, lk_serve_finish_json);
+		return;
+	}
 	if (read_page(req) == 0)
 		lk_serve_submit_one(req, run_list_characters, lk_serve_finish_json);
 }
@@ -279,8 +304,10 @@ static void run_get_character(struct lk_serve_job *job)
 {
 	lk_character c;
 	int rc = lk_character_get(&c, registry_of(job), job->req->route_arg);
-	if (rc != LK_OK)
-		return failed(job, rc);
+	if (rc != LK_OK) {
+		failed(job, rc);
+		return;
+	}
 	job->reply = character_json(&c);
 }
 
@@ -294,17 +321,22 @@ static void run_patch_character(struct lk_serve_job *job)
 	int rc = lk_character_get(&c, reg, job->req->route_arg);
 	if (rc != LK_OK) {
 		json_decref(body);
-		return failed(job, rc);
+		failed(job, rc);
+		return;
 	}
 	int bad = apply_fields(job, body, &c, 0);
 	json_decref(body);
 	if (bad)
 		return;
 	rc = lk_character_update(reg, &c);
-	if (rc == LK_OK)
+	if (rc == LK_OK) {
+		changed(job);
 		rc = lk_character_get(&c, reg, c.slug);
-	if (rc != LK_OK)
-		return failed(job, rc);
+	}
+	if (rc != LK_OK) {
+		failed(job, rc);
+		return;
+	}
 	job->reply = character_json(&c);
 }
 
@@ -312,11 +344,11 @@ static void run_remove_character(struct lk_serve_job *job)
 {
 	lk_registry *reg = registry_of(job);
 	int rc = lk_character_remove(reg, job->req->route_arg);
-	if (rc != LK_OK)
-		return failed(job, rc);
-	uint64_t version = 0;
-	lk_registry_version(&version, reg);
-	job->reply = json_pack("{s:s, s:I}", "removed", job->req->route_arg, "registry_version", (json_int_t)version);
+	if (rc != LK_OK) {
+		failed(job, rc);
+		return;
+	}
+	job->reply = json_pack("{s:s, s:I}", "removed", job->req->route_arg, "registry_version", (json_int_t)changed(job));
 }
 
 void lk_serve_handle_character(struct lk_serve_request *req)
@@ -339,19 +371,28 @@ static void run_list_references(struct lk_serve_job *job)
 	size_t total = 0;
 	if (rc == LK_OK)
 		rc = lk_reference_list(NULL, 0, &total, reg, req->route_arg);
-	if (rc != LK_OK)
-		return failed(job, rc);
+	if (rc != LK_OK) {
+		failed(job, rc);
+		return;
+	}
+	if ((size_t)req->offset >= total) {
+		job->reply = page_json("references", json_array(), total, req);
+		return;
+	}
 	size_t want = (size_t)req->offset + (size_t)req->limit;
 	if (want > total)
 		want = total;
 	lk_reference *all = want ? calloc(want, sizeof *all) : NULL;
-	if (want && !all)
-		return failed(job, LK_ENOMEM);
+	if (want && !all) {
+		failed(job, LK_ENOMEM);
+		return;
+	}
 	size_t now_total = 0;
 	rc = lk_reference_list(all, want, &now_total, reg, req->route_arg);
 	if (rc != LK_OK) {
 		free(all);
-		return failed(job, rc);
+		failed(job, rc);
+		return;
 	}
 	size_t got = want < now_total ? want : now_total;
 	json_t *items = json_array();
@@ -377,22 +418,17 @@ static void run_add_references(struct lk_serve_job *job)
 		if (rc != LK_OK) {
 			/* The ones before stay added (each is its own transaction): say which. */
 			failed(job, rc);
-			unsigned status = lk_serve_status_of(rc);
-			const char *name = status == MHD_HTTP_NOT_FOUND  ? "not_found"
-					   : status == MHD_HTTP_CONFLICT ? "conflict"
-					   : status == MHD_HTTP_BAD_REQUEST ? "bad_request"
-									  : lk_error_name(rc);
-			job->reply_status = status;
-			job->reply = json_pack("{s:s, s:s, s:o, s:s?}", "error", name, "message", job->detail, "added", added,
-					       "name", part->filename);
+			job->reply_status = lk_serve_status_of(rc);
+			job->reply = json_pack("{s:s, s:s, s:o, s:s?}", "error", lk_serve_error_code(rc), "message", job->detail,
+					       "added", added, "name", part->filename);
+			if (json_array_size(added))
+				changed(job);
 			return;
 		}
 		json_array_append_new(added, json_pack("{s:I, s:s?}", "id", (json_int_t)id, "name", part->filename));
 	}
-	uint64_t version = 0;
-	lk_registry_version(&version, reg);
 	job->reply_status = MHD_HTTP_CREATED;
-	job->reply = json_pack("{s:o, s:I}", "added", added, "registry_version", (json_int_t)version);
+	job->reply = json_pack("{s:o, s:I}", "added", added, "registry_version", (json_int_t)changed(job));
 }
 
 void lk_serve_handle_references(struct lk_serve_request *req)
@@ -407,15 +443,9 @@ void lk_serve_handle_references(struct lk_serve_request *req)
 		return;
 	req->allow = (int)allow;
 	req->source = lk_serve_query(req, "source");
-	size_t cap = req->server->cfg.max_batch;
-	req->images = calloc(cap, sizeof *req->images);
-	if (!req->images)
-		return lk_serve_reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
-	req->n_images = lk_serve_body_images(req, req->images, cap);
-	if (req->n_images == 0)
-		return lk_serve_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad_request",
-					    "no image: send it as the body, or as multipart/form-data file parts");
-	lk_serve_submit_one(req, run_add_references, lk_serve_finish_json);
+	if (lk_serve_take_images(req, req->server->cfg.max_batch,
+				 "no image: send it as the body, or as multipart/form-data file parts") == 0)
+		lk_serve_submit_one(req, run_add_references, lk_serve_finish_json);
 }
 
 /* ---- DELETE /v1/references/{id} */
@@ -423,15 +453,17 @@ static void run_remove_reference(struct lk_serve_job *job)
 {
 	char *end;
 	long long id = strtoll(job->req->route_arg, &end, 10);
-	if (*end || id <= 0)
-		return refuse(job, MHD_HTTP_NOT_FOUND, "not_found", "reference ids are positive integers");
+	if (*end || id <= 0) {
+		refuse(job, MHD_HTTP_NOT_FOUND, "not_found", "reference ids are positive integers");
+		return;
+	}
 	lk_registry *reg = registry_of(job);
 	int rc = lk_reference_remove(reg, (int64_t)id);
-	if (rc != LK_OK)
-		return failed(job, rc);
-	uint64_t version = 0;
-	lk_registry_version(&version, reg);
-	job->reply = json_pack("{s:I, s:I}", "removed", (json_int_t)id, "registry_version", (json_int_t)version);
+	if (rc != LK_OK) {
+		failed(job, rc);
+		return;
+	}
+	job->reply = json_pack("{s:I, s:I}", "removed", (json_int_t)id, "registry_version", (json_int_t)changed(job));
 }
 
 void lk_serve_handle_reference(struct lk_serve_request *req)

@@ -7,20 +7,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-void lk_serve_reply_text(struct lk_serve_request *req, unsigned status, const char *content_type, char *text,
-			 size_t len)
+static void set_response(struct lk_serve_request *req, unsigned status, const char *content_type,
+			 struct MHD_Response *response)
 {
 	if (req->response)
 		MHD_destroy_response(req->response);
-	req->response = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-	if (!req->response) {
-		free(text);
-		req->status = 0;
+	req->response = response;
+	req->status = response ? status : 0;
+	if (!response)
 		return;
-	}
-	MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	MHD_add_response_header(req->response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	req->status = status;
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (status == MHD_HTTP_TOO_MANY_REQUESTS || status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"likeness admin\"");
+}
+
+void lk_serve_reply_text(struct lk_serve_request *req, unsigned status, const char *content_type, char *text,
+			 size_t len)
+{
+	struct MHD_Response *response = text ? MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE) : NULL;
+	if (!response)
+		free(text);
+	set_response(req, status, content_type, response);
+}
+
+void lk_serve_reply_static(struct lk_serve_request *req, unsigned status, const char *content_type,
+			   const char *text, size_t len)
+{
+	set_response(req, status, content_type,
+		     MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_PERSISTENT));
 }
 
 void lk_serve_reply_json(struct lk_serve_request *req, unsigned status, json_t *body)
@@ -54,13 +71,6 @@ void lk_serve_reply_error(struct lk_serve_request *req, unsigned status, const c
 	vsnprintf(message, sizeof message, fmt, ap);
 	va_end(ap);
 	lk_serve_reply_json(req, status, json_pack("{s:s, s:s}", "error", code, "message", message));
-	if (!req->response)
-		return;
-	if (status == MHD_HTTP_TOO_MANY_REQUESTS || status == MHD_HTTP_SERVICE_UNAVAILABLE)
-		MHD_add_response_header(req->response, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-	if (status == MHD_HTTP_UNAUTHORIZED)
-		MHD_add_response_header(req->response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-					"Bearer realm=\"likeness admin\"");
 }
 
 unsigned lk_serve_status_of(int code)
@@ -84,26 +94,40 @@ unsigned lk_serve_status_of(int code)
 	/* The registry's files are locked or damaged: the server's state, not the request's, and
 	 * perhaps passing (another process holds a long write). */
 	case LK_EREGISTRY: return MHD_HTTP_SERVICE_UNAVAILABLE;
+	case LK_ENOMEM: return MHD_HTTP_SERVICE_UNAVAILABLE;
 	default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
+const char *lk_serve_error_code(int code)
+{
+	switch (lk_serve_status_of(code)) {
+	case MHD_HTTP_BAD_REQUEST: return "bad_request";
+	case MHD_HTTP_NOT_FOUND: return "not_found";
+	case MHD_HTTP_CONFLICT: return "conflict";
+	case MHD_HTTP_CONTENT_TOO_LARGE: return "too_large";
+	case MHD_HTTP_SERVICE_UNAVAILABLE: return "not_ready";
+	case MHD_HTTP_UNPROCESSABLE_CONTENT: return lk_error_name(code);
+	default: return "internal";
 	}
 }
 
 void lk_serve_reply_lk_error(struct lk_serve_request *req, int code, const char *detail)
 {
 	unsigned status = lk_serve_status_of(code);
-	const char *name = status == MHD_HTTP_INTERNAL_SERVER_ERROR ? "internal" : lk_error_name(code);
-	if (status == MHD_HTTP_BAD_REQUEST)
-		name = "bad_request";
-	else if (status == MHD_HTTP_NOT_FOUND)
-		name = "not_found";
-	else if (status == MHD_HTTP_CONFLICT)
-		name = "conflict";
-	else if (status == MHD_HTTP_CONTENT_TOO_LARGE)
-		name = "too_large";
-	else if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
-		name = "registry_unavailable";
-	lk_serve_reply_error(req, status, name, "%s", detail && detail[0] ? detail : lk_strerror(code));
+	lk_serve_reply_error(req, status, lk_serve_error_code(code), "%s", detail && detail[0] ? detail : lk_strerror(code));
 	if (status == MHD_HTTP_INTERNAL_SERVER_ERROR)
 		fprintf(stderr, "likeness serve: %s %s: %s [%s]\n", req->method, lk_serve_route_template(req->route),
 			detail && detail[0] ? detail : "", lk_error_name(code));
+}
+
+void lk_serve_reply_deadline(struct lk_serve_request *req, const struct lk_serve_job *job)
+{
+	lk_serve_metrics_reject(LK_REJECT_DEADLINE);
+	if (atomic_load(&req->server->stopping))
+		lk_serve_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", "the server is stopping");
+	else
+		lk_serve_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "deadline",
+				     "the request waited %.0f ms for a worker, past this server's %u ms limit",
+				     job->queue_s * 1000.0, req->server->cfg.queue_timeout_ms);
 }

@@ -12,29 +12,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Per route: the methods it answers (also its Allow header), and what the bodies of POST and
+ * PATCH may be (LK_ACCEPT_*); other methods take no body. */
 struct route_spec {
-	enum lk_serve_route route;
-	const char *allow;      /* the Allow header: methods this path answers */
-	unsigned body_get, body_post, body_patch; /* LK_ACCEPT_* each method's body may be */
+	const char *allow;
+	unsigned body_post, body_patch;
 };
 
 static const struct route_spec specs[LK_ROUTE_COUNT] = {
-	[LK_ROUTE_LIVEZ] = { LK_ROUTE_LIVEZ, "GET, HEAD", 0, 0, 0 },
-	[LK_ROUTE_READYZ] = { LK_ROUTE_READYZ, "GET, HEAD", 0, 0, 0 },
-	[LK_ROUTE_METRICS] = { LK_ROUTE_METRICS, "GET, HEAD", 0, 0, 0 },
-	[LK_ROUTE_OPENAPI] = { LK_ROUTE_OPENAPI, "GET, HEAD", 0, 0, 0 },
-	[LK_ROUTE_CHECK] = { LK_ROUTE_CHECK, "POST", 0, LK_ACCEPT_IMAGE | LK_ACCEPT_MULTIPART, 0 },
-	[LK_ROUTE_CHECK_BATCH] = { LK_ROUTE_CHECK_BATCH, "POST", 0, LK_ACCEPT_MULTIPART, 0 },
-	[LK_ROUTE_REGISTRY] = { LK_ROUTE_REGISTRY, "GET, HEAD", 0, 0, 0 },
-	[LK_ROUTE_CHARACTERS] = { LK_ROUTE_CHARACTERS, "GET, HEAD, POST", 0, LK_ACCEPT_JSON, 0 },
-	[LK_ROUTE_CHARACTER] = { LK_ROUTE_CHARACTER, "GET, HEAD, PATCH, DELETE", 0, 0, LK_ACCEPT_JSON },
-	[LK_ROUTE_CHARACTER_REFERENCES] = { LK_ROUTE_CHARACTER_REFERENCES, "GET, HEAD, POST", 0,
-					    LK_ACCEPT_IMAGE | LK_ACCEPT_MULTIPART, 0 },
-	[LK_ROUTE_REFERENCE] = { LK_ROUTE_REFERENCE, "DELETE", 0, 0, 0 },
-	[LK_ROUTE_OTHER] = { LK_ROUTE_OTHER, NULL, 0, 0, 0 },
+	[LK_ROUTE_LIVEZ] = { "GET, HEAD", 0, 0 },
+	[LK_ROUTE_READYZ] = { "GET, HEAD", 0, 0 },
+	[LK_ROUTE_METRICS] = { "GET, HEAD", 0, 0 },
+	[LK_ROUTE_OPENAPI] = { "GET, HEAD", 0, 0 },
+	[LK_ROUTE_CHECK] = { "POST", LK_ACCEPT_IMAGE | LK_ACCEPT_MULTIPART, 0 },
+	[LK_ROUTE_CHECK_BATCH] = { "POST", LK_ACCEPT_MULTIPART, 0 },
+	[LK_ROUTE_REGISTRY] = { "GET, HEAD", 0, 0 },
+	[LK_ROUTE_CHARACTERS] = { "GET, HEAD, POST", LK_ACCEPT_JSON, 0 },
+	[LK_ROUTE_CHARACTER] = { "GET, HEAD, PATCH, DELETE", 0, LK_ACCEPT_JSON },
+	[LK_ROUTE_CHARACTER_REFERENCES] = { "GET, HEAD, POST", LK_ACCEPT_IMAGE | LK_ACCEPT_MULTIPART, 0 },
+	[LK_ROUTE_REFERENCE] = { "DELETE", 0, 0 },
+	[LK_ROUTE_OTHER] = { NULL, 0, 0 },
 };
 
-/* Splits the path into a route and its one variable part ({slug} or {id}). */
+/* Splits the path into a route and its one variable part ({slug} or {id}), which *arg receives
+ * (NULL when the route has none, or when memory ran out: the caller tells the two apart). */
 static enum lk_serve_route route_of(const char *url, char **arg)
 {
 	static const struct { const char *path; enum lk_serve_route route; } fixed[] = {
@@ -54,10 +55,9 @@ static enum lk_serve_route route_of(const char *url, char **arg)
 		const char *slash = strchr(rest, '/');
 		if (!slash) {
 			route = LK_ROUTE_CHARACTER;
-		} else if (strcmp(slash, "/references") == 0) {
-			route = LK_ROUTE_CHARACTER_REFERENCES;
+		} else if (strcmp(slash, "/references") == 0 && slash > rest) {
 			*arg = strndup(rest, (size_t)(slash - rest));
-			return **arg ? route : (free(*arg), *arg = NULL, LK_ROUTE_OTHER);
+			return LK_ROUTE_CHARACTER_REFERENCES;
 		} else {
 			return LK_ROUTE_OTHER;
 		}
@@ -88,7 +88,7 @@ static unsigned body_accepted(const struct route_spec *spec, const char *method)
 		return spec->body_post;
 	if (!strcmp(method, "PATCH"))
 		return spec->body_patch;
-	return spec->body_get;
+	return 0;
 }
 
 /* Everything decided from the headers alone; 0 to go on reading, -1 when a reply is set. */
@@ -112,10 +112,11 @@ static int on_headers(struct lk_serve_request *req)
 		       req->route != LK_ROUTE_CHECK && req->route != LK_ROUTE_CHECK_BATCH;
 	if (is_admin && !lk_serve_admin_allowed(req))
 		return -1;
-	if (is_v1 && !atomic_load(&s->registry)) {
+	if (is_v1 && (!atomic_load(&s->registry) || atomic_load(&s->stopping))) {
+		char why[LK_TEXT_MAX];
+		lk_serve_load_error(s, why, sizeof why);
 		lk_serve_metrics_reject(LK_REJECT_NOT_READY);
-		lk_serve_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", "%s",
-				     atomic_load(&s->load_failed) ? s->load_error : "the registry is still loading");
+		lk_serve_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", "%s", why);
 		return -1;
 	}
 	unsigned accept = body_accepted(spec, req->method);
@@ -127,9 +128,7 @@ static int on_headers(struct lk_serve_request *req)
 static void dispatch(struct lk_serve_request *req)
 {
 	switch (req->route) {
-	case LK_ROUTE_LIVEZ:
-		lk_serve_reply_text(req, MHD_HTTP_OK, "text/plain; charset=utf-8", strdup("ok\n"), 3);
-		break;
+	case LK_ROUTE_LIVEZ: lk_serve_reply_static(req, MHD_HTTP_OK, "text/plain; charset=utf-8", "ok\n", 3); break;
 	case LK_ROUTE_READYZ: lk_serve_handle_readyz(req); break;
 	case LK_ROUTE_METRICS: lk_serve_handle_metrics(req); break;
 	case LK_ROUTE_OPENAPI: lk_serve_handle_openapi(req); break;
@@ -173,6 +172,12 @@ enum MHD_Result lk_serve_access(void *cls, struct MHD_Connection *conn, const ch
 		req->route = route_of(url, &req->route_arg);
 		atomic_fetch_add(&req->server->open_requests, 1);
 		*con_cls = req;
+		int needs_arg = req->route == LK_ROUTE_CHARACTER || req->route == LK_ROUTE_CHARACTER_REFERENCES ||
+				req->route == LK_ROUTE_REFERENCE;
+		if (needs_arg && !req->route_arg) {
+			lk_serve_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", "the server ran out of memory");
+			return send_reply(req);
+		}
 		if (on_headers(req) != 0)
 			return send_reply(req);
 		return MHD_YES;
@@ -183,7 +188,7 @@ enum MHD_Result lk_serve_access(void *cls, struct MHD_Connection *conn, const ch
 		/* libmicrohttpd 0.9.75 cannot reply before the body has ended, so the rest of an
 		 * oversized streamed body is read and dropped (not kept) and answered 413 at its end;
 		 * one that goes on past twice the limit is cut off without a reply. */
-		return req->too_large && req->body_seen > 2 * req->server->cfg.max_body ? MHD_NO : MHD_YES;
+		return req->too_large && req->body_seen / 2 > req->server->cfg.max_body ? MHD_NO : MHD_YES;
 	}
 	if (req->suspended) {
 		/* Resumed: every job has finished. */
@@ -204,7 +209,7 @@ void lk_serve_submit_one(struct lk_serve_request *req, void (*run)(struct lk_ser
 {
 	struct lk_serve_job *job = calloc(1, sizeof *job);
 	if (!job) {
-		lk_serve_reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+		lk_serve_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", "the server ran out of memory");
 		return;
 	}
 	job->req = req;
@@ -221,6 +226,10 @@ void lk_serve_submit(struct lk_serve_request *req)
 	 * been suspended. */
 	atomic_store(&req->jobs_left, (unsigned)req->n_jobs + 1);
 	if (lk_serve_pool_submit(req->server->pool, req->jobs, req->n_jobs) != 0) {
+		if (atomic_load(&req->server->stopping)) {
+			lk_serve_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", "the server is stopping");
+			return;
+		}
 		lk_serve_metrics_reject(LK_REJECT_OVERLOADED);
 		lk_serve_reply_error(req, MHD_HTTP_TOO_MANY_REQUESTS, "overloaded",
 				     "every worker is busy and the queue is full; try again shortly");
