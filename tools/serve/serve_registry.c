@@ -115,30 +115,36 @@ static json_t *page_json(const char *key, json_t *items, size_t total, const str
 			 "limit", (json_int_t)req->limit);
 }
 
-/* ---- GET /v1/characters */
-static void run_list_characters(struct lk_serve_job *job)
+/* ---- listings: one page of the library's list */
+/* A library list call: copies up to `cap` items into `out` (NULL when cap is 0), sets *total. */
+typedef int (*list_fn)(void *out, size_t cap, size_t *total, struct lk_serve_job *job);
+
+/* The library lists from the start only, so a page is the first offset + limit items with the
+ * first offset dropped; an offset past the end costs one count. */
+static void run_page(struct lk_serve_job *job, const char *key, list_fn list, size_t item_size,
+		     json_t *(*item_json)(const void *item))
 {
 	struct lk_serve_request *req = job->req;
 	size_t total = 0;
-	int rc = lk_character_list(NULL, 0, &total, registry_of(job));
+	int rc = list(NULL, 0, &total, job);
 	if (rc != LK_OK) {
 		failed(job, rc);
 		return;
 	}
 	if ((size_t)req->offset >= total) {
-		job->reply = page_json("characters", json_array(), total, req);
+		job->reply = page_json(key, json_array(), total, req);
 		return;
 	}
 	size_t want = (size_t)req->offset + (size_t)req->limit;
 	if (want > total)
 		want = total;
-	lk_character *all = want ? calloc(want, sizeof *all) : NULL;
-	if (want && !all) {
+	unsigned char *all = calloc(want, item_size);
+	if (!all) {
 		failed(job, LK_ENOMEM);
 		return;
 	}
 	size_t now_total = 0;
-	rc = lk_character_list(all, want, &now_total, registry_of(job));
+	rc = list(all, want, &now_total, job);
 	if (rc != LK_OK) {
 		free(all);
 		failed(job, rc);
@@ -148,9 +154,25 @@ static void run_list_characters(struct lk_serve_job *job)
 	size_t got = want < now_total ? want : now_total;
 	json_t *items = json_array();
 	for (size_t i = (size_t)req->offset; i < got; i++)
-		json_array_append_new(items, character_json(&all[i]));
+		json_array_append_new(items, item_json(all + i * item_size));
 	free(all);
-	job->reply = page_json("characters", items, now_total, req);
+	job->reply = page_json(key, items, now_total, req);
+}
+
+/* ---- GET /v1/characters */
+static int list_characters(void *out, size_t cap, size_t *total, struct lk_serve_job *job)
+{
+	return lk_character_list(out, cap, total, registry_of(job));
+}
+
+static json_t *character_item(const void *item)
+{
+	return character_json(item);
+}
+
+static void run_list_characters(struct lk_serve_job *job)
+{
+	run_page(job, "characters", list_characters, sizeof(lk_character), character_item);
 }
 
 /* ---- POST /v1/characters and PATCH /v1/characters/{slug}: fields from a JSON body */
@@ -362,44 +384,26 @@ void lk_serve_handle_character(struct lk_serve_request *req)
 }
 
 /* ---- /v1/characters/{slug}/references */
+static int list_references(void *out, size_t cap, size_t *total, struct lk_serve_job *job)
+{
+	return lk_reference_list(out, cap, total, registry_of(job), job->req->route_arg);
+}
+
+static json_t *reference_item(const void *item)
+{
+	return reference_json(item);
+}
+
 static void run_list_references(struct lk_serve_job *job)
 {
-	struct lk_serve_request *req = job->req;
-	lk_registry *reg = registry_of(job);
+	/* An unknown character is a 404, not an empty list. */
 	lk_character c;
-	int rc = lk_character_get(&c, reg, req->route_arg);
-	size_t total = 0;
-	if (rc == LK_OK)
-		rc = lk_reference_list(NULL, 0, &total, reg, req->route_arg);
+	int rc = lk_character_get(&c, registry_of(job), job->req->route_arg);
 	if (rc != LK_OK) {
 		failed(job, rc);
 		return;
 	}
-	if ((size_t)req->offset >= total) {
-		job->reply = page_json("references", json_array(), total, req);
-		return;
-	}
-	size_t want = (size_t)req->offset + (size_t)req->limit;
-	if (want > total)
-		want = total;
-	lk_reference *all = want ? calloc(want, sizeof *all) : NULL;
-	if (want && !all) {
-		failed(job, LK_ENOMEM);
-		return;
-	}
-	size_t now_total = 0;
-	rc = lk_reference_list(all, want, &now_total, reg, req->route_arg);
-	if (rc != LK_OK) {
-		free(all);
-		failed(job, rc);
-		return;
-	}
-	size_t got = want < now_total ? want : now_total;
-	json_t *items = json_array();
-	for (size_t i = (size_t)req->offset; i < got; i++)
-		json_array_append_new(items, reference_json(&all[i]));
-	free(all);
-	job->reply = page_json("references", items, now_total, req);
+	run_page(job, "references", list_references, sizeof(lk_reference), reference_item);
 }
 
 static void run_add_references(struct lk_serve_job *job)
