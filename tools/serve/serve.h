@@ -97,6 +97,7 @@ struct lk_serve_request {
 	/* the reply */
 	unsigned status;
 	struct MHD_Response *response;
+	int replied;                    /* queued: later calls for this request have nothing to do */
 };
 
 /* ---- the worker pool (serve_pool.c) */

@@ -152,6 +152,7 @@ static enum MHD_Result send_reply(struct lk_serve_request *req)
 	enum MHD_Result ok = MHD_queue_response(req->conn, req->status, req->response);
 	MHD_destroy_response(req->response);
 	req->response = NULL;
+	req->replied = 1;
 	return ok;
 }
 
@@ -180,6 +181,11 @@ enum MHD_Result lk_serve_access(void *cls, struct MHD_Connection *conn, const ch
 		}
 		if (on_headers(req) != 0)
 			return send_reply(req);
+		return MHD_YES;
+	}
+	if (req->replied) {
+		/* Answered from the headers; whatever of the body still arrives is not read. */
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
