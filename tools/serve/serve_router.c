@@ -149,6 +149,9 @@ static enum MHD_Result send_reply(struct lk_serve_request *req)
 		lk_serve_reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "no reply could be made");
 	if (!req->response)
 		return MHD_NO;
+	/* The body is of no more use: its bytes go back to the memory budget before the client can
+	 * see the reply and send the next one. */
+	lk_serve_body_free(req);
 	enum MHD_Result ok = MHD_queue_response(req->conn, req->status, req->response);
 	MHD_destroy_response(req->response);
 	req->response = NULL;
