@@ -97,8 +97,11 @@ static int refresh(struct lk_serve *s, lk_registry *reg)
 	atomic_store(&s->enabled_characters, info.enabled_characters);
 	atomic_store(&s->references, info.references);
 	atomic_store(&s->embedded_references, info.embedded_references);
-	if (!atomic_exchange(&s->registry_ok, 1) && s->load_error[0])
+	/* Only the loader thread refreshes, so this needs no lock. */
+	static int was_readable;
+	if (!atomic_exchange(&s->registry_ok, 1) && was_readable)
 		fprintf(stderr, "likeness serve: the registry can be read again\n");
+	was_readable = 1;
 	set_load_error(s, "");
 	return 0;
 }
