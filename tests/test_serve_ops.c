@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <ctype.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,5 +478,82 @@ Test(serve_idle, idle_connections_are_closed, .timeout = 120)
 	sc_get(s.port, "/livez", &r);
 	cr_assert_eq(r.status, 200);
 	sc_response_free(&r);
+	sc_server_stop(&s);
+}
+
+/* HEAD answers as GET does, without a body. */
+Test(serve_ops, head_has_headers_and_no_body)
+{
+	static const char *const targets[] = { "/livez", "/readyz", "/metrics", "/openapi.json", "/v1/characters" };
+	for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+		int fd = sc_connect(srv.port, SC_TIMEOUT);
+		cr_assert_geq(fd, 0);
+		char req[200];
+		snprintf(req, sizeof req, "HEAD %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", targets[i]);
+		cr_assert_eq(sc_send_all(fd, req, strlen(req)), 0);
+		/* Everything up to the close: the status line, the headers, and nothing after them. */
+		char got[16384];
+		size_t n = 0;
+		ssize_t k;
+		while (n < sizeof got - 1 && (k = recv(fd, got + n, sizeof got - 1 - n, 0)) > 0)
+			n += (size_t)k;
+		got[n] = '\0';
+		close(fd);
+		cr_assert(strncmp(got, "HTTP/1.1 200", 12) == 0, "HEAD %s: %.80s", targets[i], got);
+		const char *end = strstr(got, "\r\n\r\n");
+		cr_assert(end, "HEAD %s: no end of headers", targets[i]);
+		cr_assert_eq(strlen(end + 4), 0, "HEAD %s sent a body: %.80s", targets[i], end + 4);
+	}
+}
+
+/* Wrong options are usage errors (exit 2) with a sentence, before anything listens. */
+Test(serve_options, wrong_options_exit_2_with_a_reason, .timeout = 60)
+{
+	static const struct {
+		const char *args, *says;
+	} cases[] = {
+		{ "serve -r /nonexistent --listen nonsense", "IPv4" },
+		{ "serve -r /nonexistent --port 70000", "--port" },
+		{ "serve -r /nonexistent --workers 0", "--workers" },
+		{ "serve -r /nonexistent --max-body 1M --max-memory 1M --max-body 2M", "--max-memory" },
+		{ "serve -r /nonexistent --regions 12", "regions" },
+		{ "serve -r /nonexistent extra", "unexpected" },
+		{ "serve", "registry" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct fx_run *r = fx_cli_env("LIKENESS_REGISTRY= LIKENESS_ADMIN_TOKEN=", cases[i].args);
+		cr_expect_eq(r->status, 2, "%s: exit %d: %s", cases[i].args, r->status, r->err);
+		cr_expect(strstr(r->err, cases[i].says) != NULL, "%s: %s", cases[i].args, r->err);
+	}
+	struct fx_run *r = fx_cli_env("LIKENESS_ADMIN_TOKEN=short", "serve -r /nonexistent");
+	cr_expect_eq(r->status, 2, "a short token: exit %d: %s", r->status, r->err);
+	cr_expect(strstr(r->err, "16 characters") != NULL, "%s", r->err);
+}
+
+/* --max-connections: a connection past the limit is not taken (it waits in the listen queue)
+ * until one of the open ones closes. libmicrohttpd divides the limit among the I/O threads, so
+ * one thread makes it exact here. */
+Test(serve_options, connections_past_the_limit_wait_for_a_free_one, .timeout = 120)
+{
+	struct sc_server s;
+	sc_server_start(&s, sc_registry_hash("char1", "char1_orig.png"), "--hash-only --io-threads 1 --max-connections 2");
+	int a = sc_connect(s.port, SC_TIMEOUT), b = sc_connect(s.port, SC_TIMEOUT);
+	cr_assert(a >= 0 && b >= 0);
+	usleep(200 * 1000); /* both accepted and counted */
+	int c = sc_connect(s.port, SC_TIMEOUT);
+	cr_assert_geq(c, 0);
+	const char *get = "GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	cr_assert_eq(sc_send_all(c, get, strlen(get)), 0);
+	struct pollfd p = { .fd = c, .events = POLLIN };
+	cr_assert_eq(poll(&p, 1, 1000), 0, "a third connection was answered with two open and a limit of 2");
+	close(a);
+	double t = sc_now();
+	struct sc_response r;
+	cr_assert_eq(sc_read_response(c, &r, SC_TIMEOUT, t), 0, "not served once a connection closed: %s", r.error);
+	cr_assert_eq(r.status, 200);
+	cr_assert_lt(sc_now() - t, 5.0, "served %.1f s after a connection closed", sc_now() - t);
+	sc_response_free(&r);
+	close(c);
+	close(b);
 	sc_server_stop(&s);
 }

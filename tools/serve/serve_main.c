@@ -36,7 +36,8 @@ const char lk_cli_serve_usage[] =
 	"  --max-batch N            most images in one request (default 32)\n"
 	"  --max-memory SIZE        request bodies held at once, all connections (default 1G);\n"
 	"                           beyond it a request is refused with 429\n"
-	"  --max-connections N      open connections at most (default 256)\n"
+	"  --max-connections N      open connections at most, shared out among the I/O threads;\n"
+	"                           more wait to be accepted (default 256)\n"
 	"  --timeout S              close connections idle this long (default 30)\n"
 	"  --admin-token-file FILE  enable the admin endpoints for this bearer token, the file's first\n"
 	"                           line, 16 characters at least (default: $LIKENESS_ADMIN_TOKEN;\n"
@@ -283,6 +284,11 @@ static int parse_options(int argc, char **argv, struct lk_serve_config *cfg, con
 	}
 	if (optind != argc) {
 		fprintf(stderr, "likeness serve: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	struct in_addr addr;
+	if (inet_pton(AF_INET, cfg->listen_addr, &addr) != 1) {
+		fprintf(stderr, "likeness serve: --listen needs an IPv4 address, not '%s'\n", cfg->listen_addr);
 		return -1;
 	}
 	cfg->registry_dir = lk_cli_registry_dir(cfg->registry_dir);
