@@ -73,7 +73,7 @@ json_t *lk_cli_result_json(const char *path, const lk_check_result *r)
 		json_array_append_new(signals, json_string("embedding"));
 	if (r->signals & LK_SIGNAL_REGION)
 		json_array_append_new(signals, json_string("region"));
-	json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:s, s:o, s:I, s:{s:s, s:i, s:i}, s:{s:f, s:f, s:f, s:f, s:f}}",
+	json_t *out = json_pack("{s:s*, s:s, s:s, s:s, s:o, s:i, s:s, s:o, s:I, s:{s:s, s:i, s:i}, s:{s:f, s:f, s:f, s:f, s:f}}",
 		"path", path, "verdict", lk_verdict_name(r->verdict), "reason_code", lk_reason_name(r->reason_code),
 		"reason", r->reason, "signals", signals, "quality", r->quality, "pdq", hex, "matches", matches,
 		"registry_version", (json_int_t)r->registry_version, "source", "format", r->source.format, "width",

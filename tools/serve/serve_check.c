@@ -34,8 +34,7 @@ static json_t *result_json(const struct lk_serve_part *part, const struct lk_ser
 {
 	json_t *out;
 	if (job->code == LK_OK) {
-		out = lk_cli_result_json("", &job->result);
-		json_object_del(out, "path");
+		out = lk_cli_result_json(NULL, &job->result);
 	} else {
 		out = json_pack("{s:s, s:s}", "error", lk_error_name(job->code), "message",
 				job->detail[0] ? job->detail : lk_strerror(job->code));
