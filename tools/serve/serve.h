@@ -7,6 +7,7 @@
 #include "likeness.h"
 
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -17,7 +18,8 @@ struct json_t;
 /* ---- configuration (serve_main.c) */
 struct lk_serve_config {
 	const char *registry_dir;
-	const char *listen_addr;   /* IPv4 */
+	const char *listen_addr;   /* IPv4, as given */
+	struct in_addr listen_in;  /* the same, parsed with the options */
 	unsigned port;             /* 0: any free port */
 	const char *port_file;     /* where the bound port is written once listening */
 	unsigned workers, io_threads, queue;

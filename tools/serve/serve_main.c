@@ -286,8 +286,7 @@ static int parse_options(int argc, char **argv, struct lk_serve_config *cfg, con
 		fprintf(stderr, "likeness serve: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
-	struct in_addr addr;
-	if (inet_pton(AF_INET, cfg->listen_addr, &addr) != 1) {
+	if (inet_pton(AF_INET, cfg->listen_addr, &cfg->listen_in) != 1) {
 		fprintf(stderr, "likeness serve: --listen needs an IPv4 address, not '%s'\n", cfg->listen_addr);
 		return -1;
 	}
@@ -317,11 +316,8 @@ static int parse_options(int argc, char **argv, struct lk_serve_config *cfg, con
 
 static struct MHD_Daemon *start_daemon(struct lk_serve *s)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->cfg.port) };
-	if (inet_pton(AF_INET, s->cfg.listen_addr, &addr.sin_addr) != 1) {
-		fprintf(stderr, "likeness serve: --listen needs an IPv4 address, not '%s'\n", s->cfg.listen_addr);
-		return NULL;
-	}
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->cfg.port),
+				    .sin_addr = s->cfg.listen_in };
 	struct MHD_Daemon *d = MHD_start_daemon(
 		MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 		lk_serve_access, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
