@@ -48,6 +48,20 @@ def close_registries():
         reg.close()
 
 
+def is_tensor(x):
+    """A torch tensor (or anything read the same way), told apart without importing torch."""
+    return hasattr(x, "detach") and hasattr(x, "cpu") and hasattr(x, "numpy")
+
+
+def tensor_numpy(t):
+    """A tensor's values as a float32 numpy array on the CPU (numpy has no bfloat16, and the
+    binding would copy float16 anyway)."""
+    t = t.detach().cpu()
+    if str(getattr(t, "dtype", "torch.float32")) != "torch.float32":
+        t = t.float()
+    return t.numpy()
+
+
 def summary(result):
     """The few fields a person reading a log line or an image's metadata needs."""
     top = result.matches[0] if result.matches else None

@@ -20,12 +20,8 @@ ON_BLOCK = ("black", "pass")
 
 def _to_numpy(images):
     """[B,H,W,C] float 0..1 as numpy, without copying what is already a float32 CPU array."""
-    if hasattr(images, "detach") and hasattr(images, "cpu"):
-        t = images.detach().cpu()
-        # numpy has no bfloat16, and float16 would be copied by the binding anyway.
-        if str(getattr(t, "dtype", "torch.float32")) != "torch.float32":
-            t = t.float()
-        arr = t.numpy()
+    if _common.is_tensor(images):
+        arr = _common.tensor_numpy(images)
     else:
         arr = np.asarray(images)
     if arr.ndim == 3:  # one image without its batch axis

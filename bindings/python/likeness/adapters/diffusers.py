@@ -27,10 +27,6 @@ from . import _common
 logger = logging.getLogger("likeness.adapters.diffusers")
 
 
-def _is_tensor(x):
-    return hasattr(x, "detach") and hasattr(x, "cpu") and hasattr(x, "numpy")
-
-
 def _is_pil(x):
     return hasattr(x, "mode") and hasattr(x, "size") and hasattr(x, "getbands")
 
@@ -106,11 +102,8 @@ class LikenessSafetyChecker:
 
     def _pixels(self, images):
         """What to give the binding, in batch order."""
-        if _is_tensor(images):
-            t = images.detach().cpu()
-            if str(getattr(t, "dtype", "torch.float32")) != "torch.float32":
-                t = t.float()  # float16 and bfloat16 from the pipeline's dtype
-            arr = t.numpy()
+        if _common.is_tensor(images):
+            arr = _common.tensor_numpy(images)  # float16 and bfloat16 from the pipeline's dtype
             if arr.ndim != 4 or arr.shape[1] not in (1, 3, 4):
                 raise ValueError(f"likeness: expected an NCHW image tensor, got shape {tuple(arr.shape)}")
             lo, hi = self.tensor_range
