@@ -16,7 +16,7 @@
 # (allow). The server keeps its default queue (QUEUE sets --queue); a request beyond workers +
 # queue is answered 429 at once by design: those are counted in their own column, not as
 # failures.
-set -euo pipefail
+. "$(dirname "$0")/../scripts/on-error.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${BUILD_DIR:-"$root/build"}
 out=${OUT_DIR:-"$bin/bench-serve"}

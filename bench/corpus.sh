@@ -3,24 +3,35 @@
 # codepoints, as SVG files, fetched from the npm registry (scripts/fetch-art.sh; cached outside
 # the repository, each package's licence kept beside it and listed in the corpus).
 #
-#   bench/corpus.sh [OUTDIR]        (default <cache>/corpus-v1, beside the models; prints OUTDIR)
+#   bench/corpus.sh [OUTDIR]        (default <cache>/corpus-v2, beside the models; prints OUTDIR)
 #
 # OUTDIR/characters/<codepoints>/<vendor>.svg for every concept drawn by at least 3 of the 4
 # vendors; OUTDIR/characters.tsv: codepoints, name, vendors; OUTDIR/distractors/<set>/*.svg:
 # colour art that draws none of those concepts (brand logos, file-type and developer icons,
 # tokens: no emoji or flag sets, which draw the same things); OUTDIR/photos/*.jpg: 768x768
 # crops of the photographs and wallpapers of three Debian packages (scripts/fetch-deb.sh), the
-# backgrounds of pasted copies and photo-like negatives; OUTDIR/LICENCES: the packages.
+# backgrounds of pasted copies and photo-like negatives (build/bench_photo_crops); OUTDIR/LICENCES:
+# the packages, gathered from each part's own LICENCES.
 # Left out, as bench/quality.sh leaves them out: skin-tone and gendered variants (one concept,
 # another colour or figure) and all but the first member of each family of near-identical
 # designs (smileys, clocks, squares and buttons, arrows, keycaps, flags, moons, hearts,
 # circles, medals), whose members differ by a detail and would count a copy of a sibling as a
-# false positive. Each part is kept once finished (a marker file): delete OUTDIR to rebuild.
-set -euo pipefail
+# false positive. Each part is kept once finished (a marker file, written after its licences):
+# delete OUTDIR to rebuild. Needs build/likeness-iconify and build/bench_photo_crops
+# (scripts/build.sh; BUILD_DIR names another build folder).
+# v2: each part keeps its own licence list; the photographs are cut by one C program.
+. "$(dirname "$0")/../scripts/on-error.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/cache-dir.sh"
-out=${1:-"$cache_root/corpus-v1"}
+out=${1:-"$cache_root/corpus-v2"}
+bin=${BUILD_DIR:-"$root/build"}
+for tool in likeness-iconify bench_photo_crops; do
+  [ -x "$bin/$tool" ] || { echo "corpus: no $bin/$tool: run scripts/build.sh first" >&2; exit 2; }
+done
 mkdir -p "$out"
+
+# Appends the licence line of a package fetched by scripts/fetch-art.sh to a part's LICENCES.
+art_licence() { head -1 "$(dirname "$1")/../LICENSE-INFO" >> "$2"; }
 
 characters() {
 vendors=(fluent twemoji noto openmoji)
@@ -30,7 +41,8 @@ icons=()
 rm -rf "$out/characters" "$out/characters.tsv"
 mkdir -p "$out/characters"
 for i in "${!vendors[@]}"; do
-  icons[i]=$("$root/scripts/fetch-art.sh" "${specs[i]}" 2>>"$out/LICENCES.new")
+  icons[i]=$("$root/scripts/fetch-art.sh" "${specs[i]}")
+  art_licence "${icons[i]}" "$out/characters/LICENCES"
 done
 # One line per concept: codepoints, then the icon name in each vendor's set ("-" when absent).
 LK_EMOJI_FAMILY="$root/bench/emoji_family.js" node -e '
@@ -62,7 +74,7 @@ for i in "${!vendors[@]}"; do
   tmp="$out/.extract-${vendors[i]}"
   mkdir -p "$tmp"
   mapfile -t names < <(awk -F'\t' -v col=$((i + 2)) '$col != "-" { print $col }' "$out/aligned.tsv")
-  "$root/build/likeness-iconify" "${icons[i]}" "$tmp" "${names[@]}" >/dev/null
+  "$bin/likeness-iconify" "${icons[i]}" "$tmp" "${names[@]}" >/dev/null
   while IFS=$'\t' read -r code n0 n1 n2 n3; do
     row=("$n0" "$n1" "$n2" "$n3")
     name=${row[i]}
@@ -85,17 +97,19 @@ touch "$out/characters/.complete"
 
 distractors() {
 rm -rf "$out/distractors"
+mkdir -p "$out/distractors"
 distractor_specs=(@iconify-json/logos@1.2.19 @iconify-json/vscode-icons@1.2.97 @iconify-json/devicon@1.2.68
                   @iconify-json/flat-color-icons@1.2.3 @iconify-json/skill-icons@1.2.4
                   @iconify-json/token-branded@1.2.45 @iconify-json/material-icon-theme@1.2.70
                   @iconify-json/cryptocurrency-color@1.2.4)
 for spec in "${distractor_specs[@]}"; do
-  set_icons=$("$root/scripts/fetch-art.sh" "$spec" 2>>"$out/LICENCES.new")
+  set_icons=$("$root/scripts/fetch-art.sh" "$spec")
+  art_licence "$set_icons" "$out/distractors/LICENCES"
   set_name=${spec%@*}
   set_name=${set_name#@iconify-json/}
   mkdir -p "$out/distractors/$set_name"
   mapfile -t names < <(node -e 'console.log(Object.keys(require(process.argv[1]).icons).sort().join("\n"))' "$set_icons")
-  "$root/build/likeness-iconify" "$set_icons" "$out/distractors/$set_name" "${names[@]}" >/dev/null
+  "$bin/likeness-iconify" "$set_icons" "$out/distractors/$set_name" "${names[@]}" >/dev/null
 done
 touch "$out/distractors/.complete"
 }
@@ -105,10 +119,11 @@ touch "$out/distractors/.complete"
 photos() {
 rm -rf "$out/photos"
 mkdir -p "$out/photos"
-local sources=() mate skimage plasma
-mate=$("$root/scripts/fetch-deb.sh" mate-backgrounds=1.26.0-1)
-skimage=$("$root/scripts/fetch-deb.sh" python3-skimage=0.19.3-8)
-plasma=$("$root/scripts/fetch-deb.sh" plasma-workspace-wallpapers=4:5.27.5-2)
+local sources=() mate skimage plasma spec
+local debs=(mate-backgrounds=1.26.0-1 python3-skimage=0.19.3-8 plasma-workspace-wallpapers=4:5.27.5-2)
+mate=$("$root/scripts/fetch-deb.sh" "${debs[0]}")
+skimage=$("$root/scripts/fetch-deb.sh" "${debs[1]}")
+plasma=$("$root/scripts/fetch-deb.sh" "${debs[2]}")
 sources+=("$mate"/usr/share/backgrounds/mate/nature/*.jpg "$mate"/usr/share/backgrounds/mate/desktop/*.png)
 for w in "$plasma"/usr/share/wallpapers/*/; do
   # Each wallpaper comes in many sizes; the widest is the one to crop.
@@ -119,34 +134,17 @@ for n in astronaut chelsea coffee motorcycle_left rocket hubble_deep_field camer
          coins page cell ihc; do
   sources+=("$(ls "$skimage"/usr/lib/python3/dist-packages/skimage/data/"$n".*)")
 done
-local state=20261129 tmp
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/likeness-photos.XXXXXX")
+local crops=()
 for src in "${sources[@]}"; do
   local stem
   stem=$(basename "$(dirname "$(dirname "$(dirname "$src")")")")-$(basename "${src%.*}")
   case $src in "$plasma"*) ;; *) stem=$(basename "${src%.*}") ;; esac
-  # A 1600-pixel copy to crop from: decoding the 5K originals sixteen times would take minutes.
-  vipsthumbnail "$src" --size 1600x1600 -o "$tmp/src.v" >/dev/null
-  local w h
-  w=$(vipsheader -f width "$tmp/src.v")
-  h=$(vipsheader -f height "$tmp/src.v")
-  local short=$(( w < h ? w : h ))
-  for k in $(seq 0 15); do
-    state=$(( (state * 1103515245 + 12345) % 2147483648 ))
-    local side=$(( short * (33 + state % 58) / 100 ))
-    state=$(( (state * 1103515245 + 12345) % 2147483648 ))
-    local x=$(( state % (w - side + 1) ))
-    state=$(( (state * 1103515245 + 12345) % 2147483648 ))
-    local y=$(( state % (h - side + 1) ))
-    vips extract_area "$tmp/src.v" "$tmp/crop.v" "$x" "$y" "$side" "$side"
-    vips flatten "$tmp/crop.v" "$tmp/flat.v" --background "255 255 255" 2>/dev/null || cp "$tmp/crop.v" "$tmp/flat.v"
-    vips resize "$tmp/flat.v" "$out/photos/$stem-$k.jpg[Q=92,strip]" "$(echo "768 / $side" | bc -l)"
-  done
+  crops+=("$stem=$src")
 done
-rm -rf "$tmp"
-for d in "$mate" "$skimage" "$plasma"; do
-  pkg=$(basename "$(dirname "$(ls -d "$d"/usr/share/doc/*/copyright | head -1)")")
-  echo "Debian package $pkg ($(basename "$d" | sed 's/^[^_]*_//')): photographs and wallpapers, licences in $d/usr/share/doc/$pkg/copyright" >> "$out/LICENCES.new"
+"$bin/bench_photo_crops" 20261129 16 "$out/photos" "${crops[@]}" >/dev/null
+for spec in "${debs[@]}"; do
+  echo "Debian package ${spec%%=*} ${spec#*=}: photographs and wallpapers, licences in its /usr/share/doc/${spec%%=*}/copyright" \
+    >> "$out/photos/LICENCES"
 done
 touch "$out/photos/.complete"
 }
@@ -154,10 +152,7 @@ touch "$out/photos/.complete"
 [ -f "$out/characters/.complete" ] || characters
 [ -f "$out/distractors/.complete" ] || distractors
 [ -f "$out/photos/.complete" ] || photos
-# The licence list of every part, rewritten whenever a part was (re)built.
-if [ -f "$out/LICENCES.new" ]; then
-  cat "$out/LICENCES" "$out/LICENCES.new" 2>/dev/null | sort -u > "$out/LICENCES.tmp"
-  mv "$out/LICENCES.tmp" "$out/LICENCES"
-  rm -f "$out/LICENCES.new"
-fi
+# The licence list of the whole corpus, made anew from the parts' own lists on every run.
+cat "$out/characters/LICENCES" "$out/distractors/LICENCES" "$out/photos/LICENCES" | sort -u > "$out/LICENCES.tmp"
+mv "$out/LICENCES.tmp" "$out/LICENCES"
 echo "$out"

@@ -10,7 +10,7 @@
 # image), so they are one character in this product's sense; kept apart, each would count a
 # copy of its sibling as a false positive.
 #   bench/quality.sh [--characters N] [--threads T] [--seed S]
-set -euo pipefail
+. "$(dirname "$0")/../scripts/on-error.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 icons=$("$root/scripts/fetch-art.sh")
 svg="$root/build/quality-svg-v2"

@@ -13,7 +13,7 @@
 #   --small    CI's regression run: 40 characters, 300 drawings, 60 photographs, no speed
 #              bench; fails when a measure drops below bench/floors-small.tsv.
 # OUT defaults to build/bench-results-<mode>.
-set -euo pipefail
+. "$(dirname "$0")/../scripts/on-error.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=default
 out=

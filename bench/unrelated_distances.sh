@@ -3,7 +3,7 @@
 # demo (30 registered emoji, 10 other emoji, 4 mascots; run scripts/demo.sh first) compared with
 # every other through `likeness compare` (smallest distance over the dihedral variants).
 #   bench/unrelated_distances.sh [DEMO_DIR]
-set -euo pipefail
+. "$(dirname "$0")/../scripts/on-error.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 demo=${1:-"$root/build/demo"}
 mapfile -t images < <(ls "$demo"/refs/*.png "$demo"/unrelated/*.png)

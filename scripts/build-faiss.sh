@@ -7,7 +7,7 @@
 # Why not Debian's libfaiss-dev: it ships the C API headers but none of its code, and it is a
 # generic (non-AVX2) build that searched binary codes ~10x slower here.
 # Why stage by hand: `cmake --install` of this tree fails in 1.7.3.
-set -euo pipefail
+. "$(dirname "$0")/on-error.sh"
 
 version=1.7.3
 debian_version=1.7.3-2

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Configures and builds likeness: scripts/build.sh [--sanitize] [BUILD_DIR]
 # Expects scripts/setup.sh to have run (it is idempotent; demo.sh and test.sh call it).
-set -euo pipefail
+. "$(dirname "$0")/on-error.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 sanitize=OFF
 if [ "${1:-}" = "--sanitize" ]; then

@@ -4,7 +4,7 @@
 # (fetched from npm at set-up, MIT), makes edited copies of each (JPEG, resize, recolour,
 # mirror, text overlay, crop), and checks them together with unrelated art, with both signals
 # (PDQ and the CNN embedding; the model comes from npm too).
-set -euo pipefail
+. "$(dirname "$0")/on-error.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh" "$root/build" >/dev/null
@@ -38,7 +38,8 @@ echo "== registering them"
 for name in "${characters[@]}"; do
   "$bin/likeness" character add "$name" --name "$(tr '-' ' ' <<<"$name")" \
     --rights-holder "Microsoft Corporation (Fluent Emoji, MIT)" >/dev/null
-  "$bin/likeness" ref add "$name" "$out/refs/$name.png" >/dev/null 2>&1
+  "$bin/likeness" ref add "$name" "$out/refs/$name.png" >/dev/null 2>"$out/ref-add.log" \
+    || { cat "$out/ref-add.log" >&2; echo "demo: registering $name failed" >&2; exit 1; }
 done
 "$bin/likeness" stats | sed 's/^/   /'
 
@@ -57,7 +58,14 @@ for name in "${characters[@]}"; do
 done
 
 echo "== checking $(ls "$out/copies" | wc -l) copies and $(ls "$out/unrelated" | wc -l) unrelated images"
-"$bin/likeness" audit -j "$(nproc)" -o "$out/verdicts.jsonl" "$out/copies" "$out/unrelated" 2>/dev/null || true
+audit_status=0
+"$bin/likeness" audit -j "$(nproc)" -o "$out/verdicts.jsonl" "$out/copies" "$out/unrelated" 2>"$out/audit.log" \
+  || audit_status=$?
+# 1 (something blocked) and 5 (something to review) are the verdicts the demo is made to get.
+case $audit_status in
+  0 | 1 | 5) ;;
+  *) cat "$out/audit.log" >&2; echo "demo: likeness audit failed (exit status $audit_status)" >&2; exit 1 ;;
+esac
 node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
   const rows = {};

@@ -1,28 +1,39 @@
 #!/usr/bin/env bash
-# Fetches a Debian package's files into the cache without installing it (apt-get download,
-# then dpkg-deb -x; no root needed) and prints the folder they were unpacked into. Its copyright
-# file is at usr/share/doc/<package>/copyright inside it.
+# Fetches a Debian package's files into the cache without installing it (apt-get download into
+# the download cache, then dpkg-deb -x; no root needed when apt's lists are current) and prints
+# the folder they were unpacked into. Its copyright file is at usr/share/doc/<package>/copyright
+# inside it.
 #   scripts/fetch-deb.sh PACKAGE=VERSION
-set -euo pipefail
+. "$(dirname "$0")/on-error.sh"
+[ $# -eq 1 ] && [[ $1 == ?*=?* ]] || { echo "fetch-deb: want PACKAGE=VERSION, got '$*'" >&2; exit 2; }
 spec=$1
-case $spec in *=*) ;; *) echo "fetch-deb: want PACKAGE=VERSION, got '$spec'" >&2; exit 2 ;; esac
 . "$(dirname "$0")/cache-dir.sh"
-dir="$cache_root/deb/$(printf '%s' "$spec" | tr '=:' '__')"
+name=$(printf '%s' "$spec" | tr '=:' '__')
+dir="$cache_root/deb/$name"
+deb="$download_root/deb/$name.deb"
 if [ ! -f "$dir/.complete" ]; then
-  tmp=$(mktemp -d "${TMPDIR:-/tmp}/likeness-deb.XXXXXX")
+  mkdir -p "$(dirname "$deb")" "$(dirname "$dir")"
+  tmp=$(mktemp -d "$(dirname "$dir")/.fetch.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
-  # _apt drops privileges when it can; a private folder it cannot enter only costs a warning.
-  chmod 755 "$tmp"
-  (cd "$tmp" && apt-get download -q "$spec" >/dev/null 2>"$tmp/err") || {
-    cat "$tmp/err" >&2
-    echo "fetch-deb: could not download $spec (is the apt cache current? apt-get update)" >&2
-    exit 1
-  }
-  mkdir -p "$tmp/root"
-  dpkg-deb -x "$tmp"/*.deb "$tmp/root"
-  mkdir -p "$(dirname "$dir")"
+  if [ ! -s "$deb" ]; then
+    # _apt drops privileges when it can; a private folder it cannot enter only costs a warning.
+    chmod 755 "$tmp"
+    download() { (cd "$tmp" && apt-get download -q "$spec" >/dev/null 2>"$tmp/err"); }
+    if ! download; then
+      # A machine whose package lists are missing or stale (a fresh container, say): refresh once.
+      echo "fetch-deb: $spec not found in apt's lists; running apt-get update" >&2
+      sudo=""
+      [ "$(id -u)" -eq 0 ] || sudo=sudo
+      $sudo apt-get update -qq
+      download || { cat "$tmp/err" >&2; echo "fetch-deb: could not download $spec" >&2; exit 1; }
+    fi
+    debs=("$tmp"/*.deb)
+    mv "${debs[0]}" "$deb"
+  fi
+  mkdir "$tmp/root"
+  dpkg-deb -x "$deb" "$tmp/root"
+  touch "$tmp/root/.complete"
   rm -rf "$dir"
   mv "$tmp/root" "$dir"
-  touch "$dir/.complete"
 fi
 echo "$dir"

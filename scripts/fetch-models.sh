@@ -4,15 +4,16 @@
 # binary weight shards. Prints the folder holding one subfolder per model. The licence is
 # written beside them (LICENSE-INFO) and printed on standard error.
 #   scripts/fetch-models.sh      (nsfwjs 4.3.0, MIT: mobilenet_v2 and mobilenet_v2_mid)
-set -euo pipefail
+. "$(dirname "$0")/on-error.sh"
 . "$(dirname "$0")/cache-dir.sh"
 spec=nsfwjs@4.3.0
 dir="$cache_root/models/nsfwjs-4.3.0"
 if [ ! -f "$dir/mobilenet_v2_mid/model.json" ]; then
-  . "$(dirname "$0")/need-npm.sh"
+  tarball=$("$(dirname "$0")/fetch-npm.sh" "$spec")
+  . "$(dirname "$0")/need-npm.sh" # node unwraps the modules
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/likeness-models.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
-  (cd "$tmp" && npm pack --silent "$spec" >/dev/null && tar xzf ./*.tgz)
+  tar xzf "$tarball" -C "$tmp"
   # The package wraps each file in a JavaScript module (UMD): model.min.js exports
   # {modelTopology, weightsManifest}, each shard module a base64 string.
   node -e '

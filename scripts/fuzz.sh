@@ -3,7 +3,7 @@
 # SECONDS (default 60), seeded with the PDQ test images and the demo characters.
 #   scripts/fuzz.sh [SECONDS]
 # Findings (crash-*, leak-*, timeout-*) land in build-fuzz/findings/.
-set -euo pipefail
+. "$(dirname "$0")/on-error.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 "$root/scripts/setup.sh"

@@ -3,12 +3,13 @@
 # embedding has subtracted; core/embed/embedder.c explains why) once per model folder: 256
 # Fluent Emoji (scripts/fetch-art.sh, MIT), every sixth of the set in name order.
 #   scripts/prepare-prior.sh BUILD_DIR MODELS_DIR
-set -euo pipefail
+. "$(dirname "$0")/on-error.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
+[ $# -eq 2 ] || { echo "usage: scripts/prepare-prior.sh BUILD_DIR MODELS_DIR" >&2; exit 2; }
 build=$1 models=$2
 prior="$models/embedding-prior.f32"
 [ -f "$prior" ] && exit 0
-icons=$("$root/scripts/fetch-art.sh" 2>/dev/null)
+icons=$("$root/scripts/fetch-art.sh")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/likeness-prior.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 mapfile -t names < <(node -e '
@@ -18,4 +19,4 @@ mapfile -t names < <(node -e '
 "$build/likeness-iconify" "$icons" "$tmp" "${names[@]}" >/dev/null
 "$build/likeness-embed-prior" "$models" "$prior" "$tmp"/*.svg >&2
 printf 'mean raw descriptor of %d Fluent Emoji (%s), every sixth by name\n' "${#names[@]}" \
-  "$(cat "$(dirname "$icons")/../LICENSE-INFO" 2>/dev/null | head -1)" > "$models/embedding-prior.txt"
+  "$(head -1 "$(dirname "$icons")/../LICENSE-INFO")" > "$models/embedding-prior.txt"

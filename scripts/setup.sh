@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything likeness needs on Debian 12 (bookworm) and builds faiss with its C API.
 # Idempotent: a second run on the same machine installs nothing and reuses the cached faiss.
-set -euo pipefail
+. "$(dirname "$0")/on-error.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 
 # What each package is for:
@@ -20,6 +20,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 #   wrk                     the service's load test (bench/bench_serve.sh)
 #   python3-numpy           the Python binding's zero-copy input, and its tests
 #   python3-pil             the AUTOMATIC1111 adapter's images (PIL), in its test
+#   nodejs npm              npm fetches the art and models (scripts/fetch-npm.sh); node unwraps
+#                           them, draws the benchmark's plots and sums up the demo. Only when
+#                           node or npm is missing: a NodeSource nodejs carries its own npm and
+#                           conflicts with Debian's.
+#   groff-base              the test that the manual page (likeness help --man) renders cleanly
+# Everything else the scripts call comes with every Debian system (coreutils, findutils, mawk,
+# sed, grep, tar, gzip, util-linux, bsdutils' script, diffutils); scripts/fresh-check.sh proves
+# it on a minimal one.
 packages=(
   build-essential cmake pkg-config ninja-build
   libvips-dev libvips-tools
@@ -29,12 +37,14 @@ packages=(
   dpkg-dev libgflags-dev
   libopencv-contrib-dev
   libmicrohttpd-dev wrk python3-numpy python3-pil
+  groff-base
 )
 
 need=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
+command -v node >/dev/null && command -v npm >/dev/null || need+=(nodejs npm)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -2,8 +2,9 @@
 # Quick start, second command: installs what is needed, builds, and runs every test twice:
 # a normal optimised build, then an AddressSanitizer + UndefinedBehaviorSanitizer build; in
 # between, the benchmark's small run, which fails when detection quality drops below the
-# floors in bench/floors-small.tsv.
-set -euo pipefail
+# floors in bench/floors-small.tsv, and the check that every cached state (models, prior,
+# corpus) can still be made from an empty cache.
+. "$(dirname "$0")/on-error.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 
@@ -13,6 +14,9 @@ echo "== release build and tests" >&2
 
 echo "== benchmark, small run (bench/suite.sh --small)" >&2
 "$root/bench/suite.sh" --small >/dev/null
+
+echo "== cache-filling scripts from an empty cache (scripts/check-cold-cache.sh)" >&2
+"$root/scripts/check-cold-cache.sh" "$root/build"
 
 echo "== ASan + UBSan build and tests" >&2
 LK_BUILD_TYPE=Debug "$root/scripts/build.sh" --sanitize "$root/build-sanitize"
