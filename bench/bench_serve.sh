@@ -40,7 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-icons=$("$root/scripts/fetch-art.sh" 2>/dev/null)
+icons=$("$root/scripts/fetch-art.sh")
 characters=(cat-face dog-face panda frog unicorn robot ghost alien clown-face fox tiger-face lion
   koala penguin owl octopus dragon-face monkey-face pig-face rabbit-face bear hamster mouse-face
   cow-face horse-face t-rex snowman jack-o-lantern teddy-bear alien-monster)
@@ -54,7 +54,8 @@ reg="$work/registry"
 "$bin/likeness" init "$reg" >/dev/null
 for name in "${characters[@]}"; do
   "$bin/likeness" character add "$name" --name "$(tr '-' ' ' <<<"$name")" -r "$reg" >/dev/null
-  "$bin/likeness" ref add "$name" "$work/refs/$name.png" -r "$reg" >/dev/null 2>&1
+  "$bin/likeness" ref add "$name" "$work/refs/$name.png" -r "$reg" >/dev/null 2>"$work/ref-add.log" \
+    || die "registering $name failed: $(cat "$work/ref-add.log")"
 done
 declare -A image_file=([copy]="$work/refs/cat-face.png" [unrelated]="$work/refs/llama.png")
 declare -A image_verdict=([copy]=block [unrelated]=allow)
