@@ -75,13 +75,17 @@ for i in "${!vendors[@]}"; do
   mkdir -p "$tmp"
   mapfile -t names < <(awk -F'\t' -v col=$((i + 2)) '$col != "-" { print $col }' "$out/aligned.tsv")
   "$bin/likeness-iconify" "${icons[i]}" "$tmp" "${names[@]}" >/dev/null
-  while IFS=$'\t' read -r code n0 n1 n2 n3; do
-    row=("$n0" "$n1" "$n2" "$n3")
-    name=${row[i]}
-    [ "$name" = "-" ] && continue
-    mkdir -p "$out/characters/$code"
-    mv "$tmp/$name.svg" "$out/characters/$code/${vendors[i]}.svg"
-  done < "$out/aligned.tsv"
+  # Filed in one process, not with a mkdir and a mv for each drawing (~4,800 process starts).
+  node -e '
+    const fs = require("fs");
+    const [aligned, column, tmp, characters, vendor] = process.argv.slice(1);
+    for (const line of fs.readFileSync(aligned, "utf8").split("\n")) {
+      if (!line) continue;
+      const fields = line.split("\t"), name = fields[+column];
+      if (name === "-") continue;
+      fs.mkdirSync(`${characters}/${fields[0]}`, { recursive: true });
+      fs.renameSync(`${tmp}/${name}.svg`, `${characters}/${fields[0]}/${vendor}.svg`);
+    }' "$out/aligned.tsv" $((i + 1)) "$tmp" "$out/characters" "${vendors[i]}"
   rm -rf "$tmp"
 done
 while IFS=$'\t' read -r code n0 n1 n2 n3; do

@@ -8,6 +8,10 @@
 #
 #   scripts/check-cold-cache.sh [BUILD_DIR]    (default build/, as scripts/build.sh made it)
 #
+# The steps run with a PATH that holds only the programs of Debian's required packages (what every
+# Debian system has) and of the packages scripts/setup.sh installs, so a script that calls a
+# program this machine happens to have (bc, say) fails here too.
+#
 # Reused: the downloaded npm tarballs and .deb files (LIKENESS_DOWNLOADS points at the machine's
 # own), and the build's programs. Not covered: faiss (minutes of compiling, nothing but apt and
 # cmake; scripts/fresh-check.sh builds it on a new machine).
@@ -26,12 +30,35 @@ cold=$(mktemp -d "${TMPDIR:-/tmp}/likeness-cold-cache.XXXXXX")
 trap 'rm -rf "$cold"' EXIT
 export LIKENESS_CACHE="$cold/cache" LIKENESS_DOWNLOADS="$download_root"
 
+# The programs a new machine is sure to have once scripts/setup.sh ran: those of the required and
+# essential packages, of setup's own list, and node and npm (setup installs Debian's when missing).
+mkdir "$cold/bin"
+mapfile -t setup_packages < <(sed -n '/^packages=(/,/^)/p' "$root/scripts/setup.sh" | sed -e '1d' -e '$d' | tr ' ' '\n' | sed '/^$/d')
+[ "${#setup_packages[@]}" -gt 10 ] || { echo "check-cold-cache: could not read the package list of scripts/setup.sh" >&2; exit 1; }
+mapfile -t base_packages < <(dpkg-query -W -f='${Package} ${Priority} ${Essential}\n' | awk '$2 == "required" || $3 == "yes" { print $1 }')
+for package in "${base_packages[@]}" "${setup_packages[@]}" nodejs npm; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || continue
+  dpkg -L "$package" | awk '/^(\/usr)?\/s?bin\/[^\/]+$/' | while read -r program; do
+    [ -x "$program" ] && ln -sf "$program" "$cold/bin/"
+  done
+done
+# Names that the alternatives system gives (awk is mawk's, for one), where they lead to a kept program.
+for link in /usr/bin/* /usr/sbin/*; do
+  [ -L "$link" ] && [[ $(readlink "$link") == /etc/alternatives/* ]] || continue
+  target=$(readlink -f "$link")
+  kept="$cold/bin/${target##*/}"
+  [ -e "$kept" ] && [ "$(readlink -f "$kept")" = "$target" ] && ln -sf "$link" "$cold/bin/"
+done
+for program in bash awk node npm apt-get dpkg-deb vips; do
+  [ -x "$cold/bin/$program" ] || { echo "check-cold-cache: no $program among the programs of a new machine" >&2; exit 1; }
+done
+
 # Runs one step with its output kept aside; on failure shows it all, on success one line.
 step() {
   local name=$1 started status=0
   shift
   started=$(date +%s)
-  "$@" >"$cold/$name.out" 2>"$cold/$name.err" || status=$?
+  PATH="$cold/bin" "$@" >"$cold/$name.out" 2>"$cold/$name.err" || status=$?
   if [ "$status" -ne 0 ]; then
     cat "$cold/$name.err" >&2
     echo "check-cold-cache: $name failed from an empty cache (exit status $status): $*" >&2
