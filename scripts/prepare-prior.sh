@@ -17,6 +17,7 @@ mapfile -t names < <(node -e '
     .filter(n => !/-(light|medium-light|medium|medium-dark|dark)$/.test(n));
   names.filter((n, i) => i % 6 === 0).slice(0, 256).forEach(n => console.log(n));' "$icons")
 "$build/likeness-iconify" "$icons" "$tmp" "${names[@]}" >/dev/null
-"$build/likeness-embed-prior" "$models" "$prior" "$tmp"/*.svg >&2
+# The description first: the prior itself (written through a rename) marks the step as done.
 printf 'mean raw descriptor of %d Fluent Emoji (%s), every sixth by name\n' "${#names[@]}" \
   "$(head -1 "$(dirname "$icons")/../LICENSE-INFO")" > "$models/embedding-prior.txt"
+"$build/likeness-embed-prior" "$models" "$prior" "$tmp"/*.svg >&2
