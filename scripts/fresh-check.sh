@@ -72,8 +72,18 @@ mount_system() {
   mount --rbind /sys "$1/sys" && mount --make-rslave "$1/sys"
   mount --rbind /dev "$1/dev" && mount --make-rslave "$1/dev"
 }
+# Whatever still runs inside a root (a command cut short by Ctrl-C or a kill) holds its mounts.
+kill_inside() {
+  local p r
+  for p in /proc/[0-9]*; do
+    r=$(readlink "$p/root" 2>/dev/null) || continue
+    case $r in "$work"/*) kill -9 "${p#/proc/}" 2>/dev/null || true ;; esac
+  done
+  sleep 1
+}
 cleanup() {
   local status=$?
+  kill_inside
   for r in "$work"/base "$work"/run-*; do
     [ -e "$r" ] || continue
     if [ "$keep" -eq 1 ]; then unmount_all "$r" || true; else remove_root "$r" || true; fi
@@ -89,6 +99,8 @@ if [ -e "$work" ]; then
 fi
 mkdir -p "$work/logs"
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 report="$work/report.md"
 
 if ! command -v debootstrap >/dev/null; then
@@ -147,17 +159,19 @@ for i in "${!commands[@]}"; do
   [ "$once" -eq 1 ] && rounds=(fresh)
   for round in "${rounds[@]}"; do
     log="$work/logs/$((i + 1))-$round.log"
-    echo "fresh-check: $cmd ($round machine) ..." >&2
+    [ "$round" = fresh ] && label="first, new machine" || label="second run"
+    echo "fresh-check: $cmd ($label) ..." >&2
     started=$(date +%s)
     status=0
+    # In the background and waited for, so that a signal to this script is handled at once.
     chroot "$run" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
       PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
       ${npm_cafile:+NPM_CONFIG_CAFILE="$npm_cafile"} \
-      bash -c "cd /root/likeness && $cmd" </dev/null >"$log" 2>&1 || status=$?
+      bash -c "cd /root/likeness && $cmd" </dev/null >"$log" 2>&1 &
+    wait $! || status=$?
     took=$(( $(date +%s) - started ))
-    [ "$round" = fresh ] && label="first, new machine" || label="second run"
     echo "| \`$cmd\` | $label | $status | $(elapsed "$took") |" >> "$report"
-    echo "fresh-check: $cmd ($round): exit status $status in $(elapsed "$took"); output in $log" >&2
+    echo "fresh-check: $cmd ($label): exit status $status in $(elapsed "$took"); output in $log" >&2
     if [ "$status" -ne 0 ]; then
       failed=1
       tail -40 "$log" >&2
