@@ -3,8 +3,10 @@
 # scripts/ and bench/ loads scripts/on-error.sh before its first command, that the trap names the
 # failing command, its line and each pipeline stage's status, and that wrong arguments get a
 # sentence and exit status 2. Prints "N passed, M failed".
-#   tests/test_scripts.sh
+# With a build folder, also the corpus' photo cropper (bench_photo_crops) that corpus.sh calls.
+#   tests/test_scripts.sh [BUILD_DIR]
 root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/likeness-test-scripts.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 passed=0 failed=0
@@ -66,6 +68,30 @@ expect 2 "corpus without a build" "run scripts/build.sh first" \
 [ -e "$tmp/corpus" ] && fail "corpus without a build made its folder anyway" || pass
 expect 2 "suite with a wrong option" "usage: bench/suite.sh" -- "$root/bench/suite.sh" --large
 expect 2 "fresh-check with a wrong option" "usage: scripts/fresh-check.sh" -- "$root/scripts/fresh-check.sh" --twice
+
+# 5. The photo cropper: seeded crops, 768x768, the same bytes every time; clear refusals.
+if [ -n "$build" ]; then
+  crops="$build/bench_photo_crops"
+  # A gradient, so crops at other places differ; two bands, saved as grey and alpha, so the
+  # flattening on white runs too.
+  vips xyz "$tmp/xy.v" 300 200
+  vips linear "$tmp/xy.v" "$tmp/photo.png" "0.8 1.2" "10 5" --uchar
+  mkdir "$tmp/a" "$tmp/b"
+  expect 0 "crops" -- "$crops" 7 3 "$tmp/a" "one=$tmp/photo.png"
+  [ "$(cat "$tmp/out")" = 3 ] && pass || fail "crops: printed '$(cat "$tmp/out")', not 3"
+  for k in 0 1 2; do
+    size=$(vipsheader -f width "$tmp/a/one-$k.jpg")x$(vipsheader -f height "$tmp/a/one-$k.jpg")
+    [ "$size" = 768x768 ] && pass || fail "crop $k is $size, not 768x768"
+  done
+  "$crops" 7 3 "$tmp/b" "one=$tmp/photo.png" >/dev/null
+  diff -r -q "$tmp/a" "$tmp/b" >/dev/null && pass || fail "the same seed made other crops"
+  "$crops" 8 3 "$tmp/b" "one=$tmp/photo.png" >/dev/null
+  diff -r -q "$tmp/a" "$tmp/b" >/dev/null && fail "another seed made the same crops" || pass
+  expect 2 "crops without a stem" "want STEM=SOURCE" -- "$crops" 7 3 "$tmp/a" "$tmp/photo.png"
+  expect 2 "crops with a bad seed" "usage: bench_photo_crops" -- "$crops" -1 3 "$tmp/a" "one=$tmp/photo.png"
+  printf 'not a picture' > "$tmp/bad.jpg"
+  expect 1 "crops of a broken source" "cannot read $tmp/bad.jpg" -- "$crops" 7 3 "$tmp/a" "bad=$tmp/bad.jpg"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
