@@ -27,7 +27,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 #   groff-base              the test that the manual page (likeness help --man) renders cleanly
 # Everything else the scripts call comes with every Debian system (coreutils, findutils, mawk,
 # sed, grep, tar, gzip, util-linux, bsdutils' script, diffutils); scripts/fresh-check.sh proves
-# it on a minimal one.
+# it on a minimal one, and scripts/check-cold-cache.sh runs the cache-filling steps with nothing
+# else on PATH. The optional tools install their own: scripts/fuzz.sh clang, scripts/fresh-check.sh
+# debootstrap.
 packages=(
   build-essential cmake pkg-config ninja-build
   libvips-dev libvips-tools
