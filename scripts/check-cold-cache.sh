@@ -39,7 +39,7 @@ mapfile -t base_packages < <(dpkg-query -W -f='${Package} ${Priority} ${Essentia
 for package in "${base_packages[@]}" "${setup_packages[@]}" nodejs npm; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || continue
   dpkg -L "$package" | awk '/^(\/usr)?\/s?bin\/[^\/]+$/' | while read -r program; do
-    [ -x "$program" ] && ln -sf "$program" "$cold/bin/"
+    if [ -x "$program" ]; then ln -sf "$program" "$cold/bin/"; fi # a pipeline: no failing last test
   done
 done
 # Names that the alternatives system gives (awk is mawk's, for one), where they lead to a kept program.
@@ -47,7 +47,7 @@ for link in /usr/bin/* /usr/sbin/*; do
   [ -L "$link" ] && [[ $(readlink "$link") == /etc/alternatives/* ]] || continue
   target=$(readlink -f "$link")
   kept="$cold/bin/${target##*/}"
-  [ -e "$kept" ] && [ "$(readlink -f "$kept")" = "$target" ] && ln -sf "$link" "$cold/bin/"
+  if [ -e "$kept" ] && [ "$(readlink -f "$kept")" = "$target" ]; then ln -sf "$link" "$cold/bin/"; fi
 done
 for program in bash awk node npm apt-get dpkg-deb vips; do
   [ -x "$cold/bin/$program" ] || { echo "check-cold-cache: no $program among the programs of a new machine" >&2; exit 1; }
