@@ -10,7 +10,8 @@
 #   --only N    only the README's Nth command (1: the demo, 2: the tests)
 #   --keep      keep the machines' roots (under DIR) for a look afterwards
 #   --work DIR  where the roots, logs and report go (default /var/tmp/likeness-fresh-check;
-#               emptied first); the report is DIR/report.md, each run's output DIR/logs/
+#               emptied first when an earlier check made it, refused when it holds anything
+#               else); the report is DIR/report.md, each run's output DIR/logs/
 #
 # Needs root (debootstrap, chroot, mounts) and installs Debian's debootstrap if it is missing.
 # It checks the commit at HEAD, cloned as a user would; uncommitted changes are not part of it.
@@ -94,10 +95,14 @@ cleanup() {
 elapsed() { local s=$1; printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 
 if [ -e "$work" ]; then
+  # Emptied only when an earlier check made it: a mistyped --work must not cost a folder.
+  [ -f "$work/.likeness-fresh-check" ] || [ -z "$(ls -A "$work")" ] \
+    || { echo "fresh-check: $work exists and was not made by this script; name another --work" >&2; exit 2; }
   for r in "$work"/*/; do remove_root "${r%/}"; done
   rm -rf --one-file-system "$work"
 fi
 mkdir -p "$work/logs"
+touch "$work/.likeness-fresh-check"
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -123,7 +128,8 @@ SOURCES
 # This machine's trust, for its TLS proxy (see the top of this file).
 if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
   cp /usr/local/share/ca-certificates/*.crt "$base/usr/local/share/ca-certificates/"
-  chroot "$base" update-ca-certificates >/dev/null 2>&1
+  chroot "$base" update-ca-certificates >"$work/logs/ca-certificates.log" 2>&1 \
+    || { cat "$work/logs/ca-certificates.log" >&2; echo "fresh-check: update-ca-certificates failed in the new root" >&2; exit 1; }
 fi
 npm_cafile=
 if command -v npm >/dev/null; then

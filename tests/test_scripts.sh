@@ -68,6 +68,12 @@ expect 2 "corpus without a build" "run scripts/build.sh first" \
 [ -e "$tmp/corpus" ] && fail "corpus without a build made its folder anyway" || pass
 expect 2 "suite with a wrong option" "usage: bench/suite.sh" -- "$root/bench/suite.sh" --large
 expect 2 "fresh-check with a wrong option" "usage: scripts/fresh-check.sh" -- "$root/scripts/fresh-check.sh" --twice
+if [ "$(id -u)" -eq 0 ]; then # as root it would go on to work in the folder
+  mkdir "$tmp/precious" && echo keep > "$tmp/precious/file"
+  expect 2 "fresh-check in a folder it did not make" "was not made by this script" \
+    -- "$root/scripts/fresh-check.sh" --work "$tmp/precious"
+  [ "$(cat "$tmp/precious/file" 2>/dev/null)" = keep ] && pass || fail "fresh-check touched a folder it did not make"
+fi
 
 # 5. The photo cropper: seeded crops, 768x768, the same bytes every time; clear refusals.
 if [ -n "$build" ]; then
