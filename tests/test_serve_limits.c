@@ -132,8 +132,9 @@ Test(serve_limits, queue_timeout_answers_503_deadline, .timeout = 240)
 		cr_assert_str_eq(shots[i].retry_after, "1");
 		late++;
 	}
+	/* How many are served within 1 ms of queueing is the machine's speed: on a loaded machine even
+	 * the first can wait longer (seen with ctest -j 2 on 2 cores), so no count of served is asserted. */
 	cr_log_info("deadline: %d served, %d past the 1 ms queue timeout", ok, late);
-	cr_assert_geq(ok, 1);
 	cr_assert_geq(late, 1, "%d checks on one worker, 1 ms queue timeout: some must wait longer", SHOTS);
 	cr_assert_geq(metric_eventually(s.port, "likeness_rejected_total", "reason=\"deadline\"", late), late);
 	sc_server_stop(&s);
