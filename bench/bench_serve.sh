@@ -9,9 +9,9 @@
 # "hash-only embedding"), IMAGES (default "copy unrelated"), WORKERS and QUEUE (default: the
 # server's own defaults).
 #
-# It builds nothing. The registry is made in a temporary folder the way scripts/demo.sh makes
-# its own: 30 Fluent Emoji characters (MIT, from the npm cache of scripts/fetch-art.sh), one
-# reference each, with embeddings. "copy" posts one of those references as it is registered
+# It builds nothing. The registry is the demo's, made in a temporary folder by
+# scripts/demo-registry.sh: 30 Fluent Emoji characters (MIT, from the npm cache of
+# scripts/fetch-art.sh), one reference each, with embeddings. "copy" posts one of those references as it is registered
 # (so PDQ matches at 0 bits: the verdict is block), "unrelated" an emoji that is not registered
 # (allow). The server keeps its default queue (QUEUE sets --queue); a request beyond workers +
 # queue is answered 429 at once by design: those are counted in their own column, not as
@@ -27,7 +27,7 @@ modes=${MODES:-"hash-only embedding"}
 images=${IMAGES:-"copy unrelated"}
 
 die() { echo "bench_serve: $*" >&2; exit 1; }
-[ -x "$bin/likeness" ] && [ -x "$bin/likeness-iconify" ] || die "no $bin/likeness: run scripts/build.sh first"
+[ -x "$bin/likeness" ] || die "no $bin/likeness: run scripts/build.sh first"
 command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
 command -v vips >/dev/null || die "vips is not installed (apt-get install libvips-tools)"
 
@@ -40,24 +40,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-icons=$("$root/scripts/fetch-art.sh")
-characters=(cat-face dog-face panda frog unicorn robot ghost alien clown-face fox tiger-face lion
-  koala penguin owl octopus dragon-face monkey-face pig-face rabbit-face bear hamster mouse-face
-  cow-face horse-face t-rex snowman jack-o-lantern teddy-bear alien-monster)
-echo "== registry: ${#characters[@]} characters in $work/registry" >&2
-mkdir -p "$work/svg" "$work/refs"
-"$bin/likeness-iconify" "$icons" "$work/svg" "${characters[@]}" llama >/dev/null
-for name in "${characters[@]}" llama; do
-  vips flatten "$work/svg/$name.svg" "$work/refs/$name.png" --background "255 255 255"
-done
+echo "== registry: the demo's 30 characters in $work/registry" >&2
+mapfile -t characters < <("$root/scripts/demo-registry.sh" "$bin" "$work" llama)
+[ "${#characters[@]}" -eq 30 ] || die "scripts/demo-registry.sh failed (see above)"
 reg="$work/registry"
-"$bin/likeness" init "$reg" >/dev/null
-for name in "${characters[@]}"; do
-  "$bin/likeness" character add "$name" --name "$(tr '-' ' ' <<<"$name")" -r "$reg" >/dev/null
-  "$bin/likeness" ref add "$name" "$work/refs/$name.png" -r "$reg" >/dev/null 2>"$work/ref-add.log" \
-    || die "registering $name failed: $(cat "$work/ref-add.log")"
-done
-declare -A image_file=([copy]="$work/refs/cat-face.png" [unrelated]="$work/refs/llama.png")
+declare -A image_file=([copy]="$work/refs/cat-face.png" [unrelated]="$work/unrelated/llama.png")
 declare -A image_verdict=([copy]=block [unrelated]=allow)
 
 # GET a path over bash's /dev/tcp (no curl needed); prints the status code.

@@ -31,13 +31,14 @@ trap 'rm -rf "$cold"' EXIT
 export LIKENESS_CACHE="$cold/cache" LIKENESS_DOWNLOADS="$download_root"
 
 # The programs a new machine is sure to have once scripts/setup.sh ran: those of the required and
-# essential packages, of setup's own list, and node and npm (setup installs Debian's when missing).
+# essential packages, of setup's list (scripts/debian-packages.txt), and node and npm (setup
+# installs Debian's when missing).
 mkdir "$cold/bin"
-mapfile -t setup_packages < <(sed -n '/^packages=(/,/^)/p' "$root/scripts/setup.sh" | sed -e '1d' -e '$d' | tr ' ' '\n' | sed '/^$/d')
-[ "${#setup_packages[@]}" -gt 10 ] || { echo "check-cold-cache: could not read the package list of scripts/setup.sh" >&2; exit 1; }
+. "$root/scripts/apt.sh"
+mapfile -t setup_packages < <(awk '!/^#/ && NF { print $1 }' "$root/scripts/debian-packages.txt")
 mapfile -t base_packages < <(dpkg-query -W -f='${Package} ${Priority} ${Essential}\n' | awk '$2 == "required" || $3 == "yes" { print $1 }')
 for package in "${base_packages[@]}" "${setup_packages[@]}" nodejs npm; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || continue
+  lk_apt_installed "$package" || continue
   dpkg -L "$package" | awk '/^(\/usr)?\/s?bin\/[^\/]+$/' | while read -r program; do
     if [ -x "$program" ]; then ln -sf "$program" "$cold/bin/"; fi # a pipeline: no failing last test
   done

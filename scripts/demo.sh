@@ -9,37 +9,18 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh" "$root/build" >/dev/null
 bin="$root/build"
-icons=$("$root/scripts/fetch-art.sh")
 
 out=${LK_DEMO_DIR:-"$root/build/demo"}
 rm -rf "$out"
-mkdir -p "$out/svg" "$out/refs" "$out/copies" "$out/unrelated"
+mkdir -p "$out/copies"
 export LIKENESS_REGISTRY="$out/registry"
 
-characters=(cat-face dog-face panda frog unicorn robot ghost alien clown-face fox tiger-face lion
-  koala penguin owl octopus dragon-face monkey-face pig-face rabbit-face bear hamster mouse-face
-  cow-face horse-face t-rex snowman jack-o-lantern teddy-bear alien-monster)
 unrelated=(llama sloth otter hedgehog bat shark butterfly turtle wolf gorilla)
-
-echo "== rendering ${#characters[@]} characters and ${#unrelated[@]} unrelated emoji"
-"$bin/likeness-iconify" "$icons" "$out/svg" "${characters[@]}" "${unrelated[@]}" >/dev/null
-for name in "${characters[@]}"; do
-  vips flatten "$out/svg/$name.svg" "$out/refs/$name.png" --background "255 255 255"
-done
-for name in "${unrelated[@]}"; do
-  vips flatten "$out/svg/$name.svg" "$out/unrelated/$name.png" --background "255 255 255"
-done
+echo "== rendering and registering 30 characters, rendering ${#unrelated[@]} unrelated emoji"
+"$root/scripts/demo-registry.sh" "$bin" "$out" "${unrelated[@]}" >"$out/characters.txt"
+mapfile -t characters <"$out/characters.txt"
 for svg in "$root"/demo/characters/*.svg; do # the project's own mascots: unrelated too
   vips copy "$svg" "$out/unrelated/mascot-$(basename "$svg" .svg).png"
-done
-
-echo "== registering them"
-"$bin/likeness" init "$LIKENESS_REGISTRY" >/dev/null
-for name in "${characters[@]}"; do
-  "$bin/likeness" character add "$name" --name "$(tr '-' ' ' <<<"$name")" \
-    --rights-holder "Microsoft Corporation (Fluent Emoji, MIT)" >/dev/null
-  "$bin/likeness" ref add "$name" "$out/refs/$name.png" >/dev/null 2>"$out/ref-add.log" \
-    || { cat "$out/ref-add.log" >&2; echo "demo: registering $name failed" >&2; exit 1; }
 done
 "$bin/likeness" stats | sed 's/^/   /'
 

@@ -22,9 +22,8 @@ if [ ! -f "$dir/.complete" ]; then
     if ! download; then
       # A machine whose package lists are missing or stale (a fresh container, say): refresh once.
       echo "fetch-deb: $spec not found in apt's lists; running apt-get update" >&2
-      sudo=""
-      [ "$(id -u)" -eq 0 ] || sudo=sudo
-      $sudo apt-get update -qq
+      . "$(dirname "$0")/apt.sh"
+      lk_apt_get update -qq
       download || { cat "$tmp/err" >&2; echo "fetch-deb: could not download $spec" >&2; exit 1; }
     fi
     debs=("$tmp"/*.deb)

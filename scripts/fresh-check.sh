@@ -14,7 +14,8 @@
 #               else); the report is DIR/report.md, each run's output DIR/logs/
 #
 # Needs root (debootstrap, chroot, mounts) and installs Debian's debootstrap if it is missing.
-# It checks the commit at HEAD, cloned as a user would; uncommitted changes are not part of it.
+# It checks the commit at HEAD when it starts, cloned as a user would; uncommitted changes, and
+# commits made while it runs, are not part of it.
 # ../shared is copied beside the clone when present, as CI has it.
 #
 # The new root gets the apt sources of a standard Debian 12 installation (bookworm,
@@ -50,6 +51,8 @@ if [ -n "$only" ]; then
   [[ $only =~ ^[12]$ ]] || { echo "fresh-check: --only takes 1 or 2" >&2; exit 2; }
   commands=("${commands[only - 1]}")
 fi
+# The commit is fixed now: work committed while the check runs does not slip into its later clones.
+commit_full=$(git -C "$root" rev-parse HEAD)
 commit=$(git -C "$root" rev-parse --short HEAD)
 [ -z "$(git -C "$root" status --porcelain)" ] \
   || echo "fresh-check: the work tree has uncommitted changes; checking the commit $commit without them" >&2
@@ -108,11 +111,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 report="$work/report.md"
 
-if ! command -v debootstrap >/dev/null; then
-  echo "fresh-check: installing debootstrap" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null \
-    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; }
-fi
+. "$(dirname "$0")/apt.sh"
+lk_apt_install fresh-check debootstrap
 
 # ---- the base system, copied afresh for each command
 base="$work/base"
@@ -158,7 +158,8 @@ for i in "${!commands[@]}"; do
   cmd=${commands[i]}
   run="$work/run-$((i + 1))"
   cp -a "$base" "$run"
-  git clone -q "$root" "$run/root/likeness"
+  git clone -q --no-checkout "$root" "$run/root/likeness"
+  git -C "$run/root/likeness" checkout -q -B main "$commit_full"
   [ -d "$root/../shared" ] && cp -a "$root/../shared" "$run/root/shared"
   mount_system "$run"
   rounds=(fresh second)

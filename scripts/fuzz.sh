@@ -9,12 +9,8 @@ seconds=${1:-60}
 "$root/scripts/setup.sh"
 # clang with its sanitizer and libFuzzer runtimes: Debian's clang (14 on bookworm) and
 # libclang-rt-14-dev, installed when missing.
-if ! command -v clang >/dev/null || ! dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q 'ok installed'; then
-  echo "fuzz: installing clang and libclang-rt-14-dev" >&2
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo=sudo
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev >/dev/null
-fi
+. "$root/scripts/apt.sh"
+lk_apt_install fuzz clang libclang-rt-14-dev
 build="$root/build-fuzz"
 faiss=$("$root/scripts/build-faiss.sh")
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DLK_FAISS_PREFIX="$faiss" -DLK_FUZZ=ON \

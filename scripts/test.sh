@@ -6,6 +6,22 @@
 # corpus) can still be made from an empty cache.
 . "$(dirname "$0")/on-error.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
+
+# The tests compare likeness with outputs of reference implementations (Meta's PDQ, TensorFlow.js'
+# MobileNetV2), kept outside this repository: shared/ beside the clone, as CI has it, or the
+# folder LK_SHARED_DIR names. Without them most tests would fail one by one; say so once, first.
+shared=${LK_SHARED_DIR:-"$root/../shared"}
+for vector in vectors/pdq/pdq_vectors.csv vectors/pdq/img vectors/mobilenet_v2/inputs_u8.bin \
+              vectors/mobilenet_v2_140/ref.feature_vector.f32; do
+  [ -e "$shared/$vector" ] && continue
+  echo "test: the reference test vectors are missing ($shared/$vector does not exist). The tests" \
+       "compare likeness with reference implementations' outputs, which this repository does not" \
+       "hold: put the shared/ folder beside the clone ($root/../shared) or name it with" \
+       "LK_SHARED_DIR=/path/to/shared." >&2
+  exit 2
+done
+LK_SHARED_DIR=$(cd "$shared" && pwd)
+export LK_SHARED_DIR # scripts/build.sh hands it to cmake
 "$root/scripts/setup.sh"
 
 echo "== release build and tests" >&2

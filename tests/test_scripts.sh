@@ -66,6 +66,9 @@ expect 2 "prepare-prior without arguments" "usage: scripts/prepare-prior.sh" -- 
 expect 2 "corpus without a build" "run scripts/build.sh first" \
   -- env BUILD_DIR="$tmp/no-build" LIKENESS_CACHE="$tmp/cache" "$root/bench/corpus.sh" "$tmp/corpus"
 [ -e "$tmp/corpus" ] && fail "corpus without a build made its folder anyway" || pass
+expect 2 "test without the reference vectors" "the reference test vectors are missing" \
+  -- env LK_SHARED_DIR="$tmp/no-shared" "$root/scripts/test.sh"
+expect 2 "demo-registry without arguments" "usage: scripts/demo-registry.sh" -- "$root/scripts/demo-registry.sh"
 expect 2 "suite with a wrong option" "usage: bench/suite.sh" -- "$root/bench/suite.sh" --large
 expect 2 "fresh-check with a wrong option" "usage: scripts/fresh-check.sh" -- "$root/scripts/fresh-check.sh" --twice
 if [ "$(id -u)" -eq 0 ]; then # as root it would go on to work in the folder
