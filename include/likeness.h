@@ -36,6 +36,17 @@
 extern "C" {
 #endif
 
+/* Marks what the shared library exports. The library is built with hidden visibility by
+ * default, so that nothing but these functions (no internal lk__ helper, no symbol of faiss or
+ * the C++ runtime) becomes part of its ABI; tests/test_exports.sh holds it to that. */
+#ifndef LK_API
+#if defined(__GNUC__) || defined(__clang__)
+#define LK_API __attribute__((visibility("default")))
+#else
+#define LK_API
+#endif
+#endif
+
 #define LK_VERSION_MAJOR 0
 #define LK_VERSION_MINOR 1
 #define LK_VERSION_PATCH 0
@@ -69,15 +80,15 @@ typedef enum lk_error {
 
 /* The fixed sentence for an error code ("image data is truncated"). Never NULL; unknown codes
  * give "unknown error". The string is static. Thread-safe. */
-const char *lk_strerror(int code);
+LK_API const char *lk_strerror(int code);
 
 /* The short stable name of an error code ("LK_ETRUNCATED"), for logs and JSON. Static. */
-const char *lk_error_name(int code);
+LK_API const char *lk_error_name(int code);
 
 /* Detail of the last failure on the calling thread, e.g. "x.png: PNG data ends after 1200 of
  * 5000 bytes". Empty string if the last call succeeded. Valid until the next likeness call on
  * this thread. Thread-safe (thread-local). */
-const char *lk_error_detail(void);
+LK_API const char *lk_error_detail(void);
 
 /* ---------------------------------------------------------------- runtime */
 
@@ -85,17 +96,17 @@ const char *lk_error_detail(void);
  * optional (every entry point does it on first use) but lets a server pay the ~35 ms at start-up
  * and learn early about a problem. Returns LK_OK, or LK_EINTERNAL if libvips cannot start.
  * Thread-safe; idempotent. */
-int lk_init(void);
+LK_API int lk_init(void);
 
 /* LK_OK when this CPU can run this build's index code, LK_ECPU otherwise, with a detail naming
  * what is missing. The default build links faiss compiled for AVX2; loading the library on a
  * CPU without AVX2 prints that detail and exits with status 4 before anything else runs
  * (faiss' own start-up code could already crash there). A build made with
  * LK_FAISS_OPT=generic runs anywhere. Thread-safe. */
-int lk_cpu_check(void);
+LK_API int lk_cpu_check(void);
 
 /* The library's version, LK_VERSION_STRING at build time. Static string. */
-const char *lk_version(void);
+LK_API const char *lk_version(void);
 
 /* ---------------------------------------------------------------- ingest */
 
@@ -178,7 +189,7 @@ typedef enum lk_dihedral {
 
 /* "original", "rot90", "rot180", "rot270", "flipx", "flipy", "flipplus1", "flipminus1" (the
  * reference implementation's names); "?" for other values. Static. */
-const char *lk_dihedral_name(lk_dihedral d);
+LK_API const char *lk_dihedral_name(lk_dihedral d);
 
 /* PDQ of one image. */
 typedef struct lk_pdq_result {
@@ -193,36 +204,36 @@ typedef struct lk_pdq_result {
  * frame of an animation or page of a document is used. Images larger than 512 on a side are
  * reduced to 512x512 (aspect not kept, as the reference tool does), decoding at reduced size
  * where the format allows it. Thread-safe. */
-int lk_pdq_hash_file(lk_pdq_result *out, const char *path, const lk_ingest_options *opts);
+LK_API int lk_pdq_hash_file(lk_pdq_result *out, const char *path, const lk_ingest_options *opts);
 
 /* As lk_pdq_hash_file, from encoded bytes in memory (a PNG, JPEG, WebP, ... file's content).
  * `data` is only read during the call. Thread-safe. */
-int lk_pdq_hash_bytes(lk_pdq_result *out, const void *data, size_t len,
+LK_API int lk_pdq_hash_bytes(lk_pdq_result *out, const void *data, size_t len,
 		      const lk_ingest_options *opts);
 
 /* As lk_pdq_hash_file, from borrowed raw pixels; no copy is made for RGB8 and GRAY8 views up
  * to 512x512. The same pixels give the same hash as a lossless encoding of them (PNG).
  * Thread-safe. */
-int lk_pdq_hash_pixels(lk_pdq_result *out, const lk_pixel_view *view,
+LK_API int lk_pdq_hash_pixels(lk_pdq_result *out, const lk_pixel_view *view,
 		       const lk_ingest_options *opts);
 
 /* Hash a luminance plane directly (Y = 0.299 R + 0.587 G + 0.114 B, 0..255), row-major with a
  * stride counted in floats. Images under 5x5 give an all-zero hash of quality 0, as the
  * reference does. No resizing is done. Thread-safe. */
-int lk_pdq_hash_luma(lk_pdq_result *out, const float *luma, int32_t width, int32_t height,
+LK_API int lk_pdq_hash_luma(lk_pdq_result *out, const float *luma, int32_t width, int32_t height,
 		     ptrdiff_t stride);
 
 /* Writes the 64 lower-case hex digits of `hash` and a NUL into `out`, which must hold
  * LK_PDQ_HEX_LEN + 1 bytes. The text is the reference implementation's. Returns LK_OK, or
  * LK_EINVAL for a NULL pointer. */
-int lk_pdq_to_hex(char *out, const lk_pdq_hash *hash);
+LK_API int lk_pdq_to_hex(char *out, const lk_pdq_hash *hash);
 
 /* Parses 64 hex digits (either case) into `out`. Returns LK_EINVAL on any other length or a
  * non-hex character. */
-int lk_pdq_from_hex(lk_pdq_hash *out, const char *hex);
+LK_API int lk_pdq_from_hex(lk_pdq_hash *out, const char *hex);
 
 /* Number of differing bits, 0..256. */
-int lk_pdq_distance(const lk_pdq_hash *a, const lk_pdq_hash *b);
+LK_API int lk_pdq_distance(const lk_pdq_hash *a, const lk_pdq_hash *b);
 
 /* ---------------------------------------------------------------- embeddings */
 
@@ -252,25 +263,25 @@ typedef struct lk_embedding {
  * means the LIKENESS_MODELS environment variable, else the folder this build was configured
  * with. LK_ENOTFOUND names what is missing; LK_ECORRUPT when a file is damaged. Free with
  * lk_embedder_close(). */
-int lk_embedder_open(lk_embedder **out, const char *models_dir);
+LK_API int lk_embedder_open(lk_embedder **out, const char *models_dir);
 
 /* NULL is allowed; no call may be running on it. */
-void lk_embedder_close(lk_embedder *e);
+LK_API void lk_embedder_close(lk_embedder *e);
 
 /* Identifies the descriptor (network, weights fingerprint, pooling, preprocessing): vectors
  * from embedders with different ids must never be compared. Valid until close. */
-const char *lk_embedder_id(const lk_embedder *e);
+LK_API const char *lk_embedder_id(const lk_embedder *e);
 
 /* Describe an image. Ingest is the same as for lk_pdq_hash_*: same formats, limits, errors,
  * orientation, colour and alpha handling. Thread-safe. */
-int lk_embed_file(lk_embedding *out, lk_embedder *e, const char *path, const lk_ingest_options *opts);
-int lk_embed_bytes(lk_embedding *out, lk_embedder *e, const void *data, size_t len,
+LK_API int lk_embed_file(lk_embedding *out, lk_embedder *e, const char *path, const lk_ingest_options *opts);
+LK_API int lk_embed_bytes(lk_embedding *out, lk_embedder *e, const void *data, size_t len,
 		   const lk_ingest_options *opts);
-int lk_embed_pixels(lk_embedding *out, lk_embedder *e, const lk_pixel_view *view,
+LK_API int lk_embed_pixels(lk_embedding *out, lk_embedder *e, const lk_pixel_view *view,
 		    const lk_ingest_options *opts);
 
 /* Cosine similarity of two embeddings, -1..1 (1: the same picture). */
-float lk_embedding_similarity(const lk_embedding *a, const lk_embedding *b);
+LK_API float lk_embedding_similarity(const lk_embedding *a, const lk_embedding *b);
 
 /* A part of an image, as fractions of its upright width and height (0..1), so that it holds
  * whatever size the image is shown at. */
@@ -287,7 +298,7 @@ typedef struct lk_region {
  * where each lies in places[]; fewer (even none) when the picture is blank or smaller than 14
  * pixels a side. For measuring the region signal on known negatives (likeness calibrate
  * --regions). Thread-safe. */
-int lk_embed_regions_file(lk_embedding *whole, lk_embedding parts[LK_MAX_REGIONS], lk_region places[LK_MAX_REGIONS],
+LK_API int lk_embed_regions_file(lk_embedding *whole, lk_embedding parts[LK_MAX_REGIONS], lk_region places[LK_MAX_REGIONS],
 			  int *n_parts, lk_embedder *e, const char *path, int regions, const lk_ingest_options *opts);
 
 /* ---------------------------------------------------------------- registry */
@@ -316,13 +327,13 @@ typedef struct lk_registry lk_registry;
 #define LK_MIN_QUALITY 50
 
 /* Creates an empty registry in `dir` (created if missing; must not hold a registry yet). */
-int lk_registry_create(const char *dir);
+LK_API int lk_registry_create(const char *dir);
 
 /* Opens an existing registry. Free with lk_registry_close(). */
-int lk_registry_open(lk_registry **out, const char *dir);
+LK_API int lk_registry_open(lk_registry **out, const char *dir);
 
 /* Closes it; in-flight checks on other threads must have returned. NULL is allowed. */
-void lk_registry_close(lk_registry *reg);
+LK_API void lk_registry_close(lk_registry *reg);
 
 /* Embedding similarities (centred on the registry's references, see "embeddings") at or above
  * which a match is a copy (block) or a similar picture (review), until calibrated. Measured by
@@ -334,7 +345,7 @@ void lk_registry_close(lk_registry *reg);
 /* Sets the registry's embedding thresholds (centred similarity, -1..1, similar <= copy), in
  * effect for the next check in every process. A calibration on known negatives chooses them
  * for a target false-positive rate. */
-int lk_registry_set_embedding_thresholds(lk_registry *reg, float copy, float similar);
+LK_API int lk_registry_set_embedding_thresholds(lk_registry *reg, float copy, float similar);
 
 /* Region search (lk_check_options.regions) compares windows of the image with the references
  * and scores each window by its lead: its similarity to the nearest reference less its
@@ -350,27 +361,27 @@ int lk_registry_set_embedding_thresholds(lk_registry *reg, float copy, float sim
 
 /* Sets the registry's region thresholds (leads, 0 < similar <= copy <= 2), in effect for the
  * next check in every process. */
-int lk_registry_set_region_thresholds(lk_registry *reg, float copy, float similar);
+LK_API int lk_registry_set_region_thresholds(lk_registry *reg, float copy, float similar);
 
 /* The lead of one window (an lk_embed_regions_file part) as a check scores it, with the
  * similarity and id of the reference it comes nearest (-1 and similarity and lead -2 when the
  * registry holds no embeddings). What a calibration of the region thresholds measures on known
  * negatives. Thread-safe. */
-int lk_registry_region_lead(float *lead, float *similarity, int64_t *reference_id, lk_registry *reg,
+LK_API int lk_registry_region_lead(float *lead, float *similarity, int64_t *reference_id, lk_registry *reg,
 			    const lk_embedding *part);
 
 /* The highest similarity of `image` (an lk_embed_* result by the attached embedder) to any view
  * of any enabled reference, centred as checks centre it, with that reference's id (-1 and a
  * similarity of -2 when the registry holds no embeddings). What a calibration measures on
  * known negatives. Thread-safe. */
-int lk_registry_best_similarity(float *similarity, int64_t *reference_id, lk_registry *reg,
+LK_API int lk_registry_best_similarity(float *similarity, int64_t *reference_id, lk_registry *reg,
 				const lk_embedding *image);
 
 /* Attaches an embedder (or detaches with NULL): from then on, image references added are also
  * described by it, and checks use the embedding signal beside PDQ. The embedder is borrowed and
  * must outlive its use. LK_EREGISTRY if the registry's embeddings were made by an embedder with
  * another id (they cannot be compared). Not thread-safe: attach before sharing the registry. */
-int lk_registry_set_embedder(lk_registry *reg, lk_embedder *e);
+LK_API int lk_registry_set_embedder(lk_registry *reg, lk_embedder *e);
 
 /* ---- the approximate embedding index
  *
@@ -399,7 +410,7 @@ typedef enum lk_index_state {
 } lk_index_state;
 
 /* "none", "current", "stale", "refused"; "?" for other values. Static. */
-const char *lk_index_state_name(int state);
+LK_API const char *lk_index_state_name(int state);
 
 typedef struct lk_index_options {
 	int version;          /* LK_INDEX_OPTIONS_VERSION */
@@ -446,15 +457,15 @@ typedef struct lk_index_info {
  * and use the file from their next snapshot. LK_EINVAL for bad options (detail names which),
  * LK_ENOTFOUND when no reference has an embedding, LK_EIO when the file cannot be written.
  * Thread-safe; two builds at once both succeed and the later rename wins. */
-int lk_registry_build_index(lk_index_info *out, lk_registry *reg, const lk_index_options *opts);
+LK_API int lk_registry_build_index(lk_index_info *out, lk_registry *reg, const lk_index_options *opts);
 
 /* Describes the index file and its state for this registry (verifying the file once per
  * change of it). A damaged file is not an error here: state LK_INDEX_REFUSED with the reason
  * in detail. Thread-safe. */
-int lk_registry_index_info(lk_index_info *out, lk_registry *reg);
+LK_API int lk_registry_index_info(lk_index_info *out, lk_registry *reg);
 
 /* The registry's version: it increases with every committed change. */
-int lk_registry_version(uint64_t *out, lk_registry *reg);
+LK_API int lk_registry_version(uint64_t *out, lk_registry *reg);
 
 /* What a registry holds, for people and monitoring. */
 typedef struct lk_registry_info {
@@ -469,7 +480,7 @@ typedef struct lk_registry_info {
 } lk_registry_info;
 
 /* Fills *out from one consistent read of the registry. */
-int lk_registry_info_get(lk_registry_info *out, lk_registry *reg);
+LK_API int lk_registry_info_get(lk_registry_info *out, lk_registry *reg);
 
 /* A protected character. Lists (aliases, labels) are comma-separated. */
 typedef struct lk_character {
@@ -496,23 +507,23 @@ typedef struct lk_character {
 	  .embed_similar = LK_EMBED_INHERIT }
 
 /* Adds a character. slug and name are required; LK_EEXISTS if the slug is taken. */
-int lk_character_add(lk_registry *reg, const lk_character *character);
+LK_API int lk_character_add(lk_registry *reg, const lk_character *character);
 
 /* Reads one character by slug. */
-int lk_character_get(lk_character *out, lk_registry *reg, const char *slug);
+LK_API int lk_character_get(lk_character *out, lk_registry *reg, const char *slug);
 
 /* Replaces every field of an existing character except id and slug. */
-int lk_character_update(lk_registry *reg, const lk_character *character);
+LK_API int lk_character_update(lk_registry *reg, const lk_character *character);
 
 /* Enables or disables matching against a character, effective for the next check. */
-int lk_character_set_enabled(lk_registry *reg, const char *slug, int enabled);
+LK_API int lk_character_set_enabled(lk_registry *reg, const char *slug, int enabled);
 
 /* Removes a character and all its references (a takedown), effective for the next check. */
-int lk_character_remove(lk_registry *reg, const char *slug);
+LK_API int lk_character_remove(lk_registry *reg, const char *slug);
 
 /* Copies up to `cap` characters, ordered by slug, into `out` and sets *total to how many
  * there are (so a caller can size a second call). `out` may be NULL when cap is 0. */
-int lk_character_list(lk_character *out, size_t cap, size_t *total, lk_registry *reg);
+LK_API int lk_character_list(lk_character *out, size_t cap, size_t *total, lk_registry *reg);
 
 /* A reference image of a character, as its hashes. */
 typedef struct lk_reference {
@@ -543,17 +554,17 @@ typedef struct lk_reference_options {
  * can land past the match radius on flat cartoon art). LK_ELOWQUALITY if its PDQ quality is
  * below LK_MIN_QUALITY (it could never match); LK_EEXISTS if the same bytes are already a
  * reference of that character. *out_id (may be NULL) receives the new id. */
-int lk_reference_add_file(int64_t *out_id, lk_registry *reg, const char *slug, const char *path,
+LK_API int lk_reference_add_file(int64_t *out_id, lk_registry *reg, const char *slug, const char *path,
 			  const lk_reference_options *opts);
 
 /* As lk_reference_add_file, from encoded bytes. */
-int lk_reference_add_bytes(int64_t *out_id, lk_registry *reg, const char *slug, const void *data,
+LK_API int lk_reference_add_bytes(int64_t *out_id, lk_registry *reg, const char *slug, const void *data,
 			   size_t len, const lk_reference_options *opts);
 
 /* Adds a reference from a PDQ hash alone (a rights holder's hash list). Its rotations cannot be
  * hashed without pixels; checks compare the image's own dihedral variants against it instead,
  * so rotated and mirrored copies still match (less tightly on flat art). */
-int lk_reference_add_hash(int64_t *out_id, lk_registry *reg, const char *slug,
+LK_API int lk_reference_add_hash(int64_t *out_id, lk_registry *reg, const char *slug,
 			  const lk_pdq_hash *hash, int quality, const lk_reference_options *opts);
 
 /* One line of a hash list. */
@@ -569,14 +580,14 @@ typedef struct lk_hash_entry {
  * range or below LK_MIN_QUALITY refuses the batch with the entry's index in the detail. Hashes
  * already listed for their character are skipped; *added (may be NULL) counts the new ones.
  * opts->allow applies to all of them. */
-int lk_reference_add_hashes(size_t *added, lk_registry *reg, const lk_hash_entry *entries, size_t n,
+LK_API int lk_reference_add_hashes(size_t *added, lk_registry *reg, const lk_hash_entry *entries, size_t n,
 			    const lk_reference_options *opts);
 
 /* Removes one reference, effective for the next check. */
-int lk_reference_remove(lk_registry *reg, int64_t id);
+LK_API int lk_reference_remove(lk_registry *reg, int64_t id);
 
 /* Copies up to `cap` references (of `slug`, or all when NULL), ordered by id. */
-int lk_reference_list(lk_reference *out, size_t cap, size_t *total, lk_registry *reg,
+LK_API int lk_reference_list(lk_reference *out, size_t cap, size_t *total, lk_registry *reg,
 		      const char *slug);
 
 /* ---------------------------------------------------------------- check */
@@ -588,7 +599,7 @@ typedef enum lk_verdict {
 } lk_verdict;
 
 /* "allow", "review", "block". */
-const char *lk_verdict_name(lk_verdict v);
+LK_API const char *lk_verdict_name(lk_verdict v);
 
 #define LK_MAX_MATCHES 8
 
@@ -609,7 +620,7 @@ typedef enum lk_reason {
 } lk_reason;
 
 /* "none", "copy", "similar". */
-const char *lk_reason_name(lk_reason r);
+LK_API const char *lk_reason_name(lk_reason r);
 
 /* One reference the image came close to. */
 typedef struct lk_match {
@@ -667,21 +678,21 @@ typedef struct lk_check_options {
  * character at distance <= its block threshold blocks; <= its review threshold asks for review;
  * an allow-listed reference of the same character at least as close suppresses that
  * character's matches. Thread-safe on a shared registry. */
-int lk_check_file(lk_check_result *out, lk_registry *reg, const char *path,
+LK_API int lk_check_file(lk_check_result *out, lk_registry *reg, const char *path,
 		  const lk_check_options *opts);
-int lk_check_bytes(lk_check_result *out, lk_registry *reg, const void *data, size_t len,
+LK_API int lk_check_bytes(lk_check_result *out, lk_registry *reg, const void *data, size_t len,
 		   const lk_check_options *opts);
-int lk_check_pixels(lk_check_result *out, lk_registry *reg, const lk_pixel_view *view,
+LK_API int lk_check_pixels(lk_check_result *out, lk_registry *reg, const lk_pixel_view *view,
 		    const lk_check_options *opts);
 /* Decides for an already computed PDQ result (e.g. from lk_pdq_hash_*). */
-int lk_check_pdq(lk_check_result *out, lk_registry *reg, const lk_pdq_result *pdq);
+LK_API int lk_check_pdq(lk_check_result *out, lk_registry *reg, const lk_pdq_result *pdq);
 
 /* Checks `n` files on up to `threads` threads of its own (0: one per core), for callers with a
  * batch in hand. results[i] and codes[i] (LK_OK or the error of that file) are filled for every
  * i; lk_error_detail() on the calling thread describes the first failure afterwards. Returns
  * LK_OK when every file was checked, else the first failing file's code; LK_EINVAL (nothing
  * done) for bad arguments. Thread-safe like lk_check_file. */
-int lk_check_files(lk_check_result *results, int *codes, lk_registry *reg, const char *const *paths,
+LK_API int lk_check_files(lk_check_result *results, int *codes, lk_registry *reg, const char *const *paths,
 		   size_t n, const lk_check_options *opts, int threads);
 
 #ifdef __cplusplus

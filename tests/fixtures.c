@@ -197,6 +197,12 @@ struct fx_run *fx_cli(const char *args)
 	return fx_cli_env("", args);
 }
 
+int fx_no_skip(void)
+{
+	const char *v = getenv("LK_TEST_NO_SKIP");
+	return v && v[0] && strcmp(v, "0") != 0;
+}
+
 const char *fx_temp_dir(void)
 {
 	static char dir[256];
@@ -215,6 +221,35 @@ void fx_make_registry(const char *dir, const char *slug, const char *image)
 	cr_assert_eq(lk_character_add(reg, &c), LK_OK, "%s", lk_error_detail());
 	cr_assert_eq(lk_reference_add_file(NULL, reg, slug, fx_pdq_image(image), NULL), LK_OK, "%s", lk_error_detail());
 	lk_registry_close(reg);
+}
+
+void fx_embedded_open(struct fx_embedded *f)
+{
+	if (!LK_MODELS_DIR[0])
+		fx_skip("no models (scripts/fetch-models.sh was not run for this build)");
+	cr_assert_eq(lk_embedder_open(&f->embedder, LK_MODELS_DIR), LK_OK, "%s", lk_error_detail());
+	snprintf(f->dir, sizeof f->dir, "%s/reg", fx_temp_dir());
+	cr_assert_eq(lk_registry_create(f->dir), LK_OK, "%s", lk_error_detail());
+	cr_assert_eq(lk_registry_open(&f->reg, f->dir), LK_OK, "%s", lk_error_detail());
+	cr_assert_eq(lk_registry_set_embedder(f->reg, f->embedder), LK_OK, "%s", lk_error_detail());
+	static const char *const slugs[] = { "char1", "char2", "char3" };
+	for (int i = 0; i < 3; i++) {
+		lk_character c = fx_character(slugs[i], slugs[i]);
+		cr_assert_eq(lk_character_add(f->reg, &c), LK_OK, "%s", lk_error_detail());
+		char image[64];
+		snprintf(image, sizeof image, "%s_orig.png", slugs[i]);
+		cr_assert_eq(lk_reference_add_file(NULL, f->reg, slugs[i], fx_pdq_image(image), NULL), LK_OK, "%s",
+			     lk_error_detail());
+	}
+	cr_assert_eq(lk_registry_set_embedding_thresholds(f->reg, 0.90f, 0.60f), LK_OK, "%s", lk_error_detail());
+}
+
+void fx_embedded_close(struct fx_embedded *f)
+{
+	lk_registry_close(f->reg);
+	lk_embedder_close(f->embedder);
+	f->reg = NULL;
+	f->embedder = NULL;
 }
 
 lk_character fx_character(const char *slug, const char *name)

@@ -87,7 +87,7 @@ static bench_peer_hash hash_of(int peer, const unsigned char *px)
 static void need_peers(void)
 {
 #ifndef LK_BENCH_PEERS_OPENCV
-	cr_skip_test("built without OpenCV's img_hash: no peers");
+	fx_skip("built without OpenCV's img_hash: no peers");
 #endif
 }
 

@@ -9,39 +9,16 @@
 #include <stdio.h>
 #include <string.h>
 
-static char dir[300];
-static lk_registry *reg;
-static lk_embedder *embedder;
-
-static void add_reference(const char *slug, const char *image)
-{
-	lk_character c = fx_character(slug, slug);
-	cr_assert_eq(lk_character_add(reg, &c), LK_OK, "%s", lk_error_detail());
-	cr_assert_eq(lk_reference_add_file(NULL, reg, slug, fx_pdq_image(image), NULL), LK_OK, "%s", lk_error_detail());
-}
+static struct fx_embedded fx;
 
 static void setup(void)
 {
-	if (!LK_MODELS_DIR[0])
-		cr_skip_test("no models (scripts/fetch-models.sh was not run for this build)");
-	cr_assert_eq(lk_embedder_open(&embedder, LK_MODELS_DIR), LK_OK, "%s", lk_error_detail());
-	snprintf(dir, sizeof dir, "%s/reg", fx_temp_dir());
-	cr_assert_eq(lk_registry_create(dir), LK_OK);
-	cr_assert_eq(lk_registry_open(&reg, dir), LK_OK, "%s", lk_error_detail());
-	cr_assert_eq(lk_registry_set_embedder(reg, embedder), LK_OK, "%s", lk_error_detail());
-	add_reference("char1", "char1_orig.png");
-	add_reference("char2", "char2_orig.png");
-	add_reference("char3", "char3_orig.png");
-	/* The defaults are calibrated on 300 look-alike emoji, where siblings score 0.8-0.9; in a
-	 * registry of three unlike pictures, copies score 0.69-0.89 and unrelated images at most
-	 * 0.37 (measured on these files), so review starts lower here. Calibration sets this. */
-	cr_assert_eq(lk_registry_set_embedding_thresholds(reg, 0.90f, 0.60f), LK_OK, "%s", lk_error_detail());
+	fx_embedded_open(&fx);
 }
 
 static void teardown(void)
 {
-	lk_registry_close(reg);
-	lk_embedder_close(embedder);
+	fx_embedded_close(&fx);
 }
 
 TestSuite(check_embedding, .init = setup, .fini = teardown, .timeout = 300);
@@ -51,7 +28,7 @@ static lk_check_result check(const char *image, int hash_only)
 	lk_check_options o = LK_CHECK_OPTIONS_INIT;
 	o.hash_only = hash_only;
 	lk_check_result r;
-	cr_assert_eq(lk_check_file(&r, reg, fx_pdq_image(image), &o), LK_OK, "%s: %s", image, lk_error_detail());
+	cr_assert_eq(lk_check_file(&r, fx.reg, fx_pdq_image(image), &o), LK_OK, "%s: %s", image, lk_error_detail());
 	return r;
 }
 
@@ -110,14 +87,14 @@ Test(check_embedding, unrelated_pictures_stay_allowed)
 
 Test(check_embedding, thresholds_are_checked_and_take_effect)
 {
-	cr_expect_eq(lk_registry_set_embedding_thresholds(reg, 0.5f, 0.7f), LK_EINVAL, "similar above copy");
-	cr_expect_eq(lk_registry_set_embedding_thresholds(reg, 1.5f, 0.7f), LK_EINVAL);
-	cr_expect_eq(lk_registry_set_embedding_thresholds(reg, 0.9f, 0.0f / 0.0f), LK_EINVAL, "NaN");
+	cr_expect_eq(lk_registry_set_embedding_thresholds(fx.reg, 0.5f, 0.7f), LK_EINVAL, "similar above copy");
+	cr_expect_eq(lk_registry_set_embedding_thresholds(fx.reg, 1.5f, 0.7f), LK_EINVAL);
+	cr_expect_eq(lk_registry_set_embedding_thresholds(fx.reg, 0.9f, 0.0f / 0.0f), LK_EINVAL, "NaN");
 	/* Raised past what the crop reaches: PDQ alone is left, which misses it. */
-	cr_assert_eq(lk_registry_set_embedding_thresholds(reg, 0.99f, 0.98f), LK_OK);
+	cr_assert_eq(lk_registry_set_embedding_thresholds(fx.reg, 0.99f, 0.98f), LK_OK);
 	cr_expect_eq(check("char1_crop10.png", 0).verdict, LK_VERDICT_ALLOW);
 	/* Lowered: the crop is now called a copy and blocked. */
-	cr_assert_eq(lk_registry_set_embedding_thresholds(reg, 0.65f, 0.60f), LK_OK);
+	cr_assert_eq(lk_registry_set_embedding_thresholds(fx.reg, 0.65f, 0.60f), LK_OK);
 	const lk_check_result r = check("char1_crop10.png", 0);
 	cr_expect_eq(r.verdict, LK_VERDICT_BLOCK, "%s", r.reason);
 	cr_expect_eq(r.reason_code, LK_REASON_COPY);
@@ -128,14 +105,14 @@ Test(check_embedding, another_embedder_is_refused)
 {
 	sqlite3 *db;
 	char path[400];
-	snprintf(path, sizeof path, "%s/registry.db", dir);
+	snprintf(path, sizeof path, "%s/registry.db", fx.dir);
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db, "UPDATE meta SET value = 'mnv2-1.4/other' WHERE key = 'embedder'", NULL, NULL, NULL),
 		     SQLITE_OK);
 	sqlite3_close(db);
 	lk_registry *again;
-	cr_assert_eq(lk_registry_open(&again, dir), LK_OK, "%s", lk_error_detail());
-	cr_expect_eq(lk_registry_set_embedder(again, embedder), LK_EREGISTRY);
+	cr_assert_eq(lk_registry_open(&again, fx.dir), LK_OK, "%s", lk_error_detail());
+	cr_expect_eq(lk_registry_set_embedder(again, fx.embedder), LK_EREGISTRY);
 	cr_expect(strstr(lk_error_detail(), "mnv2-1.4/other") && strstr(lk_error_detail(), "--hash-only"), "%s",
 		  lk_error_detail());
 	lk_check_result r;
@@ -163,7 +140,7 @@ Test(check_embedding, schema_2_registries_are_upgraded)
 	sqlite3_close(db);
 
 	cr_assert_eq(lk_registry_open(&r2, old), LK_OK, "%s", lk_error_detail());
-	cr_assert_eq(lk_registry_set_embedder(r2, embedder), LK_OK, "%s", lk_error_detail());
+	cr_assert_eq(lk_registry_set_embedder(r2, fx.embedder), LK_OK, "%s", lk_error_detail());
 	cr_assert_eq(lk_registry_set_embedding_thresholds(r2, 0.90f, 0.60f), LK_OK);
 	lk_check_result r;
 	cr_assert_eq(lk_check_file(&r, r2, fx_pdq_image("char1_jpeg50.jpg"), NULL), LK_OK);
@@ -188,18 +165,18 @@ Test(check_embedding, schema_2_registries_are_upgraded)
 Test(check_embedding, allow_list_applies_to_embedding_copies)
 {
 	lk_character c = fx_character("licensed", "Licensed");
-	cr_assert_eq(lk_character_add(reg, &c), LK_OK);
+	cr_assert_eq(lk_character_add(fx.reg, &c), LK_OK);
 	lk_reference_options o = LK_REFERENCE_OPTIONS_INIT;
 	o.allow = 1;
-	cr_assert_eq(lk_reference_add_file(NULL, reg, "licensed", fx_pdq_image("char7_1024x640.png"), &o), LK_OK,
+	cr_assert_eq(lk_reference_add_file(NULL, fx.reg, "licensed", fx_pdq_image("char7_1024x640.png"), &o), LK_OK,
 		     "%s", lk_error_detail());
 	VipsImage *img = fx_load(fx_pdq_image("char7_1024x640.png")), *crop;
 	cr_assert_eq(vips_extract_area(img, &crop, 102, 64, 820, 512, NULL), 0);
 	size_t len;
 	void *png = fx_encode(crop, ".png", &len);
-	cr_assert_eq(lk_registry_set_embedding_thresholds(reg, 0.65f, 0.60f), LK_OK);
+	cr_assert_eq(lk_registry_set_embedding_thresholds(fx.reg, 0.65f, 0.60f), LK_OK);
 	lk_check_result r;
-	cr_assert_eq(lk_check_bytes(&r, reg, png, len, NULL), LK_OK, "%s", lk_error_detail());
+	cr_assert_eq(lk_check_bytes(&r, fx.reg, png, len, NULL), LK_OK, "%s", lk_error_detail());
 	cr_expect_eq(r.verdict, LK_VERDICT_ALLOW, "%s", r.reason);
 	cr_assert_gt(r.n_matches, 0, "%s", r.reason);
 	cr_expect_str_eq(r.matches[0].character, "licensed");
@@ -213,26 +190,26 @@ Test(check_embedding, allow_list_applies_to_embedding_copies)
 /* A character's own embedding thresholds override the registry's, for it alone. */
 Test(check_embedding, per_character_thresholds)
 {
-	cr_assert_eq(lk_registry_set_embedding_thresholds(reg, 0.99f, 0.98f), LK_OK);
+	cr_assert_eq(lk_registry_set_embedding_thresholds(fx.reg, 0.99f, 0.98f), LK_OK);
 	lk_character c;
-	cr_assert_eq(lk_character_get(&c, reg, "char1"), LK_OK);
+	cr_assert_eq(lk_character_get(&c, fx.reg, "char1"), LK_OK);
 	cr_expect_eq(c.embed_copy, LK_EMBED_INHERIT);
 	c.embed_copy = 0.65f;
 	c.embed_similar = 0.60f;
-	cr_assert_eq(lk_character_update(reg, &c), LK_OK, "%s", lk_error_detail());
+	cr_assert_eq(lk_character_update(fx.reg, &c), LK_OK, "%s", lk_error_detail());
 	lk_check_result r = check("char1_crop10.png", 0);
 	cr_expect_eq(r.verdict, LK_VERDICT_BLOCK, "char1's own thresholds apply: %s", r.reason);
 	r = check("char2_crop10.png", 0);
 	cr_expect_eq(r.verdict, LK_VERDICT_ALLOW, "char2 keeps the registry's: %s", r.reason);
-	cr_assert_eq(lk_character_get(&c, reg, "char1"), LK_OK);
+	cr_assert_eq(lk_character_get(&c, fx.reg, "char1"), LK_OK);
 	cr_expect_float_eq(c.embed_copy, 0.65f, 1e-6f);
 	cr_expect_float_eq(c.embed_similar, 0.60f, 1e-6f);
 
 	c.embed_similar = 0.7f; /* above copy */
-	cr_expect_eq(lk_character_update(reg, &c), LK_EINVAL);
+	cr_expect_eq(lk_character_update(fx.reg, &c), LK_EINVAL);
 	c.embed_similar = -0.5f;
-	cr_expect_eq(lk_character_update(reg, &c), LK_EINVAL);
+	cr_expect_eq(lk_character_update(fx.reg, &c), LK_EINVAL);
 	c.embed_similar = 1.5f;
-	cr_expect_eq(lk_character_update(reg, &c), LK_EINVAL);
+	cr_expect_eq(lk_character_update(fx.reg, &c), LK_EINVAL);
 	cr_expect(strstr(lk_error_detail(), "embedding thresholds"), "%s", lk_error_detail());
 }

@@ -76,9 +76,7 @@ Test(region_proposals, nothing_to_look_at)
 
 /* ---- checks */
 
-static char dir[300];
-static lk_registry *reg;
-static lk_embedder *embedder;
+static struct fx_embedded fx;
 static char scene_path[600], backdrop_path[600];
 
 /* char1 at 380x380 (37% of the side) drawn into the right upper part of a 1024x1024
@@ -102,36 +100,17 @@ static void make_scenes(void)
 
 static void setup(void)
 {
-	if (!LK_MODELS_DIR[0])
-		cr_skip_test("no models (scripts/fetch-models.sh was not run for this build)");
-	cr_assert_eq(lk_embedder_open(&embedder, LK_MODELS_DIR), LK_OK, "%s", lk_error_detail());
-	snprintf(dir, sizeof dir, "%s/reg", fx_temp_dir());
-	cr_assert_eq(lk_registry_create(dir), LK_OK);
-	cr_assert_eq(lk_registry_open(&reg, dir), LK_OK, "%s", lk_error_detail());
-	cr_assert_eq(lk_registry_set_embedder(reg, embedder), LK_OK, "%s", lk_error_detail());
-	static const char *const chars[] = { "char1", "char2", "char3" };
-	for (int i = 0; i < 3; i++) {
-		lk_character c = fx_character(chars[i], chars[i]);
-		cr_assert_eq(lk_character_add(reg, &c), LK_OK, "%s", lk_error_detail());
-		char image[64];
-		snprintf(image, sizeof image, "%s_orig.png", chars[i]);
-		cr_assert_eq(lk_reference_add_file(NULL, reg, chars[i], fx_pdq_image(image), NULL), LK_OK, "%s",
-			     lk_error_detail());
-	}
-	/* As in test_check_embedding: a registry of three unlike pictures, not the 100 look-alike
-	 * emoji the defaults were measured on, so the thresholds are set for it. */
-	cr_assert_eq(lk_registry_set_embedding_thresholds(reg, 0.90f, 0.60f), LK_OK, "%s", lk_error_detail());
+	fx_embedded_open(&fx);
 	/* Measured on these files: the window holding char1 scores 0.73 against it, 0.39 ahead of
 	 * the next character (the whole scene: 0.29); the photographs and unrelated pictures of the
 	 * fixtures lead by at most 0.28 in any window. */
-	cr_assert_eq(lk_registry_set_region_thresholds(reg, 0.90f, 0.33f), LK_OK, "%s", lk_error_detail());
+	cr_assert_eq(lk_registry_set_region_thresholds(fx.reg, 0.90f, 0.33f), LK_OK, "%s", lk_error_detail());
 	make_scenes();
 }
 
 static void teardown(void)
 {
-	lk_registry_close(reg);
-	lk_embedder_close(embedder);
+	fx_embedded_close(&fx);
 }
 
 TestSuite(check_regions, .init = setup, .fini = teardown, .timeout = 300);
@@ -141,7 +120,7 @@ static lk_check_result check(const char *path, int regions)
 	lk_check_options o = LK_CHECK_OPTIONS_INIT;
 	o.regions = regions;
 	lk_check_result r;
-	cr_assert_eq(lk_check_file(&r, reg, path, &o), LK_OK, "%s: %s", path, lk_error_detail());
+	cr_assert_eq(lk_check_file(&r, fx.reg, path, &o), LK_OK, "%s: %s", path, lk_error_detail());
 	return r;
 }
 
@@ -211,19 +190,19 @@ Test(check_regions, the_photograph_alone_stays_allowed)
 Test(check_regions, region_thresholds_decide_region_matches)
 {
 	/* Raised past every window: the region signal no longer matches. */
-	cr_assert_eq(lk_registry_set_region_thresholds(reg, 0.999f, 0.998f), LK_OK);
+	cr_assert_eq(lk_registry_set_region_thresholds(fx.reg, 0.999f, 0.998f), LK_OK);
 	lk_check_result r = check(scene_path, LK_MAX_REGIONS);
 	for (int i = 0; i < r.n_matches; i++)
 		cr_expect_eq(r.matches[i].signals & LK_SIGNAL_REGION, 0u, "%s", r.matches[i].character);
 	lk_registry_info info;
-	cr_assert_eq(lk_registry_info_get(&info, reg), LK_OK);
+	cr_assert_eq(lk_registry_info_get(&info, fx.reg), LK_OK);
 	cr_expect_float_eq(info.region_copy, 0.999f, 1e-6);
 	cr_expect_float_eq(info.region_similar, 0.998f, 1e-6);
-	cr_expect_eq(lk_registry_set_region_thresholds(reg, 0.5f, 0.7f), LK_EINVAL, "similar above copy");
-	cr_expect_eq(lk_registry_set_region_thresholds(reg, 2.5f, 0.7f), LK_EINVAL, "a lead is at most 2");
-	cr_expect_eq(lk_registry_set_region_thresholds(reg, 0.5f, 0.0f), LK_EINVAL, "a lead of 0 is any window's best");
+	cr_expect_eq(lk_registry_set_region_thresholds(fx.reg, 0.5f, 0.7f), LK_EINVAL, "similar above copy");
+	cr_expect_eq(lk_registry_set_region_thresholds(fx.reg, 2.5f, 0.7f), LK_EINVAL, "a lead is at most 2");
+	cr_expect_eq(lk_registry_set_region_thresholds(fx.reg, 0.5f, 0.0f), LK_EINVAL, "a lead of 0 is any window's best");
 	cr_expect(strstr(lk_error_detail(), "lead"), "%s", lk_error_detail());
-	cr_expect_eq(lk_registry_set_region_thresholds(reg, 0.9f, 0.0f / 0.0f), LK_EINVAL, "NaN");
+	cr_expect_eq(lk_registry_set_region_thresholds(fx.reg, 0.9f, 0.0f / 0.0f), LK_EINVAL, "NaN");
 }
 
 Test(check_regions, bad_counts_are_refused_and_old_options_ignore_the_field)
@@ -231,14 +210,14 @@ Test(check_regions, bad_counts_are_refused_and_old_options_ignore_the_field)
 	lk_check_options o = LK_CHECK_OPTIONS_INIT;
 	lk_check_result r;
 	o.regions = LK_MAX_REGIONS + 1;
-	cr_expect_eq(lk_check_file(&r, reg, scene_path, &o), LK_EINVAL);
+	cr_expect_eq(lk_check_file(&r, fx.reg, scene_path, &o), LK_EINVAL);
 	cr_expect(strstr(lk_error_detail(), "regions"), "%s", lk_error_detail());
 	o.regions = -1;
-	cr_expect_eq(lk_check_file(&r, reg, scene_path, &o), LK_EINVAL);
+	cr_expect_eq(lk_check_file(&r, fx.reg, scene_path, &o), LK_EINVAL);
 	/* A caller built against version 2 never set the field; whatever it holds is not read. */
 	o.version = 2;
 	o.regions = 12345;
-	cr_assert_eq(lk_check_file(&r, reg, scene_path, &o), LK_OK, "%s", lk_error_detail());
+	cr_assert_eq(lk_check_file(&r, fx.reg, scene_path, &o), LK_OK, "%s", lk_error_detail());
 	cr_expect_eq(r.n_regions, 0);
 	cr_expect_eq(r.signals & LK_SIGNAL_REGION, 0u);
 }
@@ -249,7 +228,7 @@ Test(check_regions, hash_only_skips_regions)
 	o.hash_only = 1;
 	o.regions = LK_MAX_REGIONS;
 	lk_check_result r;
-	cr_assert_eq(lk_check_file(&r, reg, scene_path, &o), LK_OK, "%s", lk_error_detail());
+	cr_assert_eq(lk_check_file(&r, fx.reg, scene_path, &o), LK_OK, "%s", lk_error_detail());
 	cr_expect_eq(r.signals, LK_SIGNAL_PDQ);
 	cr_expect_eq(r.n_regions, 0);
 }
@@ -257,7 +236,7 @@ Test(check_regions, hash_only_skips_regions)
 Test(check_regions, cli_reports_the_window_and_refuses_bad_counts)
 {
 	char env[400], args[1400];
-	snprintf(env, sizeof env, "LIKENESS_REGISTRY='%s'", dir);
+	snprintf(env, sizeof env, "LIKENESS_REGISTRY='%s'", fx.dir);
 	snprintf(args, sizeof args, "check --json --regions 9 '%s'", scene_path);
 	struct fx_run *r = fx_cli_env(env, args);
 	cr_expect_eq(r->status, 5, "review -> 5: %s %s", r->out, r->err);
@@ -281,7 +260,7 @@ Test(check_regions, embed_regions_file_describes_as_a_check_does)
 	lk_embedding whole, parts[LK_MAX_REGIONS];
 	lk_region places[LK_MAX_REGIONS];
 	int n = -1;
-	cr_assert_eq(lk_embed_regions_file(&whole, parts, places, &n, embedder, scene_path, 3, NULL), LK_OK, "%s",
+	cr_assert_eq(lk_embed_regions_file(&whole, parts, places, &n, fx.embedder, scene_path, 3, NULL), LK_OK, "%s",
 		     lk_error_detail());
 	cr_assert_eq(n, 3);
 	const lk_check_result r = check(scene_path, 3);
@@ -289,15 +268,15 @@ Test(check_regions, embed_regions_file_describes_as_a_check_does)
 	for (int i = 0; i < 3; i++)
 		cr_expect(!memcmp(&places[i], &r.regions[i], sizeof places[i]), "window %d", i);
 	lk_embedding plain;
-	cr_assert_eq(lk_embed_file(&plain, embedder, scene_path, NULL), LK_OK);
+	cr_assert_eq(lk_embed_file(&plain, fx.embedder, scene_path, NULL), LK_OK);
 	cr_expect_float_eq(lk_embedding_similarity(&whole, &plain), 1.0f, 1e-5);
 	/* A 4x4 picture has no windows; it is still described whole. */
-	cr_assert_eq(lk_embed_regions_file(&whole, parts, places, &n, embedder, fx_pdq_image("tiny_4x4.png"), 9, NULL),
+	cr_assert_eq(lk_embed_regions_file(&whole, parts, places, &n, fx.embedder, fx_pdq_image("tiny_4x4.png"), 9, NULL),
 		     LK_OK, "%s", lk_error_detail());
 	cr_expect_eq(n, 0);
-	cr_expect_eq(lk_embed_regions_file(&whole, parts, places, &n, embedder, scene_path, 10, NULL), LK_EINVAL);
-	cr_expect_eq(lk_embed_regions_file(&whole, parts, places, NULL, embedder, scene_path, 1, NULL), LK_EINVAL);
-	cr_expect_eq(lk_embed_regions_file(&whole, parts, places, &n, embedder, "/nonexistent.png", 1, NULL), LK_EIO);
+	cr_expect_eq(lk_embed_regions_file(&whole, parts, places, &n, fx.embedder, scene_path, 10, NULL), LK_EINVAL);
+	cr_expect_eq(lk_embed_regions_file(&whole, parts, places, NULL, fx.embedder, scene_path, 1, NULL), LK_EINVAL);
+	cr_expect_eq(lk_embed_regions_file(&whole, parts, places, &n, fx.embedder, "/nonexistent.png", 1, NULL), LK_EIO);
 }
 
 Test(check_regions, region_lead_scores_a_window_as_a_check_does)
@@ -305,13 +284,13 @@ Test(check_regions, region_lead_scores_a_window_as_a_check_does)
 	lk_embedding whole, parts[LK_MAX_REGIONS];
 	lk_region places[LK_MAX_REGIONS];
 	int n;
-	cr_assert_eq(lk_embed_regions_file(&whole, parts, places, &n, embedder, scene_path, LK_MAX_REGIONS, NULL), LK_OK);
+	cr_assert_eq(lk_embed_regions_file(&whole, parts, places, &n, fx.embedder, scene_path, LK_MAX_REGIONS, NULL), LK_OK);
 	float best = -2, best_similarity = -2;
 	int64_t best_ref = -1;
 	for (int i = 0; i < n; i++) {
 		float lead, similarity;
 		int64_t ref;
-		cr_assert_eq(lk_registry_region_lead(&lead, &similarity, &ref, reg, &parts[i]), LK_OK);
+		cr_assert_eq(lk_registry_region_lead(&lead, &similarity, &ref, fx.reg, &parts[i]), LK_OK);
 		cr_expect(lead >= 0 && lead <= similarity + 1, "window %d: lead %f similarity %f", i, lead, similarity);
 		if (lead > best)
 			best = lead, best_similarity = similarity, best_ref = ref;
@@ -323,5 +302,5 @@ Test(check_regions, region_lead_scores_a_window_as_a_check_does)
 	cr_expect_float_eq(m->region_similarity, best_similarity, 1e-6);
 	cr_expect_eq(m->reference_id, best_ref);
 	float lead, similarity;
-	cr_expect_eq(lk_registry_region_lead(&lead, &similarity, NULL, reg, &parts[0]), LK_EINVAL);
+	cr_expect_eq(lk_registry_region_lead(&lead, &similarity, NULL, fx.reg, &parts[0]), LK_EINVAL);
 }

@@ -105,10 +105,10 @@ Test(cli, usage_errors_and_help)
 Test(cli, cpu_without_avx2_is_refused_clearly)
 {
 	if (lk_cpu_check() != LK_OK)
-		cr_skip_test("this CPU really lacks AVX2");
+		fx_skip("this CPU really lacks AVX2");
 	struct fx_run *r = fx_cli_env("LIKENESS_TEST_NO_AVX2=1", "--version");
 	if (r->status == 0 && strstr(r->out, "likeness"))
-		cr_skip_test("this build links the generic faiss, which needs no AVX2");
+		fx_skip("this build links the generic faiss, which needs no AVX2");
 	cr_assert_eq(r->status, 4, "exit %d: %s", r->status, r->err);
 	cr_assert(strstr(r->err, "AVX2"), "%s", r->err);
 	cr_assert(strstr(r->err, "LK_FAISS_OPT=generic"), "%s", r->err);

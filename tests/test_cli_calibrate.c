@@ -21,7 +21,7 @@ static struct fx_run *run(const char *fmt, const char *arg)
 static void setup(void)
 {
 	if (!LK_MODELS_DIR[0])
-		cr_skip_test("no models (scripts/fetch-models.sh was not run for this build)");
+		fx_skip("no models (scripts/fetch-models.sh was not run for this build)");
 	char reg[300], args[400];
 	snprintf(reg, sizeof reg, "%s/reg", fx_temp_dir());
 	snprintf(env, sizeof env, "LIKENESS_REGISTRY='%s'", reg);

@@ -2,6 +2,7 @@
  * channel counts that are no multiple of the vector width, maps narrower than a block of
  * pixels, row counts that are no multiple of a tile (the reference tests cover the rest). Each
  * test runs the best kernels the CPU has, then those of a CPU without AVX-512, then without AVX2. */
+#include "fixtures.h"
 #include "internal.h"
 #include "net.h"
 
@@ -92,7 +93,7 @@ static void check_gemm(void)
 					const float *bias = mode & 1 ? b : NULL, *sk = mode & 2 ? skip : NULL;
 					const lk_activation f = (lk_activation)(mode % 3);
 					if (!lk__gemm_fused(n, c, K, a, w, bias, sk, f, out, strip))
-						cr_skip_test("no AVX2 here: convolutions use OpenBLAS");
+						fx_skip("no AVX2 here: convolutions use OpenBLAS");
 					for (int i = 0; i < n; i++)
 						for (int j = 0; j < c; j++) {
 							double sum = (bias ? b[j] : 0) + (sk ? skip[i * c + j] : 0);

@@ -25,7 +25,7 @@ static float *read_floats(const char *name, size_t *count)
 Test(cnn_mobilenet_v2, matches_tensorflow_js_activations, .timeout = 300)
 {
 	if (!LK_MODELS_DIR[0])
-		cr_skip_test("no models (scripts/fetch-models.sh was not run for this build)");
+		fx_skip("no models (scripts/fetch-models.sh was not run for this build)");
 	char dir[1024];
 	snprintf(dir, sizeof dir, "%s/mobilenet_v2", LK_MODELS_DIR);
 	lk_tfjs_model model;

@@ -26,7 +26,7 @@ static int find_suffix(const lk_net *net, const char *suffix)
 Test(cnn_mobilenet_v2_140, matches_tensorflow_js_activations, .timeout = 300)
 {
 	if (!LK_MODELS_DIR[0])
-		cr_skip_test("no models (scripts/fetch-models.sh was not run for this build)");
+		fx_skip("no models (scripts/fetch-models.sh was not run for this build)");
 	char path[1024];
 	snprintf(path, sizeof path, "%s/mobilenet_v2_mid", LK_MODELS_DIR);
 	lk_tfjs_model model;

@@ -13,7 +13,7 @@ static const char *model_dir(const char *name)
 {
 	static char path[1024];
 	if (!LK_MODELS_DIR[0])
-		cr_skip_test("no models (scripts/fetch-models.sh was not run for this build)");
+		fx_skip("no models (scripts/fetch-models.sh was not run for this build)");
 	snprintf(path, sizeof path, "%s/%s", LK_MODELS_DIR, name);
 	return path;
 }

@@ -14,7 +14,7 @@ static lk_embedder *embedder;
 static void open_embedder(void)
 {
 	if (!LK_MODELS_DIR[0])
-		cr_skip_test("no models (scripts/fetch-models.sh was not run for this build)");
+		fx_skip("no models (scripts/fetch-models.sh was not run for this build)");
 	cr_assert_eq(lk_embedder_open(&embedder, LK_MODELS_DIR), LK_OK, "%s", lk_error_detail());
 }
 

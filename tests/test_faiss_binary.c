@@ -15,7 +15,7 @@ static int cpu_ok(void)
 Test(faiss_binary, flat_index_search_returns_exact_hamming_distances)
 {
 	if (!cpu_ok())
-		cr_skip_test("%s", lk_error_detail());
+		fx_skip("%s", lk_error_detail());
 	enum { N = 200 };
 	static unsigned char codes[N][32];
 	unsigned s = 7;
@@ -49,7 +49,7 @@ Test(faiss_binary, flat_index_search_returns_exact_hamming_distances)
 Test(faiss_binary, other_structures_and_errors)
 {
 	if (!cpu_ok())
-		cr_skip_test("%s", lk_error_detail());
+		fx_skip("%s", lk_error_detail());
 	FaissIndexBinary *index = NULL;
 	cr_assert_eq(faiss_index_binary_factory(&index, 256, "BHNSW32"), 0, "%s", faiss_get_last_error());
 	faiss_IndexBinary_free(index);
@@ -66,7 +66,7 @@ Test(faiss_binary, other_structures_and_errors)
 Test(faiss_binary, search_effort_sets_multi_hash_flips)
 {
 	if (!cpu_ok())
-		cr_skip_test("%s", lk_error_detail());
+		fx_skip("%s", lk_error_detail());
 	FaissIndexBinary *index = NULL;
 	cr_assert_eq(faiss_index_binary_factory(&index, 256, "BHash16x16"), 0, "%s", faiss_get_last_error());
 	unsigned char stored[32], query[32];

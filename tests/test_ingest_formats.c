@@ -153,7 +153,7 @@ Test(ingest_formats, cmyk_jpeg_is_close_to_rgb)
 Test(ingest_formats, animated_gif_uses_first_frame)
 {
 	if (!has_saver("gifsave_buffer"))
-		cr_skip_test("no GIF saver in this libvips");
+		fx_skip("no GIF saver in this libvips");
 	VipsImage *a = fx_load(fx_pdq_image("char1_orig.png")), *b = fx_load(fx_pdq_image("char3_orig.png"));
 	VipsImage *frames[2] = { a, b }, *strip, *anim;
 	cr_assert_eq(vips_arrayjoin(frames, &strip, 2, "across", 1, NULL), 0);
@@ -201,7 +201,7 @@ Test(ingest_formats, svg_at_small_and_large_sizes)
 Test(ingest_formats, heif_or_avif_when_available)
 {
 	if (!has_saver("heifsave_buffer"))
-		cr_skip_test("no HEIF saver in this libvips");
+		fx_skip("no HEIF saver in this libvips");
 	VipsImage *orig = fx_load(fx_pdq_image("char1_orig.png"));
 	lk_pdq_result ref = fx_hash_encoded(orig, "png");
 	size_t len = 0;
@@ -210,7 +210,7 @@ Test(ingest_formats, heif_or_avif_when_available)
 				 "Q", 90, NULL)) {
 		vips_error_clear();
 		g_object_unref(orig);
-		cr_skip_test("this libheif cannot encode AVIF");
+		fx_skip("this libheif cannot encode AVIF");
 	}
 	lk_pdq_result r = fx_hash_bytes(buf, len);
 	cr_expect_str_eq(r.source.format, "heif");
@@ -279,7 +279,7 @@ Test(ingest_formats, icc_profiles_convert_to_srgb)
 
 	if (vips_icc_transform(orig, &p3, "p3", "input_profile", "srgb", NULL)) {
 		vips_error_clear();
-		cr_skip_test("this libvips has no built-in P3 profile");
+		fx_skip("this libvips has no built-in P3 profile");
 	}
 	cr_assert_eq(vips_copy(p3, &raw, NULL), 0);
 	vips_image_remove(raw, VIPS_META_ICC_NAME);

@@ -246,8 +246,10 @@ int lk_cli_audit(int argc, char **argv)
 		fputs("likeness audit: nothing to audit (see likeness audit --help)\n", stderr);
 		return LK_EXIT_USAGE;
 	}
-	/* From here on an interrupt is an orderly stop, even while the model loads. */
-	struct sigaction sa = { .sa_handler = on_interrupt };
+	/* From here on an interrupt is an orderly stop, even while the model loads. SA_RESTART: an
+	 * image being read when it comes (a slow disk, a pipe) is read to its end and recorded, not
+	 * failed with EINTR, which --resume would then take as audited. */
+	struct sigaction sa = { .sa_handler = on_interrupt, .sa_flags = SA_RESTART };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	struct audit a = { .out = stdout };
