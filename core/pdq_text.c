@@ -6,6 +6,7 @@
 int lk_pdq_to_hex(char *out, const lk_pdq_hash *hash)
 {
 	static const char digits[] = "0123456789abcdef";
+	lk__clear_error();
 	if (!out || !hash)
 		return lk__fail(LK_EINVAL, "lk_pdq_to_hex: NULL argument");
 	for (int i = 0; i < LK_PDQ_BYTES; i++) {
@@ -29,6 +30,7 @@ static int hex_value(char c)
 
 int lk_pdq_from_hex(lk_pdq_hash *out, const char *hex)
 {
+	lk__clear_error();
 	if (!out || !hex)
 		return lk__fail(LK_EINVAL, "lk_pdq_from_hex: NULL argument");
 	size_t n = strnlen(hex, LK_PDQ_HEX_LEN + 1);
