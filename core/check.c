@@ -7,6 +7,28 @@
 #include <time.h>
 
 static const lk_check_options default_options = LK_CHECK_OPTIONS_INIT;
+/* Version 2 added hash_only, version 3 regions. */
+static const size_t option_sizes[LK_CHECK_OPTIONS_VERSION] = {
+	offsetof(lk_check_options, hash_only), offsetof(lk_check_options, regions), sizeof(lk_check_options),
+};
+static const struct lk_options_type options_type = {
+	"lk_check_options", "LK_CHECK_OPTIONS_INIT", LK_CHECK_OPTIONS_VERSION, &default_options, option_sizes,
+};
+
+int lk_check_options_init(lk_check_options *opts, unsigned int version)
+{
+	return lk__options_init(opts, version, &options_type);
+}
+
+int lk__check_options_read(lk_check_options *out, const lk_check_options *in)
+{
+	int rc = lk__options_read(out, in, &options_type);
+	if (rc == LK_OK)
+		rc = lk__ingest_options_read(&out->ingest, in ? &in->ingest : NULL);
+	if (rc == LK_OK && (out->regions < 0 || out->regions > LK_MAX_REGIONS))
+		rc = lk__fail(LK_EINVAL, "regions must be 0..%d, not %d", LK_MAX_REGIONS, out->regions);
+	return rc;
+}
 
 static double now_ms(void)
 {
@@ -67,11 +89,11 @@ static int run(lk_check_result *out, lk_registry *reg, decode_fn decode, const v
 	int rc = lk__ensure_init();
 	if (rc != LK_OK)
 		return rc;
-	opts = opts ? opts : &default_options;
-	const int hash_only = opts->version >= 2 && opts->hash_only;
-	const int regions = opts->version >= 3 ? opts->regions : 0;
-	if (regions < 0 || regions > LK_MAX_REGIONS)
-		return lk__fail(LK_EINVAL, "regions must be 0..%d, not %d", LK_MAX_REGIONS, regions);
+	lk_check_options o;
+	rc = lk__check_options_read(&o, opts);
+	if (rc != LK_OK)
+		return rc;
+	const int hash_only = o.hash_only, regions = o.regions;
 	lk_check_result r;
 	memset(&r, 0, sizeof r);
 	/* The snapshot first: it says whether there are embeddings to compare with, and it is the
@@ -83,7 +105,7 @@ static int run(lk_check_result *out, lk_registry *reg, decode_fn decode, const v
 	const double t0 = now_ms();
 	lk_image8 img;
 	lk_source_info info = { 0 };
-	rc = decode(&img, &info, arg, &opts->ingest);
+	rc = decode(&img, &info, arg, &o.ingest);
 	const double t1 = now_ms();
 	/* Described before hashing: the pixels may be the caller's or scratch PDQ reuses. */
 	const int embed = rc == LK_OK && reg->embedder && snap->emb && !hash_only;

@@ -48,6 +48,11 @@ int lk_check_files(lk_check_result *results, int *codes, lk_registry *reg, const
 	for (size_t i = 0; i < n; i++)
 		if (!paths[i])
 			return lk__fail(LK_EINVAL, "lk_check_files: path %zu is NULL", i);
+	/* Bad options fail the call before any file is touched, not every file alike. */
+	lk_check_options o;
+	int rc = lk__check_options_read(&o, opts);
+	if (rc != LK_OK)
+		return rc;
 	if (!threads) {
 		const long cores = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = cores > 0 ? (int)cores : 1;
@@ -56,7 +61,7 @@ int lk_check_files(lk_check_result *results, int *codes, lk_registry *reg, const
 		threads = n ? (int)n : 1;
 	if (threads > 256)
 		threads = 256;
-	struct batch b = { .results = results, .codes = codes, .reg = reg, .paths = paths, .n = n, .opts = opts,
+	struct batch b = { .results = results, .codes = codes, .reg = reg, .paths = paths, .n = n, .opts = &o,
 			   .first = n };
 	atomic_init(&b.next, 0);
 	pthread_mutex_init(&b.first_lock, NULL);

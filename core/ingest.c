@@ -7,13 +7,6 @@
 #include <string.h>
 #include <vips/vips.h>
 
-static const lk_ingest_options default_options = LK_INGEST_OPTIONS_INIT;
-
-const lk_ingest_options *lk__ingest_defaults(const lk_ingest_options *opts)
-{
-	return opts ? opts : &default_options;
-}
-
 /* libvips' error buffer is process-wide: take its text now and clear it, keeping the first
  * line, which names the failing loader and reason. */
 static void take_vips_error(char *buf, size_t size)

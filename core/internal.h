@@ -19,6 +19,26 @@ void lk__clear_error(void);
 /* Prefixes the current detail with "`prefix`: " (used to add a file name). */
 void lk__prefix_error(const char *prefix);
 
+/* ---- options (core/options.c): the version policy of likeness.h, "Options and versions" */
+
+/* What the library knows of one options struct. The struct's first field is its version. */
+struct lk_options_type {
+	const char *name;          /* "lk_check_options" */
+	const char *init_macro;    /* "LK_CHECK_OPTIONS_INIT" */
+	unsigned int current;      /* the version this library was built with */
+	const void *defaults;      /* a struct of the current version holding the defaults */
+	const size_t *sizes;       /* sizes[v - 1]: the bytes a struct of version v has */
+};
+/* LK_OK for a version from 1 to t->current; LK_EINVAL with a detail saying why otherwise. */
+int lk__options_version(const struct lk_options_type *t, unsigned int version);
+/* An lk_*_options_init(): the defaults, as many bytes as `version` has. Clears the detail. */
+int lk__options_init(void *opts, unsigned int version, const struct lk_options_type *t);
+/* Reads a caller's struct (NULL: all defaults) into `out`, a struct of the current version:
+ * the fields the caller's version has are copied, the later ones keep their defaults. */
+int lk__options_read(void *out, const void *in, const struct lk_options_type *t);
+/* lk__options_read for lk_ingest_options. */
+int lk__ingest_options_read(lk_ingest_options *out, const lk_ingest_options *in);
+
 /* ---- runtime (core/runtime.c) */
 
 /* lk_init() for internal callers: LK_OK or the failure already recorded. */
@@ -60,8 +80,6 @@ typedef struct lk_image8 {
 /* The side above which PDQ input is reduced to LK_PDQ_WORK_SIDE x LK_PDQ_WORK_SIDE, as the
  * reference tool does: the filter cost grows with the area and the hash does not improve. */
 #define LK_PDQ_WORK_SIDE 512
-
-const lk_ingest_options *lk__ingest_defaults(const lk_ingest_options *opts);
 
 /* Decodes encoded bytes into 8-bit pixels ready for PDQ (see lk_pdq_hash_file for the steps).
  * `name` (may be NULL) is the file name, used for messages and the extension check. The pixels
@@ -186,6 +204,11 @@ const char *lk__sniff_name(lk_sniff_format f);
 /* For formats with an end marker (PNG IEND, JPEG EOI, GIF trailer): 1 if the bytes stop before
  * it, 0 if it is present or the format has none. Explains a decode failure as truncation. */
 int lk__looks_truncated(lk_sniff_format f, const unsigned char *data, size_t len);
+
+/* ---- check (core/check.c) */
+/* The caller's check options (NULL: the defaults) in this library's layout, the ingest options
+ * within read by their own version; LK_EINVAL for an unknown version or regions out of range. */
+int lk__check_options_read(lk_check_options *out, const lk_check_options *in);
 
 /* ---- verdicts (core/verdict.c) */
 

@@ -71,12 +71,15 @@ int lk__with_file(const char *path, const lk_ingest_options *opts,
 	int rc = lk__ensure_init();
 	if (rc != LK_OK)
 		return rc;
-	opts = lk__ingest_defaults(opts);
+	lk_ingest_options o;
+	rc = lk__ingest_options_read(&o, opts);
+	if (rc != LK_OK)
+		return rc;
 	const void *data = NULL;
 	size_t len = 0;
-	rc = lk__read_file(&data, &len, path, opts->max_bytes);
+	rc = lk__read_file(&data, &len, path, o.max_bytes);
 	if (rc == LK_OK)
-		rc = use(data, len, path, opts, ctx);
+		rc = use(data, len, path, &o, ctx);
 	if (rc != LK_OK)
 		lk__prefix_error(path);
 	return rc;

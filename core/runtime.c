@@ -60,6 +60,11 @@ const char *lk_version(void)
 	return LK_VERSION_STRING;
 }
 
+unsigned int lk_version_number(void)
+{
+	return LK_VERSION_NUMBER;
+}
+
 /* LIKENESS_TEST_NO_AVX2=1 makes this CPU look as if it had no AVX2: the only way to test the
  * refusal below on machines that have it. */
 static int cpu_has_avx2(void)

@@ -9,11 +9,29 @@
  *   parameters come first and are written only on success.
  * - Every failure also leaves a human-readable detail in a thread-local buffer, read with
  *   lk_error_detail() on the same thread before the next likeness call on it.
- * - Options are passed as structs initialised with their `_INIT` macro, so fields added later
- *   keep a sensible default in old callers; a NULL options pointer means "all defaults".
+ * - Options and versions: every options struct (lk_*_options) begins with `unsigned int
+ *   version`, which its `_INIT` macro or its lk_*_options_init() sets to the struct's version in
+ *   the header the caller was compiled with (LK_*_OPTIONS_VERSION). A struct only grows at its
+ *   end, and each field added raises its version (a struct holding another, as lk_check_options
+ *   holds lk_ingest_options, raises its own when the inner one grows). The library accepts
+ *   every version from 1 to its own: the fields an older version lacks take their defaults, so a
+ *   program built against an older header keeps working. Version 0 (a struct never
+ *   initialised) and versions newer than the library's are refused with LK_EINVAL: the caller
+ *   set fields this library would silently ignore. A NULL options pointer means all defaults.
+ * - Results and versions: the structs likeness fills (lk_check_result and its matches,
+ *   lk_pdq_result, lk_index_info, lk_registry_info, lk_character, lk_reference, lk_embedding)
+ *   are the caller's memory. When one grows, the functions that fill it are exported again
+ *   under a new symbol version (include/likeness.map) and the old ones stay, writing the old
+ *   layout: a program keeps getting the layout of the header it was compiled with, without
+ *   being rebuilt. Loaders that look functions up by name (dlsym, Python's ctypes) get the
+ *   newest, so a binding must come from the same release as the library (the Python binding
+ *   is installed with it and checks every layout it mirrors in its tests).
  * - Nothing allocated by likeness crosses the API without a matching free function.
- * - Thread safety is stated per function. All functions in this version are safe to call from
- *   many threads at once: each thread keeps its own scratch buffers.
+ * - Thread safety: every function may be called from many threads at once, on the same handle
+ *   too (each thread keeps its own scratch buffers and error detail), except the three that end
+ *   or set up a handle, whose comments say so: lk_embedder_close() and lk_registry_close() (no
+ *   call may be running on the handle) and lk_registry_set_embedder() (before the registry is
+ *   shared).
  *
  * Process-wide side effects: the first call initialises libvips once for the process (VIPS_INIT,
  * about 35 ms), switches its operation cache off (so a reused input buffer can never return a
@@ -51,6 +69,8 @@ extern "C" {
 #define LK_VERSION_MINOR 1
 #define LK_VERSION_PATCH 0
 #define LK_VERSION_STRING "0.1.0"
+/* MAJOR * 10000 + MINOR * 100 + PATCH: comparable with < and >. */
+#define LK_VERSION_NUMBER (LK_VERSION_MAJOR * 10000 + LK_VERSION_MINOR * 100 + LK_VERSION_PATCH)
 
 /* ---------------------------------------------------------------- errors */
 
@@ -108,6 +128,10 @@ LK_API int lk_cpu_check(void);
 /* The library's version, LK_VERSION_STRING at build time. Static string. */
 LK_API const char *lk_version(void);
 
+/* The library's LK_VERSION_NUMBER at build time, which may differ from the header's that a
+ * program was compiled with when the shared library was replaced since. */
+LK_API unsigned int lk_version_number(void);
+
 /* ---------------------------------------------------------------- ingest */
 
 /* Limits and choices for turning an input into pixels. Initialise with LK_INGEST_OPTIONS_INIT
@@ -129,6 +153,12 @@ typedef struct lk_ingest_options {
 #define LK_INGEST_OPTIONS_VERSION 1
 #define LK_INGEST_OPTIONS_INIT \
 	{ LK_INGEST_OPTIONS_VERSION, (size_t)64 << 20, 100000000u, 32768u, { 255, 255, 255 }, 1 }
+
+/* Fills *opts with the defaults of options version `version` (LK_INGEST_OPTIONS_VERSION, or an
+ * older one: only the fields that version has are written), as the _INIT macro does; for
+ * bindings that cannot use the macro. LK_EINVAL for a version this library does not know. The
+ * other lk_*_options_init() functions work the same way. */
+LK_API int lk_ingest_options_init(lk_ingest_options *opts, unsigned int version);
 
 /* Pixel layouts a caller can lend without encoding. Channels are interleaved, rows top to
  * bottom; colour is taken as sRGB. */
@@ -413,7 +443,7 @@ typedef enum lk_index_state {
 LK_API const char *lk_index_state_name(int state);
 
 typedef struct lk_index_options {
-	int version;          /* LK_INDEX_OPTIONS_VERSION */
+	unsigned int version; /* LK_INDEX_OPTIONS_VERSION */
 	int nlist;            /* lists (k-means cells); 0: about 4 x sqrt(vectors), at most
 	                         vectors / 39 so that every cell has training points */
 	int nprobe;           /* lists searched per query; 0: twice the smallest meeting
@@ -429,6 +459,9 @@ typedef struct lk_index_options {
 
 #define LK_INDEX_OPTIONS_VERSION 1
 #define LK_INDEX_OPTIONS_INIT { LK_INDEX_OPTIONS_VERSION, 0, 0, 0.99f, 500, 0 }
+
+/* As lk_ingest_options_init, for lk_index_options. */
+LK_API int lk_index_options_init(lk_index_options *opts, unsigned int version);
 
 /* The index file as it stands, and how it relates to the registry now. */
 typedef struct lk_index_info {
@@ -548,6 +581,9 @@ typedef struct lk_reference_options {
 
 #define LK_REFERENCE_OPTIONS_VERSION 1
 #define LK_REFERENCE_OPTIONS_INIT { LK_REFERENCE_OPTIONS_VERSION, 0, NULL, LK_INGEST_OPTIONS_INIT }
+
+/* As lk_ingest_options_init, for lk_reference_options (its `ingest` too). */
+LK_API int lk_reference_options_init(lk_reference_options *opts, unsigned int version);
 
 /* Adds an image file as a reference of character `slug`: its PDQ hash and the hashes of its 7
  * rotations and mirrors, each computed from the transformed pixels (PDQ's DCT-derived variants
@@ -671,8 +707,12 @@ typedef struct lk_check_options {
 	int regions;
 } lk_check_options;
 
+/* Version 2 added hash_only, version 3 regions. */
 #define LK_CHECK_OPTIONS_VERSION 3
 #define LK_CHECK_OPTIONS_INIT { LK_CHECK_OPTIONS_VERSION, LK_INGEST_OPTIONS_INIT, 0, 0 }
+
+/* As lk_ingest_options_init, for lk_check_options (its `ingest` too). */
+LK_API int lk_check_options_init(lk_check_options *opts, unsigned int version);
 
 /* Checks an image against the registry: ingest, hash, search, decide. A match to an enabled
  * character at distance <= its block threshold blocks; <= its review threshold asks for review;

@@ -279,11 +279,22 @@ static int choose_nprobe(struct lk_ivf_header *h, FaissIndex *index, const struc
 	return rc;
 }
 
-static int check_options(const lk_index_options *o)
+static const size_t option_sizes[LK_INDEX_OPTIONS_VERSION] = { sizeof(lk_index_options) };
+static const struct lk_options_type options_type = {
+	"lk_index_options", "LK_INDEX_OPTIONS_INIT", LK_INDEX_OPTIONS_VERSION, &default_options, option_sizes,
+};
+
+int lk_index_options_init(lk_index_options *opts, unsigned int version)
 {
-	if (o->version != LK_INDEX_OPTIONS_VERSION)
-		return lk__fail(LK_EINVAL, "lk_index_options: version %d, expected %d (use LK_INDEX_OPTIONS_INIT)",
-				o->version, LK_INDEX_OPTIONS_VERSION);
+	return lk__options_init(opts, version, &options_type);
+}
+
+/* The caller's options (NULL: the defaults) in this library's layout, checked. */
+static int read_options(lk_index_options *o, const lk_index_options *in)
+{
+	int rc = lk__options_read(o, in, &options_type);
+	if (rc != LK_OK)
+		return rc;
 	if (o->nlist < 0 || o->nprobe < 0 || (o->nlist && o->nprobe > o->nlist))
 		return lk__fail(LK_EINVAL, "lk_index_options: nlist %d, nprobe %d: need 0 (automatic) or positive, "
 				"nprobe <= nlist", o->nlist, o->nprobe);
@@ -324,8 +335,9 @@ int lk_registry_build_index(lk_index_info *out, lk_registry *reg, const lk_index
 	lk__clear_error();
 	if (!reg)
 		return lk__fail(LK_EINVAL, "lk_registry_build_index: NULL registry");
-	const lk_index_options *o = opts ? opts : &default_options;
-	int rc = check_options(o);
+	lk_index_options options;
+	const lk_index_options *o = &options;
+	int rc = read_options(&options, opts);
 	if (rc != LK_OK)
 		return rc;
 	struct timespec t0, t1;

@@ -6,6 +6,24 @@
 #include <vips/vips.h>
 
 static const lk_reference_options default_options = LK_REFERENCE_OPTIONS_INIT;
+static const size_t option_sizes[LK_REFERENCE_OPTIONS_VERSION] = { sizeof(lk_reference_options) };
+static const struct lk_options_type options_type = {
+	"lk_reference_options", "LK_REFERENCE_OPTIONS_INIT", LK_REFERENCE_OPTIONS_VERSION, &default_options,
+	option_sizes,
+};
+
+int lk_reference_options_init(lk_reference_options *opts, unsigned int version)
+{
+	return lk__options_init(opts, version, &options_type);
+}
+
+/* The caller's options (NULL: the defaults) in this library's layout, the ingest options
+ * within read by their own version. */
+static int read_options(lk_reference_options *out, const lk_reference_options *in)
+{
+	int rc = lk__options_read(out, in, &options_type);
+	return rc == LK_OK ? lk__ingest_options_read(&out->ingest, in ? &in->ingest : NULL) : rc;
+}
 
 /* The stored form of a hash-only reference: the hash in every variant slot (queries bring their
  * own variants) and a key that makes one listing per hash and character. */
@@ -113,12 +131,15 @@ int lk_reference_add_file(int64_t *out_id, lk_registry *reg, const char *slug, c
 	lk__clear_error();
 	if (!reg || !slug || !path)
 		return lk__fail(LK_EINVAL, "lk_reference_add_file: NULL argument");
-	opts = opts ? opts : &default_options;
+	lk_reference_options o;
+	int rc = read_options(&o, opts);
+	if (rc != LK_OK)
+		return rc;
 	const void *data;
 	size_t len;
-	int rc = lk__read_file(&data, &len, path, opts->ingest.max_bytes);
+	rc = lk__read_file(&data, &len, path, o.ingest.max_bytes);
 	if (rc == LK_OK)
-		rc = add_encoded(out_id, reg, slug, data, len, path, opts);
+		rc = add_encoded(out_id, reg, slug, data, len, path, &o);
 	if (rc != LK_OK && !strstr(lk_error_detail(), path))
 		lk__prefix_error(path);
 	return rc;
@@ -130,7 +151,9 @@ int lk_reference_add_bytes(int64_t *out_id, lk_registry *reg, const char *slug, 
 	lk__clear_error();
 	if (!reg || !slug || (!data && len))
 		return lk__fail(LK_EINVAL, "lk_reference_add_bytes: NULL argument");
-	return add_encoded(out_id, reg, slug, data, len, NULL, opts ? opts : &default_options);
+	lk_reference_options o;
+	int rc = read_options(&o, opts);
+	return rc == LK_OK ? add_encoded(out_id, reg, slug, data, len, NULL, &o) : rc;
 }
 
 int lk_reference_add_hash(int64_t *out_id, lk_registry *reg, const char *slug, const lk_pdq_hash *hash,
@@ -141,11 +164,14 @@ int lk_reference_add_hash(int64_t *out_id, lk_registry *reg, const char *slug, c
 		return lk__fail(LK_EINVAL, "lk_reference_add_hash: NULL argument");
 	if (quality < 0 || quality > 100)
 		return lk__fail(LK_EINVAL, "PDQ quality is 0..100, got %d", quality);
-	opts = opts ? opts : &default_options;
+	lk_reference_options o;
+	int rc = read_options(&o, opts);
+	if (rc != LK_OK)
+		return rc;
 	lk_pdq_result pdq;
 	char key[80];
 	hash_only(&pdq, key, hash, quality);
-	return insert(out_id, reg, slug, &pdq, 0, key, opts->source ? opts->source : "", opts->allow, NULL);
+	return insert(out_id, reg, slug, &pdq, 0, key, o.source ? o.source : "", o.allow, NULL);
 }
 
 int lk_reference_add_hashes(size_t *added, lk_registry *reg, const lk_hash_entry *entries, size_t n,
@@ -154,7 +180,11 @@ int lk_reference_add_hashes(size_t *added, lk_registry *reg, const lk_hash_entry
 	lk__clear_error();
 	if (!reg || (n && !entries))
 		return lk__fail(LK_EINVAL, "lk_reference_add_hashes: NULL argument");
-	opts = opts ? opts : &default_options;
+	lk_reference_options o;
+	int rc = read_options(&o, opts);
+	if (rc != LK_OK)
+		return rc;
+	opts = &o;
 	for (size_t i = 0; i < n; i++) {
 		if (!entries[i].character)
 			return lk__fail(LK_EINVAL, "entry %zu has no character", i);
@@ -167,9 +197,9 @@ int lk_reference_add_hashes(size_t *added, lk_registry *reg, const lk_hash_entry
 	pthread_mutex_lock(&reg->db_lock);
 	sqlite3_stmt *ins = NULL;
 	size_t count = 0;
-	int rc = lk__db_prepare(reg, &ins,
-				"INSERT OR IGNORE INTO refs(character_id, sha256, source, hash, variants, quality, allow, added_at)"
-				" VALUES(?,?,?,?,?,?,?,?)");
+	rc = lk__db_prepare(reg, &ins,
+			    "INSERT OR IGNORE INTO refs(character_id, sha256, source, hash, variants, quality, allow, added_at)"
+			    " VALUES(?,?,?,?,?,?,?,?)");
 	if (rc == LK_OK)
 		rc = lk__db_begin(reg);
 	const char *last_slug = NULL;

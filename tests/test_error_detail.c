@@ -30,6 +30,30 @@ static const char *image(void)
 }
 
 static int call_init(void) { return lk_init(); }
+
+static int call_ingest_options_init(void)
+{
+	lk_ingest_options o;
+	return lk_ingest_options_init(&o, LK_INGEST_OPTIONS_VERSION);
+}
+
+static int call_check_options_init(void)
+{
+	lk_check_options o;
+	return lk_check_options_init(&o, LK_CHECK_OPTIONS_VERSION);
+}
+
+static int call_reference_options_init(void)
+{
+	lk_reference_options o;
+	return lk_reference_options_init(&o, LK_REFERENCE_OPTIONS_VERSION);
+}
+
+static int call_index_options_init(void)
+{
+	lk_index_options o;
+	return lk_index_options_init(&o, LK_INDEX_OPTIONS_VERSION);
+}
 static int call_cpu_check(void) { return lk_cpu_check(); }
 static int call_pdq_hash_file(void) { return lk_pdq_hash_file(&s.pdq, image(), NULL); }
 static int call_pdq_hash_bytes(void) { return lk_pdq_hash_bytes(&s.pdq, s.png, s.png_len, NULL); }
@@ -221,6 +245,10 @@ static const struct entry {
 	int (*call)(void);
 } entries[] = {
 	CASE(init),
+	CASE(ingest_options_init),
+	CASE(check_options_init),
+	CASE(reference_options_init),
+	CASE(index_options_init),
 	CASE(cpu_check),
 	CASE(pdq_hash_file),
 	CASE(pdq_hash_bytes),

@@ -2,20 +2,32 @@
 # The shared library's ABI is the public header and nothing more: every symbol it exports is a
 # function declared LK_API in include/likeness.h, and every such function is exported. An
 # internal helper (lk__*), a faiss or C++ runtime symbol leaking out would become something
-# callers can bind to and that a later version could not remove.
-#   tests/test_exports.sh LIBRARY HEADER
+# callers can bind to and that a later version could not remove. Each carries the symbol version
+# of include/likeness.map (the way results grow without breaking old programs, likeness.h).
+# A PROGRAM linked against the library must have recorded that version for every function it
+# uses: it is what a later library looks at to give it the layouts it was compiled with.
+#   tests/test_exports.sh LIBRARY HEADER PROGRAM
 . "$(dirname "$0")/../scripts/on-error.sh"
-[ $# -eq 2 ] || { echo "usage: tests/test_exports.sh LIBRARY HEADER" >&2; exit 2; }
-library=$1 header=$2
+[ $# -eq 3 ] || { echo "usage: tests/test_exports.sh LIBRARY HEADER PROGRAM" >&2; exit 2; }
+library=$1 header=$2 program=$3
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/likeness-test-exports.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-nm -D --defined-only "$library" | awk '{ print $NF }' | sort -u > "$tmp/exported"
+node=LIKENESS_0.1
+# "ADDRESS T lk_check_file@@LIKENESS_0.1"; the version node itself is listed as an absolute symbol.
+nm -D --defined-only "$library" | awk -v node="$node" '!($2 == "A" && $3 == node) { print $NF }' \
+  | sort -u > "$tmp/exported.versioned"
+sed 's/@.*//' "$tmp/exported.versioned" | sort -u > "$tmp/exported"
 sed -n 's/^LK_API [^(]*[ *]\(lk_[a-z0-9_]*\)(.*/\1/p' "$header" | sort -u > "$tmp/declared"
 [ "$(wc -l < "$tmp/declared")" -gt 40 ] \
   || { echo "test_exports: found only $(wc -l < "$tmp/declared") LK_API functions in $header" >&2; exit 1; }
 
 status=0
+if grep -v "@@$node\$" "$tmp/exported.versioned" > "$tmp/unversioned"; then
+  echo "test_exports: $library exports symbols without the default version $node:" >&2
+  head -20 "$tmp/unversioned" >&2
+  status=1
+fi
 if comm -23 "$tmp/exported" "$tmp/declared" > "$tmp/extra" && [ -s "$tmp/extra" ]; then
   echo "test_exports: $library exports $(wc -l < "$tmp/extra") symbols that are not LK_API functions of $header:" >&2
   head -20 "$tmp/extra" >&2
@@ -24,6 +36,13 @@ fi
 if comm -13 "$tmp/exported" "$tmp/declared" > "$tmp/missing" && [ -s "$tmp/missing" ]; then
   echo "test_exports: $library does not export these functions of $header:" >&2
   cat "$tmp/missing" >&2
+  status=1
+fi
+nm -D --undefined-only "$program" | awk '$2 ~ /^lk_/ { print $2 }' > "$tmp/used"
+[ -s "$tmp/used" ] || { echo "test_exports: $program uses no lk_ function" >&2; exit 1; }
+if grep -v "@$node\$" "$tmp/used" > "$tmp/unbound"; then
+  echo "test_exports: $program refers to these functions without the version $node:" >&2
+  head -20 "$tmp/unbound" >&2
   status=1
 fi
 [ "$status" -ne 0 ] || echo "test_exports: $(wc -l < "$tmp/exported") symbols exported, all of them LK_API functions"

@@ -36,17 +36,10 @@ LK_EMBEDDER_ID_MAX = 64
 LK_MAX_MATCHES = 8
 LK_MAX_REGIONS = 9
 
+# The versions of the options structs mirrored below: the library fills in their defaults
+# (lk_*_options_init), so the binding never repeats them.
 LK_INGEST_OPTIONS_VERSION = 1
 LK_CHECK_OPTIONS_VERSION = 3
-# LK_INGEST_OPTIONS_INIT's values
-INGEST_DEFAULTS = {
-    "version": LK_INGEST_OPTIONS_VERSION,
-    "max_bytes": 64 << 20,
-    "max_pixels": 100000000,
-    "max_side": 32768,
-    "background": (255, 255, 255),
-    "allow_svg": 1,
-}
 
 # ---- struct mirrors
 
@@ -176,19 +169,24 @@ MIRRORS = {
 
 
 def ingest_options():
-    """A fresh IngestOptions holding LK_INGEST_OPTIONS_INIT."""
+    """A fresh IngestOptions holding the library's defaults (lk_ingest_options_init)."""
+    from .errors import check  # errors imports this module
+
     o = IngestOptions()
-    for name, value in INGEST_DEFAULTS.items():
-        if name == "background":
-            o.background[:] = value
-        else:
-            setattr(o, name, value)
+    check(lib.lk_ingest_options_init(ctypes.byref(o), LK_INGEST_OPTIONS_VERSION))
     return o
 
 
 def check_options(hash_only=False, regions=0):
-    """A fresh CheckOptions holding LK_CHECK_OPTIONS_INIT with the two choices a check makes."""
-    return CheckOptions(LK_CHECK_OPTIONS_VERSION, ingest_options(), int(bool(hash_only)), int(regions))
+    """A fresh CheckOptions holding the library's defaults (lk_check_options_init) with the two
+    choices a check makes."""
+    from .errors import check
+
+    o = CheckOptions()
+    check(lib.lk_check_options_init(ctypes.byref(o), LK_CHECK_OPTIONS_VERSION))
+    o.hash_only = int(bool(hash_only))
+    o.regions = int(regions)
+    return o
 
 
 # ---- loading
@@ -242,6 +240,9 @@ _proto("lk_error_detail", _cp)
 _proto("lk_init", _int)
 _proto("lk_cpu_check", _int)
 _proto("lk_version", _cp)
+_proto("lk_version_number", ctypes.c_uint)
+_proto("lk_ingest_options_init", _int, ctypes.POINTER(IngestOptions), ctypes.c_uint)
+_proto("lk_check_options_init", _int, ctypes.POINTER(CheckOptions), ctypes.c_uint)
 _proto("lk_verdict_name", _cp, _int)
 _proto("lk_reason_name", _cp, _int)
 _proto("lk_dihedral_name", _cp, _int)
