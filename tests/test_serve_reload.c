@@ -17,7 +17,16 @@
 #define TOKEN "reload-token-0123456789"
 #define AUTH "Authorization: Bearer " TOKEN "\r\n"
 
-enum { CLIENTS = 8, MAX_RECORDS = 40000 };
+enum { CLIENTS = 8, MAX_RECORDS = 40000, MIN_CHECKS = 20 };
+
+/* A phase lasts until each image has had MIN_CHECKS checks wholly inside it, and at least
+ * MIN_PHASE_S, so that a fast machine still puts hundreds of requests through each registry
+ * version. How many checks fit into a given time is left open: under the sanitizers on a busy
+ * 2-core machine the first 0.8 s once held only 3 checks of an image. DEADLINE_S, for all
+ * phases together, only catches a hang (the test's own timeout would too, without saying
+ * where). */
+#define MIN_PHASE_S 0.8
+#define DEADLINE_S 200.0
 
 /* One request: which image (0: a copy of char1's reference, 1: char2's picture, which becomes a
  * reference of char1 for a while), when it ran, and what came back. */
@@ -27,9 +36,20 @@ struct record {
 	char verdict;   /* 'b', 'r', 'a', or '?' */
 };
 
+/* Successful checks per image that started after `since`, the end of the last change: the
+ * main thread reads them to end a phase. A check counted here ended before the main thread saw
+ * the count and began the next change, so it lies wholly inside the phase, as the tally
+ * requires. */
+struct progress {
+	pthread_mutex_t lock;
+	double since;
+	int checks[2];
+};
+
 struct client {
 	int port, id;
 	atomic_int *stop;
+	struct progress *progress;
 	struct { unsigned char *data; size_t len; } images[2];
 	struct record *records;
 	int n;
@@ -49,6 +69,12 @@ static void *client_loop(void *arg)
 		rec->status = r.status;
 		const char *v = sc_verdict(&r);
 		rec->verdict = *v ? *v : '?';
+		if (r.status == 200) {
+			pthread_mutex_lock(&c->progress->lock);
+			if (rec->start > c->progress->since)
+				c->progress->checks[rec->image]++;
+			pthread_mutex_unlock(&c->progress->lock);
+		}
 		if (r.status != 200 && !c->first_error[0])
 			snprintf(c->first_error, sizeof c->first_error, "%d %s %.120s", r.status, r.error, r.body ? r.body : "");
 		sc_response_free(&r);
@@ -71,6 +97,32 @@ static void run_cli(struct change *ch, const char *what, const char *args)
 	cr_assert_eq(run->status, 0, "%s: %s", args, run->err);
 }
 
+/* Starts counting checks for the phase that begins at `since`. */
+static void begin_phase(struct progress *pr, double since)
+{
+	pthread_mutex_lock(&pr->lock);
+	pr->since = since;
+	pr->checks[0] = pr->checks[1] = 0;
+	pthread_mutex_unlock(&pr->lock);
+}
+
+/* Returns once the phase begun at pr->since has enough checks of each image (see MIN_CHECKS). */
+static void finish_phase(struct progress *pr, const char *phase, double deadline)
+{
+	for (;;) {
+		pthread_mutex_lock(&pr->lock);
+		const double since = pr->since;
+		const int checks0 = pr->checks[0], checks1 = pr->checks[1];
+		pthread_mutex_unlock(&pr->lock);
+		const double now = sc_now();
+		if (checks0 >= MIN_CHECKS && checks1 >= MIN_CHECKS && now - since >= MIN_PHASE_S)
+			return;
+		cr_assert_lt(now, deadline, "phase %s: after %.0f s only %d and %d successful checks of images 0 and 1 "
+			     "(want %d each): hung?", phase, now - since, checks0, checks1, MIN_CHECKS);
+		usleep(5000);
+	}
+}
+
 /* Expected verdict of `image` for a request wholly inside phase p (0..4): phase 0 before the
  * disable, 1 disabled, 2 re-enabled, 3 with the extra reference, 4 after its removal. */
 static char expected(int image, int phase)
@@ -89,13 +141,16 @@ Test(serve_reload, changes_apply_under_load_without_failing_requests, .timeout =
 	sc_server_start(&s, reg, args);
 
 	atomic_int stop = 0;
+	struct progress progress = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	const double deadline = sc_now() + DEADLINE_S;
+	begin_phase(&progress, sc_now());
 	struct client clients[CLIENTS];
 	pthread_t threads[CLIENTS];
 	size_t len0, len1;
 	unsigned char *img0 = fx_read(fx_pdq_image("char1_orig.png"), &len0);
 	unsigned char *img1 = fx_read(fx_pdq_image("char2_orig.png"), &len1);
 	for (int i = 0; i < CLIENTS; i++) {
-		clients[i] = (struct client){ .port = s.port, .id = i, .stop = &stop };
+		clients[i] = (struct client){ .port = s.port, .id = i, .stop = &stop, .progress = &progress };
 		clients[i].images[0].data = img0;
 		clients[i].images[0].len = len0;
 		clients[i].images[1].data = img1;
@@ -105,17 +160,18 @@ Test(serve_reload, changes_apply_under_load_without_failing_requests, .timeout =
 		cr_assert_eq(pthread_create(&threads[i], NULL, client_loop, &clients[i]), 0);
 	}
 
-	/* Each phase lasts 0.8 s, long enough for a few hundred requests even under the sanitizers. */
-	const useconds_t phase_us = 800 * 1000;
+	static const char *const phases[] = { "start", "disabled", "enabled", "extra reference", "reference removed" };
 	struct change ch[4];
-	usleep(phase_us);
+	finish_phase(&progress, phases[0], deadline);
 	char cli[800];
 	snprintf(cli, sizeof cli, "character disable char1 -r '%s'", reg);
 	run_cli(&ch[0], "disable (CLI)", cli);
-	usleep(phase_us);
+	begin_phase(&progress, ch[0].done);
+	finish_phase(&progress, phases[1], deadline);
 	snprintf(cli, sizeof cli, "character enable char1 -r '%s'", reg);
 	run_cli(&ch[1], "enable (CLI)", cli);
-	usleep(phase_us);
+	begin_phase(&progress, ch[1].done);
+	finish_phase(&progress, phases[2], deadline);
 
 	struct sc_response r;
 	ch[2].what = "add reference (API)";
@@ -128,7 +184,8 @@ Test(serve_reload, changes_apply_under_load_without_failing_requests, .timeout =
 	json_decref(j);
 	sc_response_free(&r);
 	cr_assert_gt(id, 0);
-	usleep(phase_us);
+	begin_phase(&progress, ch[2].done);
+	finish_phase(&progress, phases[3], deadline);
 
 	char target[64];
 	snprintf(target, sizeof target, "/v1/references/%lld", id);
@@ -138,7 +195,8 @@ Test(serve_reload, changes_apply_under_load_without_failing_requests, .timeout =
 	ch[3].done = sc_now();
 	cr_assert_eq(r.status, 200, "%d %.300s", r.status, r.body);
 	sc_response_free(&r);
-	usleep(phase_us);
+	begin_phase(&progress, ch[3].done);
+	finish_phase(&progress, phases[4], deadline);
 
 	atomic_store(&stop, 1);
 	for (int i = 0; i < CLIENTS; i++)
@@ -181,7 +239,6 @@ Test(serve_reload, changes_apply_under_load_without_failing_requests, .timeout =
 			}
 		}
 	}
-	static const char *const phases[] = { "start", "disabled", "enabled", "extra reference", "reference removed" };
 	cr_log_info("reload under load: %d requests from %d clients, %d failed, %d overlapping a change, %d wrong",
 		    total, CLIENTS, failed, overlapping, wrong);
 	for (int p = 0; p < 5; p++)
@@ -194,7 +251,7 @@ Test(serve_reload, changes_apply_under_load_without_failing_requests, .timeout =
 	cr_assert_eq(wrong, 0, "%d verdicts from a stale registry version; first: %s", wrong, first_wrong);
 	for (int p = 0; p < 5; p++)
 		for (int im = 0; im < 2; im++)
-			cr_assert_geq(inside[p][im], 5, "phase %s, image %d: only %d checks, too few to show anything",
+			cr_assert_geq(inside[p][im], MIN_CHECKS, "phase %s, image %d: only %d checks, too few to show anything",
 				      phases[p], im, inside[p][im]);
 	for (int i = 0; i < CLIENTS; i++)
 		free(clients[i].records);

@@ -12,6 +12,10 @@ enum {
 	LK_EXIT_INPUT = 3,       /* at least one input could not be read (the others were done) */
 	LK_EXIT_FAILURE = 4,     /* the program itself could not work (output, memory, CPU) */
 	LK_EXIT_REVIEW = 5,      /* a check found images a person should review, none blocked */
+	/* An audit stopped by Ctrl-C (or SIGTERM) before it was done; --resume continues it.
+	 * 128 + SIGINT, what a shell reports for a process killed by Ctrl-C, so scripts see the
+	 * same status whether the audit stopped cleanly or was killed. */
+	LK_EXIT_INTERRUPTED = 130,
 };
 
 struct lk_cli_command {

@@ -194,7 +194,54 @@ static void progress(struct audit *a, double started, int final)
 		(int)eta % 60, final ? "\n" : "");
 }
 
-int lk_cli_audit(int argc, char **argv)
+/* ---- the steps of a run */
+
+enum { MAX_LISTS = 16 };
+
+/* What the command line asked for. */
+struct audit_args {
+	const char *registry, *out_path, *lists[MAX_LISTS];
+	int resume, nlists, hash_only, regions;
+	long jobs;
+	char **paths; /* the folders and files named as arguments */
+	int npaths;
+};
+
+/* Takes one option into `args`; returns an exit code (LK_EXIT_OK to go on). */
+static int take_option(struct audit_args *args, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'o': args->out_path = arg; break;
+	case 'R': args->resume = 1; break;
+	case LK_CLI_OPT_HASH_ONLY: args->hash_only = 1; break;
+	case LK_CLI_OPT_REGIONS:
+		if (lk_cli_parse_regions("audit", arg, &args->regions))
+			return LK_EXIT_USAGE;
+		break;
+	case 'r': args->registry = arg; break;
+	case 'f':
+		if (args->nlists == MAX_LISTS) {
+			fprintf(stderr, "likeness audit: at most %d --files-from\n", MAX_LISTS);
+			return LK_EXIT_USAGE;
+		}
+		args->lists[args->nlists++] = arg;
+		break;
+	case 'j': {
+		unsigned long long v;
+		if (lk_cli_parse_size(arg, 0, &v) || v < 1 || v > 256) {
+			fprintf(stderr, "likeness audit: --jobs needs 1..256, got '%s'\n", arg);
+			return LK_EXIT_USAGE;
+		}
+		args->jobs = (long)v;
+		break;
+	}
+	default: return LK_EXIT_USAGE; /* getopt_long has said what was wrong */
+	}
+	return LK_EXIT_OK;
+}
+
+/* Reads the command line; returns an exit code (LK_EXIT_OK to go on). */
+static int parse_args(struct audit_args *args, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "out", required_argument, NULL, 'o' },
@@ -206,131 +253,177 @@ int lk_cli_audit(int argc, char **argv)
 		{ "regions", required_argument, NULL, LK_CLI_OPT_REGIONS },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *registry = NULL, *out_path = NULL, *lists[16];
-	int resume = 0, nlists = 0, hash_only = 0, regions = 0, opt;
-	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
-	while ((opt = getopt_long(argc, argv, "o:j:r:", options, NULL)) != -1) {
-		switch (opt) {
-		case 'o': out_path = optarg; break;
-		case 'R': resume = 1; break;
-		case LK_CLI_OPT_HASH_ONLY: hash_only = 1; break;
-		case LK_CLI_OPT_REGIONS:
-			if (lk_cli_parse_regions("audit", optarg, &regions))
-				return LK_EXIT_USAGE;
-			break;
-		case 'r': registry = optarg; break;
-		case 'f':
-			if (nlists == 16) {
-				fputs("likeness audit: at most 16 --files-from\n", stderr);
-				return LK_EXIT_USAGE;
-			}
-			lists[nlists++] = optarg;
-			break;
-		case 'j': {
-			unsigned long long v;
-			if (lk_cli_parse_size(optarg, 0, &v) || v < 1 || v > 256) {
-				fprintf(stderr, "likeness audit: --jobs needs 1..256, got '%s'\n", optarg);
-				return LK_EXIT_USAGE;
-			}
-			jobs = (long)v;
-			break;
-		}
-		default: return LK_EXIT_USAGE;
-		}
-	}
-	if (resume && !out_path) {
+	*args = (struct audit_args){ .jobs = sysconf(_SC_NPROCESSORS_ONLN) };
+	int opt, rc;
+	while ((opt = getopt_long(argc, argv, "o:j:r:", options, NULL)) != -1)
+		if ((rc = take_option(args, opt, optarg)) != LK_EXIT_OK)
+			return rc;
+	args->paths = argv + optind;
+	args->npaths = argc - optind;
+	if (args->resume && !args->out_path) {
 		fputs("likeness audit: --resume needs --out FILE\n", stderr);
 		return LK_EXIT_USAGE;
 	}
-	if (optind >= argc && nlists == 0) {
+	if (args->npaths <= 0 && args->nlists == 0) {
 		fputs("likeness audit: nothing to audit (see likeness audit --help)\n", stderr);
 		return LK_EXIT_USAGE;
 	}
-	/* From here on an interrupt is an orderly stop, even while the model loads. SA_RESTART: an
-	 * image being read when it comes (a slow disk, a pipe) is read to its end and recorded, not
-	 * failed with EINTR, which --resume would then take as audited. */
+	return LK_EXIT_OK;
+}
+
+/* From here on an interrupt is an orderly stop, even while the model loads. SA_RESTART: an
+ * image being read when it comes (a slow disk, a pipe) is read to its end and recorded, not
+ * failed with EINTR, which --resume would then take as audited. */
+static void stop_cleanly_on_interrupt(void)
+{
 	struct sigaction sa = { .sa_handler = on_interrupt, .sa_flags = SA_RESTART };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	struct audit a = { .out = stdout };
-	struct paths all = { 0 }, done = { 0 };
+}
+
+/* Every image the arguments and lists name, in their order. Returns nonzero when some folder
+ * or list could not be read (reported; the rest is still audited). */
+static int collect_paths(struct paths *all, const struct audit_args *args)
+{
 	int input_error = 0;
-	for (int i = optind; i < argc; i++)
-		input_error |= lk_cli_walk(argv[i], push_file, &all) != 0;
-	for (int i = 0; i < nlists; i++)
-		input_error |= read_list(&all, lists[i]) != 0;
-	if (resume && load_done(&done, out_path) != 0) {
-		fprintf(stderr, "likeness audit: cannot resume from %s: %s\n", out_path, strerror(errno));
+	for (int i = 0; i < args->npaths; i++)
+		input_error |= lk_cli_walk(args->paths[i], push_file, all) != 0;
+	for (int i = 0; i < args->nlists; i++)
+		input_error |= read_list(all, args->lists[i]) != 0;
+	return input_error;
+}
+
+/* With --resume, drops from `todo` the images the output already holds (their paths are kept
+ * in `done`). Returns an exit code (LK_EXIT_OK to go on). */
+static int skip_audited(struct paths *todo, struct paths *done, const struct audit_args *args)
+{
+	if (args->resume && load_done(done, args->out_path) != 0) {
+		fprintf(stderr, "likeness audit: cannot resume from %s: %s\n", args->out_path, strerror(errno));
 		return LK_EXIT_INPUT;
 	}
-	for (size_t i = 0; i < all.n; i++) {
-		if (done.n && bsearch(&all.v[i], done.v, done.n, sizeof *done.v, cmp_str)) {
-			free(all.v[i]);
+	size_t kept = 0;
+	for (size_t i = 0; i < todo->n; i++) {
+		if (done->n && bsearch(&todo->v[i], done->v, done->n, sizeof *done->v, cmp_str)) {
+			free(todo->v[i]);
 			continue;
 		}
-		all.v[a.todo.n++] = all.v[i]; /* compact in place */
+		todo->v[kept++] = todo->v[i]; /* compact in place */
 	}
-	a.todo.v = all.v;
-	if (done.n)
-		fprintf(stderr, "likeness audit: resuming: %zu image(s) already audited, %zu to go\n", done.n, a.todo.n);
+	todo->n = kept;
+	if (done->n)
+		fprintf(stderr, "likeness audit: resuming: %zu image(s) already audited, %zu to go\n", done->n, todo->n);
+	return LK_EXIT_OK;
+}
 
-	int exit_code = lk_cli_open_registry_embedding(&a.reg, registry, hash_only);
-	a.check = (lk_check_options)LK_CHECK_OPTIONS_INIT;
-	a.check.hash_only = hash_only;
-	a.check.regions = regions;
-	if (exit_code == LK_EXIT_OK && out_path && !(a.out = fopen(out_path, resume ? "a" : "w"))) {
-		fprintf(stderr, "likeness audit: %s: %s\n", out_path, strerror(errno));
-		exit_code = LK_EXIT_FAILURE;
+/* Opens the registry (with the model unless --hash-only), then the output, which is created
+ * only once the registry is known to open. Returns an exit code (LK_EXIT_OK to go on). */
+static int open_registry_and_output(struct audit *a, const struct audit_args *args)
+{
+	const int exit_code = lk_cli_open_registry_embedding(&a->reg, args->registry, args->hash_only);
+	a->check = (lk_check_options)LK_CHECK_OPTIONS_INIT;
+	a->check.hash_only = args->hash_only;
+	a->check.regions = args->regions;
+	if (exit_code != LK_EXIT_OK)
+		return exit_code;
+	if (args->out_path && !(a->out = fopen(args->out_path, args->resume ? "a" : "w"))) {
+		fprintf(stderr, "likeness audit: %s: %s\n", args->out_path, strerror(errno));
+		return LK_EXIT_FAILURE;
 	}
-	if (exit_code == LK_EXIT_OK) {
-		pthread_mutex_init(&a.out_lock, NULL);
-		const int tty = isatty(2);
-		const double started = now_s();
-		if (jobs > (long)a.todo.n && a.todo.n > 0)
-			jobs = (long)a.todo.n;
-		pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
-		long started_threads = 0;
-		for (long t = 0; threads && t < jobs; t++)
-			started_threads += pthread_create(&threads[t], NULL, worker, &a) == 0;
-		if (started_threads == 0)
-			worker(&a);
-		while (tty && atomic_load(&a.done) < a.todo.n && !interrupted) {
-			progress(&a, started, 0);
-			usleep(200000);
-		}
-		for (long t = 0; t < started_threads; t++)
-			pthread_join(threads[t], NULL);
-		free(threads);
-		if (tty)
-			progress(&a, started, 1);
-		const double secs = now_s() - started;
-		const size_t n = atomic_load(&a.done);
-		fprintf(stderr, "likeness audit: %zu image(s) in %.1f s (%.0f images/s, %ld thread(s)): %zu blocked, "
-			"%zu review, %zu allowed, %zu unreadable\n", n, secs, secs > 0 ? (double)n / secs : 0.0, jobs,
-			atomic_load(&a.blocked), atomic_load(&a.review),
-			n - atomic_load(&a.blocked) - atomic_load(&a.review) - atomic_load(&a.failed), atomic_load(&a.failed));
-		if (a.out != stdout && fclose(a.out) != 0)
-			a.write_error = 1;
-		if (a.write_error) {
-			fputs("likeness audit: writing the output failed\n", stderr);
-			exit_code = LK_EXIT_FAILURE;
-		} else if (interrupted) {
-			fprintf(stderr, "likeness audit: interrupted; run again with --resume to continue\n");
-			exit_code = 130;
-		} else {
-			exit_code = atomic_load(&a.blocked) ? LK_EXIT_BLOCKED
-				    : atomic_load(&a.failed) || input_error ? LK_EXIT_INPUT
-				    : atomic_load(&a.review) ? LK_EXIT_REVIEW : LK_EXIT_OK;
-		}
-		pthread_mutex_destroy(&a.out_lock);
+	return LK_EXIT_OK;
+}
+
+/* Audits a->todo on up to `jobs` threads (on this one if none can be started), showing progress
+ * on a terminal, until all are done or an interrupt stops them. Returns the number of threads
+ * asked for (no more than there are images), which the summary reports. */
+static long audit_on_threads(struct audit *a, long jobs, double started)
+{
+	const int tty = isatty(2);
+	if (jobs > (long)a->todo.n && a->todo.n > 0)
+		jobs = (long)a->todo.n;
+	pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
+	long started_threads = 0;
+	for (long t = 0; threads && t < jobs; t++)
+		started_threads += pthread_create(&threads[t], NULL, worker, a) == 0;
+	if (started_threads == 0)
+		worker(a);
+	while (tty && atomic_load(&a->done) < a->todo.n && !interrupted) {
+		progress(a, started, 0);
+		usleep(200000);
 	}
+	for (long t = 0; t < started_threads; t++)
+		pthread_join(threads[t], NULL);
+	free(threads);
+	if (tty)
+		progress(a, started, 1);
+	return jobs;
+}
+
+static void print_summary(struct audit *a, double started, long jobs)
+{
+	const double secs = now_s() - started;
+	const size_t n = atomic_load(&a->done);
+	fprintf(stderr, "likeness audit: %zu image(s) in %.1f s (%.0f images/s, %ld thread(s)): %zu blocked, "
+		"%zu review, %zu allowed, %zu unreadable\n", n, secs, secs > 0 ? (double)n / secs : 0.0, jobs,
+		atomic_load(&a->blocked), atomic_load(&a->review),
+		n - atomic_load(&a->blocked) - atomic_load(&a->review) - atomic_load(&a->failed), atomic_load(&a->failed));
+}
+
+/* The run's exit code, once the output is closed. A failed write outranks everything (the
+ * output cannot be trusted), then an interrupt (the run is incomplete), then the verdicts. */
+static int exit_status(const struct audit *a, int input_error)
+{
+	if (a->write_error) {
+		fputs("likeness audit: writing the output failed\n", stderr);
+		return LK_EXIT_FAILURE;
+	}
+	if (interrupted) {
+		fprintf(stderr, "likeness audit: interrupted; run again with --resume to continue\n");
+		return LK_EXIT_INTERRUPTED;
+	}
+	return atomic_load(&a->blocked) ? LK_EXIT_BLOCKED
+	       : atomic_load(&a->failed) || input_error ? LK_EXIT_INPUT
+	       : atomic_load(&a->review) ? LK_EXIT_REVIEW : LK_EXIT_OK;
+}
+
+/* Audits the images to do, prints the summary and closes the output; returns the exit code. */
+static int run_audit(struct audit *a, long jobs, int input_error)
+{
+	pthread_mutex_init(&a->out_lock, NULL);
+	const double started = now_s();
+	jobs = audit_on_threads(a, jobs, started);
+	print_summary(a, started, jobs);
+	if (a->out != stdout && fclose(a->out) != 0)
+		a->write_error = 1;
+	const int exit_code = exit_status(a, input_error);
+	pthread_mutex_destroy(&a->out_lock);
+	return exit_code;
+}
+
+static void free_paths(struct paths *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i]);
+	free(p->v);
+}
+
+int lk_cli_audit(int argc, char **argv)
+{
+	struct audit_args args;
+	int exit_code = parse_args(&args, argc, argv);
+	if (exit_code != LK_EXIT_OK)
+		return exit_code;
+	stop_cleanly_on_interrupt();
+	struct audit a = { .out = stdout };
+	struct paths done = { 0 };
+	const int input_error = collect_paths(&a.todo, &args);
+	exit_code = skip_audited(&a.todo, &done, &args);
+	if (exit_code == LK_EXIT_OK)
+		exit_code = open_registry_and_output(&a, &args);
+	if (exit_code == LK_EXIT_OK)
+		exit_code = run_audit(&a, args.jobs, input_error);
 	if (a.reg)
 		lk_registry_close(a.reg);
-	for (size_t i = 0; i < a.todo.n; i++)
-		free(a.todo.v[i]);
-	free(all.v);
-	for (size_t i = 0; i < done.n; i++)
-		free(done.v[i]);
-	free(done.v);
+	free_paths(&a.todo);
+	free_paths(&done);
 	return exit_code;
 }

@@ -14,7 +14,8 @@ static const char exit_codes_text[] =
 	"  2  wrong arguments\n"
 	"  3  at least one input could not be read; all others were processed\n"
 	"  4  the program could not work (output failed, out of memory, unsupported CPU)\n"
-	"  5  a check found images to review and blocked none\n";
+	"  5  a check found images to review and blocked none\n"
+	"  130  an audit was interrupted (Ctrl-C, SIGTERM); run it again with --resume to continue\n";
 
 static const struct lk_cli_command commands[] = {
 	{ "hash", "print PDQ hashes of images, in the reference tool's format", lk_cli_hash_usage,
