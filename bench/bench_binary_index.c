@@ -10,7 +10,7 @@
  * true code at each distance and the median latency. Random codes are the hard case for hash
  * structures: every bucket is as full as it can be. (faiss 1.7.3's BHNSW has no radius search,
  * which the registry needs to find every reference within a threshold.) */
-#include "faiss_c_gaps.h"
+#include "index/search/faiss_c_gaps.h"
 #include "stats.h"
 
 #include <faiss/c_api/error_c.h>

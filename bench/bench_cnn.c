@@ -9,9 +9,9 @@
  * The arena keeps only the net's output, as the embedder keeps only its last map; --keep-all
  * keeps every layer, as the reference tests do. --simd-limit 1 runs the kernels of a CPU without
  * AVX-512, 2 those of one without AVX2 either (see lk__cnn_simd_limit). */
-#include "graph_loader.h"
-#include "internal.h"
-#include "keras_loader.h"
+#include "core/cnn/graph_loader.h"
+#include "core/internal.h"
+#include "core/cnn/keras_loader.h"
 #include "stats.h"
 
 #include <cblas.h>

@@ -9,7 +9,7 @@
  * snapshot goes first. Recall: the share of queries whose best reference and similarity are
  * exact search's. */
 #include "bench_embedding_registry.h"
-#include "registry_internal.h"
+#include "index/search/search.h"
 #include "stats.h"
 #include "synthetic_refs.h"
 

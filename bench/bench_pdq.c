@@ -11,7 +11,7 @@
  *   end to end  lk_pdq_hash_file() on the file: read + decode + pdq (what `likeness hash` does)
  *   core 512 / core 1024   lk_pdq_hash_luma() on a 512x512 / 1024x1024 luminance plane
  * images/s/core divides by process CPU time, so it stays honest if a library spawns threads. */
-#include "internal.h"
+#include "core/internal.h"
 #include "likeness.h"
 #include "stats.h"
 

@@ -19,8 +19,8 @@
  * A query counts when its own character passes (a hit on another character is not recall).
  * Thresholds come from the negatives' best scores at 0.1% (and 1%) false positives.
  * --unrelated M uses only M of the unrelated images. */
-#include "internal.h"
-#include "registry_internal.h"
+#include "core/internal.h"
+#include "index/search/search.h"
 #include "stats.h"
 
 #include <dirent.h>
@@ -583,7 +583,7 @@ int main(int argc, char **argv)
 		if (items[i].character >= 0 && items[i].e == EDIT_NONE)
 			refs[items[i].character] = &items[i];
 	double mean[LK_EMBEDDING_DIM] = { 0 };
-	/* As the registry centres them (index/snapshot_embeddings.c): the mean of every stored view,
+	/* As the registry centres them (index/search/snapshot_embeddings.c): the mean of every stored view,
 	 * shrunk by n / (n + 16). */
 	const double n_vectors = (double)n_chars * LK_VIEWS;
 	for (int c = 0; c < n_chars; c++)

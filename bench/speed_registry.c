@@ -12,7 +12,7 @@
  * alike. The first check on each registry (building its snapshot, verifying and mapping the
  * index) is timed apart. */
 #include "speed_registry.h"
-#include "internal.h"
+#include "core/internal.h"
 #include "stats.h"
 #include "synthetic_refs.h"
 

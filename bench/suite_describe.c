@@ -1,6 +1,6 @@
 /* bench_suite: every image made (rendered, loaded, edited) and described by each method, as
  * each tool's user would hand it the pixels. */
-#include "internal.h"
+#include "core/internal.h"
 #include "suite.h"
 
 #include <pthread.h>

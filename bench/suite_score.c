@@ -2,8 +2,8 @@
  * compares: likeness as its registry does (PDQ against the reference's eight turned hashes;
  * embeddings centred on the references' shrunk mean, the best of the reference's stored
  * views), the peers with their own comparison of one hash per reference. */
-#include "internal.h"
-#include "registry_internal.h"
+#include "core/internal.h"
+#include "index/search/search.h"
 #include "suite.h"
 
 #include <cblas.h>
@@ -46,7 +46,7 @@ static double emb_score(const item *q, const item *r)
 	return best;
 }
 
-/* As the registry centres (index/snapshot_embeddings.c): on the mean of every stored view,
+/* As the registry centres (index/search/snapshot_embeddings.c): on the mean of every stored view,
  * shrunk by n / (n + LK_EMBED_CENTRE_PRIOR). */
 static void centre_all(suite *s)
 {

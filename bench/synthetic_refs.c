@@ -1,7 +1,7 @@
 /* Synthetic embedded references (synthetic_refs.h): random directions, no clusters, the hard
  * case for an IVF index. */
 #include "synthetic_refs.h"
-#include "registry_internal.h"
+#include "index/search/search.h"
 #include "gaussian.h"
 
 #include <math.h>

@@ -1,6 +1,6 @@
 /* Error codes, their sentences, and the per-thread detail message.
  * libvips keeps one error buffer for the whole process, so details are ours, per thread. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * only move values by rounding (and cost time): the reference PDQ ignores profiles, and an
  * sRGB-tagged file must hash as its untagged twin. Profile bytes come from the image file, so
  * every offset is checked. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 

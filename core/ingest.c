@@ -1,6 +1,6 @@
 /* Encoded bytes to pixels for PDQ, through libvips, with the limits that keep hostile input
  * from costing more than a header read. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <inttypes.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* Borrowed raw pixels to pixels for PDQ. RGB8 and GRAY8 views up to the working size are used
  * in place; everything else goes through the same libvips steps as a decoded file, so a view
  * and a PNG of the same pixels hash the same. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -118,6 +118,7 @@ int lk__view_for_pdq(lk_image8 *out, lk_source_info *info, const lk_pixel_view *
 		out->height = view->height;
 		out->stride = stride;
 		out->channels = channels;
+		lk__assert_image8(out);
 		return small ? LK_OK : lk__fit_work_size(out);
 	}
 

@@ -4,6 +4,7 @@
 
 #include "likeness.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stddef.h>
@@ -77,6 +78,14 @@ typedef struct lk_image8 {
 	int channels;
 } lk_image8;
 
+/* The shape every lk_image8 keeps, checked where pixels are read (assert: debug and sanitizer
+ * builds): positive sides, 1 or 3 channels, rows at least a row apart in either direction (a
+ * flipped view of the caller's pixels has a negative stride). */
+#define lk__assert_image8(img)                                                                      \
+	assert((img)->width > 0 && (img)->height > 0 && ((img)->channels == 1 || (img)->channels == 3) && \
+	       ((img)->stride >= (ptrdiff_t)(img)->width * (img)->channels ||                             \
+		-(img)->stride >= (ptrdiff_t)(img)->width * (img)->channels))
+
 /* The side above which PDQ input is reduced to LK_PDQ_WORK_SIDE x LK_PDQ_WORK_SIDE, as the
  * reference tool does: the filter cost grows with the area and the hash does not improve. */
 #define LK_PDQ_WORK_SIDE 512
@@ -127,7 +136,7 @@ int lk__with_file(const char *path, const lk_ingest_options *opts,
 /* Reads a whole file into this thread's LK_SCRATCH_FILE, refusing files over `max_bytes`. */
 int lk__read_file(const void **data, size_t *len, const char *path, size_t max_bytes);
 
-/* ---- hashing (core/hash.c) */
+/* ---- hashing (core/pdq_api.c) */
 
 /* lk_pdq_hash_bytes with a file name for messages and the extension check (may be NULL).
  * Initialises the runtime; does not clear the error detail. */
@@ -140,7 +149,7 @@ int lk__pdq_finish(lk_pdq_result *out, int rc, const lk_image8 *img, const lk_so
 
 /* Like lk__pdq_finish, but hash[d] is the hash of the image really transformed by d (rotated,
  * mirrored) instead of PDQ's DCT-derived variant. For references: 8 PDQ passes. */
-int lk__pdq_exact(lk_pdq_result *out, const lk_image8 *img, const lk_source_info *info);
+int lk__pdq_dihedral_hashes(lk_pdq_result *out, const lk_image8 *img, const lk_source_info *info);
 
 /* ---- embeddings (core/embed/) */
 
@@ -204,17 +213,6 @@ const char *lk__sniff_name(lk_sniff_format f);
 /* For formats with an end marker (PNG IEND, JPEG EOI, GIF trailer): 1 if the bytes stop before
  * it, 0 if it is present or the format has none. Explains a decode failure as truncation. */
 int lk__looks_truncated(lk_sniff_format f, const unsigned char *data, size_t len);
-
-/* ---- check (core/check.c) */
-/* The caller's check options (NULL: the defaults) in this library's layout, the ingest options
- * within read by their own version; LK_EINVAL for an unknown version or regions out of range. */
-int lk__check_options_read(lk_check_options *out, const lk_check_options *in);
-
-/* ---- verdicts (core/verdict.c) */
-
-/* Sets r->verdict and r->reason from r->matches (closest first); marks matches cleared by an
- * allow-listed reference of the same character as LK_VERDICT_ALLOW. */
-void lk__decide(lk_check_result *r);
 
 /* ---- colour (core/icc.c) */
 

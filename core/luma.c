@@ -1,6 +1,6 @@
 /* 8-bit pixels to PDQ's float luminance, with the reference's coefficients and operation
  * order (compiled without FMA contraction, see CMakeLists.txt). */
-#include "internal.h"
+#include "core/internal.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 __attribute__((target_clones("avx2", "default")))
@@ -8,6 +8,7 @@ __attribute__((target_clones("avx2", "default")))
 void lk__luma_from_image8(float *luma, const lk_image8 *img)
 {
 	const float kr = 0.299f, kg = 0.587f, kb = 0.114f;
+	lk__assert_image8(img);
 	for (int32_t y = 0; y < img->height; y++) {
 		const unsigned char *p = img->data + (ptrdiff_t)y * img->stride;
 		float *dst = luma + (size_t)y * (size_t)img->width;

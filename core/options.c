@@ -2,7 +2,7 @@
  * `lk_*_options_init()` fills a struct of a given version, and how the library reads a caller's
  * struct of any version it knows into its own current layout. Also the ingest options' own
  * defaults; each layer keeps the tables of the options it reads. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 

@@ -6,7 +6,7 @@
  * filter runs along whole rows (the same sums per column, computed side by side), and the DCT
  * loops keep each accumulator's additions in the reference order while the compiler vectorises
  * across independent outputs. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <math.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 /* PDQ hashes as text, and the distance between two hashes. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* Whole files into per-thread memory, refusing oversized ones before reading them. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,7 +2,7 @@
  * source pixels the reference tool samples (column floor(x * width / 512), row likewise), so a
  * large losslessly stored image hashes bit for bit as the reference hashes it: hash lists stay
  * interchangeable. PDQ's own box filter, sized for 512, does the smoothing afterwards. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 

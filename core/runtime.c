@@ -1,5 +1,5 @@
 /* Process-wide start-up: libvips once, with settings safe for untrusted input. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <pthread.h>
 #include <stdio.h>

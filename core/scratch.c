@@ -1,5 +1,5 @@
 /* Per-thread scratch buffers: a worker thread reuses the same memory for every image. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <pthread.h>
 #include <stdlib.h>

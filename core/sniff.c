@@ -1,6 +1,6 @@
 /* What the bytes say they are, what the file name says, and whether a known format's data
  * stops before its end marker. These only explain failures; decoding itself is libvips'. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 #include <strings.h>

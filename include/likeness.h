@@ -34,15 +34,15 @@
  *   shared).
  *
  * Process-wide side effects: the first call initialises libvips once for the process (VIPS_INIT,
- * about 35 ms), switches its operation cache off (so a reused input buffer can never return a
+ * tens of milliseconds), switches its operation cache off (so a reused input buffer can never return a
  * stale image), blocks libvips' loaders that are not safe for untrusted input, sets libvips'
  * own worker concurrency to 1 (likeness parallelises across images, not within one), and drops
  * libvips' log warnings about damaged files (likeness reports each failure as an error).
  *
  * Environment: index searches run on faiss' OpenMP threads (libgomp). Start processes that embed
  * likeness with OMP_WAIT_POLICY=PASSIVE (the `likeness` program sets it for itself): with the
- * default active waiting, idle OpenMP workers spin and halve batch search throughput on two
- * cores. libgomp reads it once at load, so a library cannot set it for you.
+ * default active waiting, idle OpenMP workers spin and take the cores the checks need (README,
+ * "Registry size"). libgomp reads it once at load, so a library cannot set it for you.
  */
 #ifndef LIKENESS_H
 #define LIKENESS_H
@@ -113,7 +113,7 @@ LK_API const char *lk_error_detail(void);
 /* ---------------------------------------------------------------- runtime */
 
 /* Initialises the process-wide state described at the top of this file. Calling it is
- * optional (every entry point does it on first use) but lets a server pay the ~35 ms at start-up
+ * optional (every entry point does it on first use) but lets a server pay libvips' start-up
  * and learn early about a problem. Returns LK_OK, or LK_EINTERNAL if libvips cannot start.
  * Thread-safe; idempotent. */
 LK_API int lk_init(void);
@@ -348,9 +348,9 @@ typedef struct lk_registry lk_registry;
 #define LK_TEXT_MAX 256     /* bytes, with NUL: names, holders, licences, notes, lists */
 
 /* Default PDQ thresholds (Hamming distance, inclusive): <= block blocks, <= review asks a
- * person. 31 is the PDQ convention. 55 stays 25 bits below the closest unrelated pair measured
- * among 44 real character images (80; README, "The likeness program") while catching most text
- * overlays (48-58 bits), which PDQ alone cannot call copies with certainty. */
+ * person. 31 is the PDQ convention. 55 stays well below the closest unrelated pair measured
+ * among real character images while catching most text overlays (README, "The likeness
+ * program"), which PDQ alone cannot call copies with certainty. */
 #define LK_DEFAULT_BLOCK_THRESHOLD 31
 #define LK_DEFAULT_REVIEW_THRESHOLD 55
 /* Hashes of lower quality are never matched: their bits are mostly noise. */
@@ -366,9 +366,9 @@ LK_API int lk_registry_open(lk_registry **out, const char *dir);
 LK_API void lk_registry_close(lk_registry *reg);
 
 /* Embedding similarities (centred on the registry's references, see "embeddings") at or above
- * which a match is a copy (block) or a similar picture (review), until calibrated. Measured by
- * bench/quality.sh on 300 Fluent Emoji characters against 5,000 edited unrelated images: 0.1%
- * and 1% of those reached them. */
+ * which a match is a copy (block) or a similar picture (review), until calibrated: the 0.1% and
+ * 1% false-positive points bench/quality.sh measures on edited unrelated images (README,
+ * "Embeddings"). */
 #define LK_DEFAULT_EMBED_COPY 0.90f
 #define LK_DEFAULT_EMBED_SIMILAR 0.81f
 
@@ -382,9 +382,9 @@ LK_API int lk_registry_set_embedding_thresholds(lk_registry *reg, float copy, fl
  * similarity to the nearest reference of any other character (when the registry holds no other
  * character, the similarity itself). A window of unrelated art in the registry's style resembles
  * several characters about equally; a copy pasted into a scene stands out from all but one.
- * Scored by plain similarity, the same windows caught a third as many pasted copies at 1% false
- * positives (README, "Region search"). The defaults are the lead's 0.1% and 1% false-positive
- * points measured by bench/quality.sh --regions 9 (300 Fluent Emoji characters); calibrate a
+ * Scored by plain similarity, the same windows caught far fewer pasted copies (README, "Region
+ * search"). The defaults are the lead's 0.1% and 1% false-positive points measured by
+ * bench/quality.sh --regions 9; calibrate a
  * registry with few characters (likeness calibrate --regions). */
 #define LK_DEFAULT_REGION_COPY 0.31f
 #define LK_DEFAULT_REGION_SIMILAR 0.25f
@@ -427,8 +427,8 @@ LK_API int lk_registry_set_embedder(lk_registry *reg, lk_embedder *e);
 
 /* Embedded references past which the index pays. An image reference is 8 vectors, so this is
  * 20,000 vectors, where exact search costs about as much as the CNN pass of the check itself
- * (about 20 ms) and IVF under a millisecond; below it, exact search is a small part of a
- * check and an index only adds a build and a recall below 1 (README, "Embeddings"). */
+ * and IVF a small part of it; below it, exact search is a small part of a check and an index
+ * only adds a build and a recall below 1 (README, "Float index"). */
 #define LK_EMBED_INDEX_RECOMMENDED 2500
 
 /* What the registry's index file is to the checks. */

@@ -60,7 +60,7 @@ static lk_check_result check(const char *image)
 
 TestSuite(check, .init = setup, .fini = teardown);
 
-/* The bar: these edits of each original are blocked as that character. */
+/* The edits PDQ must see through: each one of an original is blocked as that character. */
 Test(check, pdq_edits_are_blocked_as_their_original)
 {
 	static const char *const edits[] = { "jpeg50.jpg", "blur.png", "resize256.png", "bright.png",

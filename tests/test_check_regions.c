@@ -2,7 +2,7 @@
  * a check that finds a character drawn small into a photograph, says where, and stays quiet on
  * the photograph alone. */
 #include "fixtures.h"
-#include "internal.h"
+#include "core/internal.h"
 
 #include <criterion/criterion.h>
 #include <vips/vips.h>

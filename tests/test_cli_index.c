@@ -1,6 +1,6 @@
 /* likeness index build / status as a user runs them, on a registry of synthetic embeddings. */
 #include "fixtures.h"
-#include "registry_internal.h"
+#include "index/search/search.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

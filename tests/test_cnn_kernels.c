@@ -3,8 +3,8 @@
  * pixels, row counts that are no multiple of a tile (the reference tests cover the rest). Each
  * test runs the best kernels the CPU has, then those of a CPU without AVX-512, then without AVX2. */
 #include "fixtures.h"
-#include "internal.h"
-#include "net.h"
+#include "core/internal.h"
+#include "core/cnn/net.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

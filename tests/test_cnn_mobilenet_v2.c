@@ -2,8 +2,8 @@
  * activations TensorFlow.js computed for the same inputs (../shared/vectors/mobilenet_v2):
  * every reference layer within 1e-4 relative error. */
 #include "fixtures.h"
-#include "internal.h"
-#include "keras_loader.h"
+#include "core/internal.h"
+#include "core/cnn/keras_loader.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

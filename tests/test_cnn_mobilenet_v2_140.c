@@ -2,8 +2,8 @@
  * runtime against TensorFlow.js' activations (../shared/vectors/mobilenet_v2_140): every
  * reference node within 1e-4 relative error, on all 14 inputs. */
 #include "fixtures.h"
-#include "graph_loader.h"
-#include "internal.h"
+#include "core/cnn/graph_loader.h"
+#include "core/internal.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

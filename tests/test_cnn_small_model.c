@@ -3,8 +3,8 @@
  * residual add, flatten, dense softmax) and unquantised float32 weights. The runtime's result
  * is compared with a direct, loop-by-loop evaluation written here. */
 #include "fixtures.h"
-#include "internal.h"
-#include "keras_loader.h"
+#include "core/internal.h"
+#include "core/cnn/keras_loader.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

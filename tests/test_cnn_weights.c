@@ -1,8 +1,8 @@
 /* TensorFlow.js model files as fetched and unwrapped by scripts/fetch-models.sh: every weight
  * is read, dequantised as TF.js does, and accounted for; damaged files are refused. */
 #include "fixtures.h"
-#include "internal.h"
-#include "tfjs_weights.h"
+#include "core/internal.h"
+#include "core/cnn/tfjs_weights.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

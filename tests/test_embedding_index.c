@@ -1,8 +1,8 @@
 /* The approximate embedding index: building it, checks using it (and the references it lacks),
  * and every way a file can be unusable, on registries of synthetic embeddings. */
 #include "fixtures.h"
-#include "registry_internal.h"
-#include "embedding_index.h"
+#include "index/search/search.h"
+#include "index/search/embedding_index.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

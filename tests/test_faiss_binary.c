@@ -1,6 +1,6 @@
 /* The faiss C API build and the binary-index factory that fills its one gap. */
 #include "fixtures.h"
-#include "faiss_c_gaps.h"
+#include "index/search/faiss_c_gaps.h"
 
 #include <criterion/criterion.h>
 #include <faiss/c_api/error_c.h>

@@ -1,7 +1,7 @@
 /* Every input format and pixel layout a generation server or gallery holds reaches PDQ as the
  * same picture: lossless re-encodings hash identically, lossy ones closely. */
 #include "fixtures.h"
-#include "internal.h"
+#include "core/internal.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>

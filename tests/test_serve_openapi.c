@@ -11,7 +11,8 @@
 
 #define DOC_PATH LK_SOURCE_DIR "/tools/serve/openapi.json"
 
-/* The contract's routes (serve-spec.md, "Endpoints") and their methods, lower case. */
+/* The routes the service answers (tools/serve/serve_router.c) and their methods, lower case:
+ * the OpenAPI document must describe each, and nothing else. */
 static const struct {
 	const char *path;
 	const char *methods[4];

@@ -93,11 +93,5 @@ void lk_cli_report(int code);
  * of 1024 when `binary`); returns 0 on success. */
 int lk_cli_parse_size(const char *text, int binary, unsigned long long *out);
 
-/* JSON of one check (as 'check --json' prints it; without "path" when `path` is NULL) and of a
- * failed one; the caller owns them. */
-struct json_t;
-struct lk_check_result;
-struct json_t *lk_cli_result_json(const char *path, const struct lk_check_result *r);
-struct json_t *lk_cli_error_json(const char *path, int code);
 
 #endif

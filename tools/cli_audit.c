@@ -1,7 +1,8 @@
 /* likeness audit: checks a whole gallery (folders, a file list, standard input) on several
  * threads, writing one JSON line per image. Resumable: with --out and --resume, images already
  * in the output are skipped and a line cut short by a crash is dropped. */
-#include "cli.h"
+#include "tools/cli.h"
+#include "tools/result_json.h"
 #include "likeness.h"
 
 #include <errno.h>
@@ -155,7 +156,7 @@ static void *worker(void *arg)
 		const char *path = a->todo.v[i];
 		lk_check_result r;
 		const int rc = lk_check_file(&r, a->reg, path, &a->check);
-		json_t *obj = rc == LK_OK ? lk_cli_result_json(path, &r) : lk_cli_error_json(path, rc);
+		json_t *obj = rc == LK_OK ? lk_json_result(path, &r) : lk_json_error(path, rc);
 		char *text = json_dumps(obj, JSON_COMPACT);
 		json_decref(obj);
 		pthread_mutex_lock(&a->out_lock);

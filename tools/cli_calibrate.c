@@ -1,6 +1,6 @@
 /* likeness calibrate: embedding (and region) thresholds for a target false-positive rate, from
  * images known not to copy any registered character. */
-#include "cli.h"
+#include "tools/cli.h"
 #include "likeness.h"
 
 #include <getopt.h>

@@ -1,5 +1,5 @@
 /* likeness character: add, list, show, update, enable, disable, remove characters. */
-#include "cli.h"
+#include "tools/cli.h"
 #include "likeness.h"
 
 #include <getopt.h>

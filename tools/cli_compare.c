@@ -1,6 +1,6 @@
 /* likeness compare: PDQ distance from one reference image to others, through its dihedral
  * variants, with the standard match decision. */
-#include "cli.h"
+#include "tools/cli.h"
 #include "likeness.h"
 
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* likeness hash: PDQ hashes of image files, one line each, in the reference tool's format. */
-#include "cli.h"
+#include "tools/cli.h"
 #include "likeness.h"
 
 #include <stdlib.h>

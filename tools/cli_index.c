@@ -1,5 +1,5 @@
 /* likeness index: build the approximate embedding index of a registry, or describe it. */
-#include "cli.h"
+#include "tools/cli.h"
 #include "likeness.h"
 
 #include <getopt.h>

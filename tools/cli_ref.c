@@ -1,5 +1,5 @@
 /* likeness ref: add reference images (files, folders, one character per folder), list, remove. */
-#include "cli.h"
+#include "tools/cli.h"
 #include "likeness.h"
 
 #include <dirent.h>

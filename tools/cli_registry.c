@@ -1,5 +1,5 @@
 /* likeness init / stats, and what every registry command shares: finding and opening it. */
-#include "cli.h"
+#include "tools/cli.h"
 #include "likeness.h"
 
 #include <getopt.h>

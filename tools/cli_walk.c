@@ -1,5 +1,5 @@
 /* Walking the files under a path, the one way every command does it. */
-#include "cli.h"
+#include "tools/cli.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -6,7 +6,7 @@
  *
  * Writes OUT.f32 (LK_EMBEDDING_DIM float32) through a temporary file, fsync and rename, so a
  * crash never leaves a partial prior where the embedder would read it. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* likeness: the command-line program. Dispatches to one file per subcommand. */
-#include "cli.h"
+#include "tools/cli.h"
 #include "likeness.h"
 
 #include <errno.h>

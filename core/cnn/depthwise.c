@@ -3,7 +3,7 @@
  * across channels: for a 3x3 kernel with a channel count that is a multiple of 8, an AVX2
  * kernel keeps each 8-channel sum in a register over the nine taps; anything else takes the
  * plain loop. */
-#include "net.h"
+#include "core/cnn/net.h"
 
 #include <math.h>
 #include <stddef.h>

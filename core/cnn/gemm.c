@@ -7,7 +7,7 @@
  * Built for AVX-512, and for AVX2 with FMA (6 x 16 tiles, 16 registers); without either
  * lk__gemm_fused returns 0 and the caller uses OpenBLAS. The sum over K runs in order, one
  * product at a time, whatever the thread count. */
-#include "net.h"
+#include "core/cnn/net.h"
 
 #include <math.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* A TensorFlow GraphDef (TF.js graph model) as a net: the nodes the output depends on, in
  * dependency order; Const nodes are weights, not ops. */
-#include "graph_loader.h"
-#include "internal.h"
+#include "core/cnn/graph_loader.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,8 +2,8 @@
 #ifndef LK_CNN_GRAPH_LOADER_H
 #define LK_CNN_GRAPH_LOADER_H
 
-#include "net.h"
-#include "tfjs_weights.h"
+#include "core/cnn/net.h"
+#include "core/cnn/tfjs_weights.h"
 
 /* Builds a net from a loaded graph model, reached from its output node `output` (NULL: the
  * node named "Identity"). Supported: Placeholder, Const (weights), Mul / Sub / Add by a scalar,

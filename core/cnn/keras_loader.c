@@ -1,7 +1,7 @@
 /* A Keras layers model (TF.js "layers" format) as a net: layers in file order, each wired to
  * its inbound layers, batch normalisation folded into the convolution before it. */
-#include "keras_loader.h"
-#include "internal.h"
+#include "core/cnn/keras_loader.h"
+#include "core/internal.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -2,8 +2,8 @@
 #ifndef LK_CNN_KERAS_LOADER_H
 #define LK_CNN_KERAS_LOADER_H
 
-#include "net.h"
-#include "tfjs_weights.h"
+#include "core/cnn/net.h"
+#include "core/cnn/tfjs_weights.h"
 
 /* Builds a net from a loaded layers model. Supported: InputLayer, ZeroPadding2D, Conv2D,
  * DepthwiseConv2D (multiplier 1), BatchNormalization right after a convolution (folded into it,

@@ -1,9 +1,10 @@
 /* Running a net: each op in order, convolutions as GEMMs over blocks of output pixels (the
  * fused kernels of gemm.c where the CPU has them, else OpenBLAS), outputs in a per-thread arena
  * planned once (see lk_net_arena in net.h). */
-#include "net.h"
-#include "internal.h"
+#include "core/cnn/net.h"
+#include "core/internal.h"
 
+#include <assert.h>
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
@@ -326,6 +327,10 @@ static int plan(lk_net_arena *a, const lk_net *net, const unsigned char *keep)
 		    (strip && posix_memalign((void **)&a->strip, 64, strip * sizeof(float)) != 0))
 			rc = LK_ENOMEM;
 	}
+	/* Every placed output lies inside the block: a planning error would otherwise let one
+	 * layer silently overwrite another's output. */
+	for (int i = 0; rc == LK_OK && i < n; i++)
+		assert(offset[i] == (size_t)-1 || offset[i] + lk__op_size(&net->ops[i]) <= total);
 	if (rc == LK_OK)
 		for (int i = 0; i < n; i++)
 			a->out[i] = net->ops[i].kind == LK_OP_IDENTITY ? a->out[net->ops[i].in[0]]

@@ -1,6 +1,6 @@
 /* Reading TensorFlow.js models: model.json, the weights manifest and its binary shards. */
-#include "tfjs_weights.h"
-#include "internal.h"
+#include "core/cnn/tfjs_weights.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /* lk_embedder: the CNN descriptor (see likeness.h, "embeddings"). One loaded net shared by
  * every thread; each concurrent call borrows a worker (arena + input buffer) from a pool. */
-#include "graph_loader.h"
-#include "internal.h"
-#include "net.h"
-#include "preprocess.h"
-#include "tfjs_weights.h"
+#include "core/cnn/graph_loader.h"
+#include "core/internal.h"
+#include "core/cnn/net.h"
+#include "core/embed/preprocess.h"
+#include "core/cnn/tfjs_weights.h"
 
 #include <math.h>
 #include <omp.h>

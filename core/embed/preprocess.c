@@ -1,7 +1,7 @@
 /* Network input from decoded pixels. The blur matters as much as the network: it keeps JPEG
  * blocks, text edges and resampling grain, which vary between copies, out of features that
  * should describe what the picture shows. */
-#include "preprocess.h"
+#include "core/embed/preprocess.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -103,6 +103,7 @@ static int blur(float *img, int side, float sigma)
 
 int lk__embed_input(float *out, int side, const lk_image8 *img, float sigma)
 {
+	lk__assert_image8(img);
 	struct taps tx, ty;
 	if (resample_taps(&tx, img->width, side) != LK_OK)
 		return LK_ENOMEM;

@@ -3,7 +3,7 @@
 #ifndef LK_EMBED_PREPROCESS_H
 #define LK_EMBED_PREPROCESS_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* Fills `out` (side x side x 3 floats, RGB, channels last, pixel / 255) from `img`: resampled
  * to side x side with the aspect not kept (area averaging when shrinking, linear when

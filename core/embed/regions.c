@@ -5,7 +5,7 @@
  * backgrounds; the fixed grid always covers a character of up to about a quarter of the
  * picture with one window. When fewer windows are asked for, those whose content stands out
  * most from the rest of the picture come first. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 

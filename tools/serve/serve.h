@@ -48,8 +48,9 @@ void lk_serve_metrics_stage(enum lk_serve_stage stage, double seconds);
 void lk_serve_metrics_verdict(lk_verdict verdict);
 void lk_serve_metrics_reject(enum lk_serve_reject why);
 struct lk_serve;
-/* The Prometheus text of every family; the caller frees it. NULL when memory runs out. */
-char *lk_serve_metrics_text(struct lk_serve *s, size_t *len);
+/* The Prometheus text of every family, with the pool's gauges as the caller read them; the
+ * caller frees it. NULL when memory runs out. */
+char *lk_serve_metrics_text(struct lk_serve *s, unsigned in_flight, unsigned capacity, size_t *len);
 
 /* ---- one uploaded part (serve_body.c) */
 struct lk_serve_part {
@@ -154,11 +155,14 @@ struct lk_serve {
 	double started_at;                  /* Unix time, for process_start_time_seconds */
 };
 
+/* ---- serve_state.c */
 /* Why the registry is not usable, copied out under the lock (the loader rewrites it). */
 void lk_serve_load_error(struct lk_serve *s, char *out, size_t cap);
+void lk_serve_set_load_error(struct lk_serve *s, const char *text);
 /* Notes a registry version a worker has seen, so that /readyz follows changes at once. */
 void lk_serve_saw_version(struct lk_serve *s, uint64_t version);
 
+/* Seconds on the monotonic clock. */
 double lk_serve_now(void);
 
 /* ---- routing and replies (serve_router.c, serve_reply.c) */
@@ -218,6 +222,7 @@ void lk_serve_handle_readyz(struct lk_serve_request *req);
 void lk_serve_handle_metrics(struct lk_serve_request *req);
 void lk_serve_handle_openapi(struct lk_serve_request *req);
 
+/* ---- serve_jobs.c */
 /* Submits req->jobs[0..n_jobs) (job->req and job->run set) and suspends the connection until
  * they are done, when req->finish makes the reply; replies 429 when the pool is full. */
 void lk_serve_submit(struct lk_serve_request *req);

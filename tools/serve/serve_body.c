@@ -2,7 +2,7 @@
  * up to --max-body per request and --max-memory for all of them. A declared length over either
  * is refused before a byte of the body is read; a streamed (chunked) body that passes the
  * request limit is dropped (its buffers freed) and the rest of it read without being kept. */
-#include "serve.h"
+#include "tools/serve/serve.h"
 
 #include <stdlib.h>
 #include <string.h>

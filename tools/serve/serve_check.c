@@ -1,7 +1,8 @@
 /* POST /v1/check and /v1/check/batch: each image is one job on the worker pool, so a batch
  * spreads over every worker; the reply is the object `likeness check --json` prints. */
-#include "../cli.h"
-#include "serve.h"
+#include "tools/cli.h"
+#include "tools/result_json.h"
+#include "tools/serve/serve.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -34,7 +35,7 @@ static json_t *result_json(const struct lk_serve_part *part, const struct lk_ser
 {
 	json_t *out;
 	if (job->code == LK_OK) {
-		out = lk_cli_result_json(NULL, &job->result);
+		out = lk_json_result(NULL, &job->result);
 	} else {
 		out = json_pack("{s:s, s:s}", "error", lk_error_name(job->code), "message",
 				job->detail[0] ? job->detail : lk_strerror(job->code));

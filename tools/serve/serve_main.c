@@ -1,6 +1,6 @@
 /* likeness serve: options, start-up, the registry loader, and a graceful stop. */
-#include "../cli.h"
-#include "serve.h"
+#include "tools/cli.h"
+#include "tools/serve/serve.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,38 +48,6 @@ const char lk_cli_serve_usage[] =
 	"SIGINT or SIGTERM stops accepting, lets requests in flight finish (at most 30 s; a second\n"
 	"signal stops waiting), answers checks still queued 503, and exits 0.\n";
 
-double lk_serve_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void lk_serve_load_error(struct lk_serve *s, char *out, size_t cap)
-{
-	if (atomic_load(&s->stopping)) {
-		snprintf(out, cap, "the server is stopping");
-		return;
-	}
-	pthread_mutex_lock(&s->state_lock);
-	snprintf(out, cap, "%s", s->load_error[0] ? s->load_error : "the registry is still loading");
-	pthread_mutex_unlock(&s->state_lock);
-}
-
-static void set_load_error(struct lk_serve *s, const char *text)
-{
-	pthread_mutex_lock(&s->state_lock);
-	snprintf(s->load_error, sizeof s->load_error, "%s", text);
-	pthread_mutex_unlock(&s->state_lock);
-}
-
-void lk_serve_saw_version(struct lk_serve *s, uint64_t version)
-{
-	uint64_t seen = atomic_load(&s->registry_version);
-	while (version > seen && !atomic_compare_exchange_weak(&s->registry_version, &seen, version))
-		;
-}
-
 /* Reads the registry's state into the atomics /readyz and /metrics show; 0 when it could. */
 static int refresh(struct lk_serve *s, lk_registry *reg)
 {
@@ -88,7 +56,7 @@ static int refresh(struct lk_serve *s, lk_registry *reg)
 	if (rc != LK_OK) {
 		char why[LK_TEXT_MAX];
 		snprintf(why, sizeof why, "the registry cannot be read: %s [%s]", lk_error_detail(), lk_strerror(rc));
-		set_load_error(s, why);
+		lk_serve_set_load_error(s, why);
 		if (atomic_exchange(&s->registry_ok, 0))
 			fprintf(stderr, "likeness serve: %s\n", why);
 		return -1;
@@ -103,7 +71,7 @@ static int refresh(struct lk_serve *s, lk_registry *reg)
 	if (!atomic_exchange(&s->registry_ok, 1) && was_readable)
 		fprintf(stderr, "likeness serve: the registry can be read again\n");
 	was_readable = 1;
-	set_load_error(s, "");
+	lk_serve_set_load_error(s, "");
 	return 0;
 }
 
@@ -162,7 +130,7 @@ static void *load(void *arg)
 		if (rc != LK_OK) {
 			char why[LK_TEXT_MAX];
 			snprintf(why, sizeof why, "the registry cannot be opened: %s [%s]", lk_error_detail(), lk_strerror(rc));
-			set_load_error(s, why);
+			lk_serve_set_load_error(s, why);
 			if (rc != last)
 				fprintf(stderr, "likeness serve: %s; retrying every second\n", why);
 			last = rc;

@@ -1,6 +1,6 @@
 /* Counters and histograms for /metrics (Prometheus text format 0.0.4), kept in atomics so
  * that recording costs a few nanoseconds on any thread and never takes a lock. */
-#include "serve.h"
+#include "tools/serve/serve.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -128,7 +128,7 @@ static void put_histogram(struct text *t, const char *name, const char *label, c
 	put(t, "%s_count{%s=\"%s\"} %llu\n", name, label, value, cumulative);
 }
 
-char *lk_serve_metrics_text(struct lk_serve *s, size_t *len)
+char *lk_serve_metrics_text(struct lk_serve *s, unsigned in_flight, unsigned capacity, size_t *len)
 {
 	struct text t = { 0 };
 	put(&t, "# HELP likeness_http_requests_total HTTP requests answered, by route template and status.\n"
@@ -165,10 +165,10 @@ char *lk_serve_metrics_text(struct lk_serve *s, size_t *len)
 
 	put(&t, "# HELP likeness_checks_in_flight Jobs admitted to the worker pool and not finished (running or queued).\n"
 		"# TYPE likeness_checks_in_flight gauge\nlikeness_checks_in_flight %u\n",
-	    s->pool ? lk_serve_pool_pending(s->pool) : 0);
+	    in_flight);
 	put(&t, "# HELP likeness_queue_capacity Most jobs admitted at once (workers plus queue); beyond it, 429.\n"
 		"# TYPE likeness_queue_capacity gauge\nlikeness_queue_capacity %u\n",
-	    s->pool ? lk_serve_pool_capacity(s->pool) : 0);
+	    capacity);
 	put(&t, "# HELP likeness_workers Threads running checks.\n# TYPE likeness_workers gauge\nlikeness_workers %u\n",
 	    s->cfg.workers);
 	put(&t, "# HELP likeness_ready 1 once the registry is loaded.\n# TYPE likeness_ready gauge\nlikeness_ready %d\n",

@@ -3,7 +3,7 @@
  * atomics (the registry's state is refreshed by the loader thread and by workers), never the
  * registry's database, so an orchestrator's probes are answered at once however busy the checks
  * are or however long another process holds the database's write lock. */
-#include "serve.h"
+#include "tools/serve/serve.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -26,7 +26,9 @@ void lk_serve_handle_readyz(struct lk_serve_request *req)
 void lk_serve_handle_metrics(struct lk_serve_request *req)
 {
 	size_t len = 0;
-	char *text = lk_serve_metrics_text(req->server, &len);
+	struct lk_serve_pool *pool = req->server->pool;
+	char *text = lk_serve_metrics_text(req->server, pool ? lk_serve_pool_pending(pool) : 0,
+					   pool ? lk_serve_pool_capacity(pool) : 0, &len);
 	if (!text) {
 		lk_serve_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", "the server ran out of memory");
 		return;

@@ -5,7 +5,7 @@
  * the server a few microseconds per request instead of an ever longer queue whose answers come
  * too late to be useful. A job that still waited longer than the queue timeout is answered 503
  * without being run, for the same reason. */
-#include "serve.h"
+#include "tools/serve/serve.h"
 
 #include <stdlib.h>
 #include <vips/vips.h>

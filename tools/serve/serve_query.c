@@ -1,5 +1,5 @@
 /* Query arguments and the admin token. */
-#include "serve.h"
+#include "tools/serve/serve.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* The registry over HTTP: listings for everyone, changes for holders of the admin token.
  * Every change is one registry transaction; checks running meanwhile keep answering from the
  * version before it and the next check sees it (the registry swaps its snapshot whole). */
-#include "serve.h"
+#include "tools/serve/serve.h"
 
 #include <jansson.h>
 #include <stdio.h>

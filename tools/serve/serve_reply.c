@@ -1,5 +1,5 @@
 /* Replies: JSON bodies, error objects, and the HTTP status each library error means. */
-#include "serve.h"
+#include "tools/serve/serve.h"
 
 #include <jansson.h>
 #include <stdarg.h>

@@ -1,9 +1,10 @@
 /* The index file: writing it atomically, and verifying it completely before faiss parses a byte
  * of it, since faiss trusts the list sizes it reads and a truncated memory-mapped list would
  * crash a check with SIGBUS instead of failing it. */
-#include "embedding_index.h"
-#include "faiss_c_gaps.h"
+#include "index/search/embedding_index.h"
+#include "index/search/faiss_c_gaps.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <faiss/c_api/error_c.h>
@@ -15,34 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Four independent 64-bit lanes, so the multiplies pipeline: verifying a file of gigabytes
- * then costs a fraction of reading it. */
-uint64_t lk__ivf_checksum(const void *data, size_t n, uint64_t seed)
-{
-	const uint64_t k1 = 0x9e3779b97f4a7c15ull, k2 = 0xc2b2ae3d27d4eb4full;
-	uint64_t lane[4] = { seed ^ k1, seed ^ k2, seed + k1, seed - k2 };
-	const unsigned char *p = data;
-	size_t i = 0;
-	for (; i + 32 <= n; i += 32)
-		for (int l = 0; l < 4; l++) {
-			uint64_t w;
-			memcpy(&w, p + i + 8 * l, 8);
-			lane[l] ^= w * k2;
-			lane[l] = ((lane[l] << 31) | (lane[l] >> 33)) * k1;
-		}
-	uint64_t h = (uint64_t)n * k1;
-	for (int l = 0; l < 4; l++)
-		h = (h ^ lane[l]) * k2 + (h >> 29);
-	for (; i < n; i++)
-		h = (h ^ p[i]) * k1;
-	return h ^ (h >> 32);
-}
-
-uint64_t lk__ivf_fingerprint(const void *blob, size_t bytes)
-{
-	return lk__ivf_checksum(blob, bytes < 1024 ? bytes : 1024, (uint64_t)bytes);
-}
 
 static char *file_path(const char *dir, const char *name)
 {
@@ -69,7 +42,7 @@ static int checksum_range(uint64_t *out, FILE *f, uint64_t offset, uint64_t n)
 			free(buf);
 			return -1;
 		}
-		sum = lk__ivf_checksum(buf, want, sum);
+		sum = lk__checksum(buf, want, sum);
 		n -= want;
 	}
 	free(buf);
@@ -79,12 +52,16 @@ static int checksum_range(uint64_t *out, FILE *f, uint64_t offset, uint64_t n)
 
 static uint64_t header_checksum(const struct lk_ivf_header *h)
 {
-	return lk__ivf_checksum(h, offsetof(struct lk_ivf_header, header_checksum), 0);
+	return lk__checksum(h, offsetof(struct lk_ivf_header, header_checksum), 0);
 }
 
 void lk__ivf_release(struct lk_ivf *ivf)
 {
-	if (!ivf || atomic_fetch_sub(&ivf->refcount, 1) != 1)
+	if (!ivf)
+		return;
+	const int before = atomic_fetch_sub(&ivf->refcount, 1);
+	assert(before > 0 && "an index file released more often than taken");
+	if (before != 1)
 		return;
 	if (ivf->index)
 		faiss_Index_free((FaissIndex *)ivf->index);
@@ -188,17 +165,6 @@ void lk__ivf_cache_free(lk_registry *reg)
 	reg->ivf_cache = NULL;
 }
 
-void lk__ivf_registry_embedder(lk_registry *reg, char out[LK_EMBEDDER_ID_MAX])
-{
-	out[0] = '\0';
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(reg->db, "SELECT value FROM meta WHERE key = 'embedder'", -1, &st, NULL) != SQLITE_OK)
-		return;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(out, LK_EMBEDDER_ID_MAX, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-}
-
 void lk__ivf_current(struct lk_ivf **out, int *state, char *detail, lk_registry *reg, const char *embedder)
 {
 	*out = NULL;
@@ -245,7 +211,9 @@ void lk__ivf_current(struct lk_ivf **out, int *state, char *detail, lk_registry 
 			 embedder[0] ? embedder : "none");
 		return;
 	}
-	atomic_fetch_add(&c->ivf->refcount, 1);
+	const int before = atomic_fetch_add(&c->ivf->refcount, 1);
+	assert(before > 0 && "the cache holds a reference to the file it keeps");
+	(void)before;
 	*out = c->ivf;
 }
 

@@ -1,7 +1,6 @@
 /* References with given embeddings, for tests and benches: the registry's embedding search at
  * sizes and with vectors no CNN run could provide in reasonable time. */
-#include "registry_internal.h"
-#include "embedding_index.h"
+#include "index/store/store.h"
 
 #include <string.h>
 #include <time.h>
@@ -29,7 +28,7 @@ int lk__reference_add_embedded(int64_t *first_id, lk_registry *reg, const char *
 		/* A hash of its own per reference, far from the others by chance alone. */
 		unsigned char hash[LK_DIHEDRAL_COUNT * LK_PDQ_BYTES];
 		for (size_t b = 0; b < sizeof hash; b += 8) {
-			const uint64_t w = lk__ivf_checksum(blob, one, b);
+			const uint64_t w = lk__checksum(blob, one, b);
 			memcpy(hash + b, &w, 8);
 		}
 		sqlite3_reset(st);

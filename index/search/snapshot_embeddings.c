@@ -1,11 +1,11 @@
 /* The embedding half of a snapshot: the references' descriptors, centred, in an exact faiss
  * inner-product index (IndexFlatIP through the C API), or, when the registry has a usable
- * approximate index (index/embedding_index*.c), that index beside an exact one of the
- * references it lacks. */
-#include "registry_internal.h"
-#include "embedding_index.h"
+ * approximate index (index/search/embedding_index_file.c, built by index/registry/), that
+ * index beside an exact one of the references it lacks. */
+#include "index/search/search.h"
+#include "index/search/embedding_index.h"
 
-#include <faiss/c_api/error_c.h>
+#include <assert.h>
 #include <faiss/c_api/IndexFlat_c.h>
 #include <faiss/c_api/Index_c.h>
 #include <math.h>
@@ -42,7 +42,7 @@ int lk__emb_push(struct emb_builder *b, const void *blob, int bytes, uint32_t re
 	const int one = (int)sizeof(float) * LK_EMBEDDING_DIM;
 	if (!blob || bytes <= 0 || bytes % one || bytes / one > LK_VIEWS)
 		return LK_OK; /* no embedding (hash-only reference) */
-	const uint64_t print = lk__ivf_fingerprint(blob, (size_t)bytes);
+	const uint64_t print = lk__embedding_fingerprint(blob, (size_t)bytes);
 	for (int v = 0; v < bytes / one; v++) {
 		const int rc = push_one(b, (const unsigned char *)blob + (size_t)v * one, ref, print);
 		if (rc != LK_OK)
@@ -105,7 +105,7 @@ static int use_ivf(struct snap_embeddings *e, struct emb_builder *b, const struc
 {
 	char embedder[LK_EMBEDDER_ID_MAX], detail[LK_TEXT_MAX];
 	int state;
-	lk__ivf_registry_embedder(reg, embedder);
+	lk__db_embedder(reg, embedder);
 	lk__ivf_current(&e->ivf, &state, detail, reg, embedder);
 	if (!e->ivf)
 		return LK_OK;
@@ -176,13 +176,14 @@ int lk__emb_finish(struct snapshot *snap, struct emb_builder *b, lk_registry *re
 		FaissIndexFlatIP *index = NULL;
 		if (faiss_IndexFlatIP_new_with(&index, LK_EMBEDDING_DIM) != 0 ||
 		    faiss_Index_add((FaissIndex *)index, (idx_t)b->n, b->v) != 0) {
-			const char *why = faiss_get_last_error();
-			rc = lk__fail(LK_EINTERNAL, "faiss: building the embedding index: %s", why ? why : "unknown error");
+			rc = lk__faiss_fail("building the embedding index");
 			if (index)
 				faiss_Index_free((FaissIndex *)index);
 			lk__emb_free(e);
 			e = NULL;
 		} else {
+			assert(faiss_Index_d((FaissIndex *)index) == LK_EMBEDDING_DIM);
+			assert(faiss_Index_ntotal((FaissIndex *)index) == (idx_t)b->n);
 			e->index = (struct FaissIndex_H *)index;
 			e->refs = b->refs;
 			b->refs = NULL;
@@ -203,10 +204,9 @@ static int search_exact(const struct snap_embeddings *e, const float *q, int k, 
 	float scores[LK_EMB_SEARCH_MAX];
 	if (k > LK_EMB_SEARCH_MAX)
 		k = LK_EMB_SEARCH_MAX;
-	if (faiss_Index_search((const FaissIndex *)e->index, 1, q, k, scores, labels) != 0) {
-		const char *why = faiss_get_last_error();
-		return lk__fail(LK_EINTERNAL, "faiss: searching embeddings: %s", why ? why : "unknown error");
-	}
+	assert(faiss_Index_d((const FaissIndex *)e->index) == LK_EMBEDDING_DIM);
+	if (faiss_Index_search((const FaissIndex *)e->index, 1, q, k, scores, labels) != 0)
+		return lk__faiss_fail("searching embeddings");
 	int n = 0;
 	for (int i = 0; i < k; i++)
 		if (labels[i] >= 0 && (size_t)labels[i] < (e->ivf ? e->n - (size_t)e->ivf->header.vectors : e->n)) {
@@ -223,10 +223,9 @@ static int search_ivf(const struct snap_embeddings *e, const float *q, int k, fl
 	idx_t labels[LK_EMB_SEARCH_MAX];
 	float scores[LK_EMB_SEARCH_MAX];
 	k = k * 2 + 16 < LK_EMB_SEARCH_MAX ? k * 2 + 16 : LK_EMB_SEARCH_MAX;
-	if (faiss_Index_search((const FaissIndex *)e->ivf->index, 1, q, k, scores, labels) != 0) {
-		const char *why = faiss_get_last_error();
-		return lk__fail(LK_EINTERNAL, "faiss: searching the embedding index: %s", why ? why : "unknown error");
-	}
+	assert(faiss_Index_d((const FaissIndex *)e->ivf->index) == LK_EMBEDDING_DIM);
+	if (faiss_Index_search((const FaissIndex *)e->ivf->index, 1, q, k, scores, labels) != 0)
+		return lk__faiss_fail("searching the embedding index");
 	int n = 0;
 	for (int i = 0; i < k; i++) {
 		if (labels[i] < 0)
@@ -299,54 +298,4 @@ int lk__emb_lead(const struct snapshot *snap, const lk_embedding *query, uint32_
 	const float next = other < k ? sim[other] : (size_t)k < snap->emb->n ? sim[k - 1] : 0;
 	*lead = sim[0] - next;
 	return 1;
-}
-
-int lk_registry_best_similarity(float *similarity, int64_t *reference_id, lk_registry *reg, const lk_embedding *image)
-{
-	lk__clear_error();
-	if (!similarity || !reference_id || !reg || !image)
-		return lk__fail(LK_EINVAL, "lk_registry_best_similarity: NULL argument");
-	*similarity = -2;
-	*reference_id = -1;
-	struct snapshot *snap;
-	int rc = lk__snapshot_acquire(&snap, reg);
-	if (rc != LK_OK)
-		return rc;
-	if (snap->emb) {
-		float sim;
-		uint32_t ref;
-		const int n = lk__emb_search(snap->emb, image, 1, &sim, &ref);
-		if (n < 0)
-			rc = n;
-		else if (n == 1) {
-			*similarity = sim;
-			*reference_id = snap->refs[ref].id;
-		}
-	}
-	lk__snapshot_release(snap);
-	return rc;
-}
-
-int lk_registry_region_lead(float *lead, float *similarity, int64_t *reference_id, lk_registry *reg,
-			    const lk_embedding *part)
-{
-	lk__clear_error();
-	if (!lead || !similarity || !reference_id || !reg || !part)
-		return lk__fail(LK_EINVAL, "lk_registry_region_lead: NULL argument");
-	*lead = *similarity = -2;
-	*reference_id = -1;
-	struct snapshot *snap;
-	int rc = lk__snapshot_acquire(&snap, reg);
-	if (rc != LK_OK)
-		return rc;
-	if (snap->emb) {
-		uint32_t ref;
-		const int found = lk__emb_lead(snap, part, &ref, similarity, lead);
-		if (found < 0)
-			rc = found;
-		else if (found)
-			*reference_id = snap->refs[ref].id;
-	}
-	lk__snapshot_release(snap);
-	return rc;
 }

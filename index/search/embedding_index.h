@@ -3,7 +3,9 @@
 #ifndef LK_EMBEDDING_INDEX_H
 #define LK_EMBEDDING_INDEX_H
 
-#include "registry_internal.h"
+#include "index/search/search.h"
+
+#include <stdatomic.h>
 
 #define LK_IVF_FILE "embeddings.ivf"
 #define LK_IVF_MAGIC "LKIVF\0\0\1"
@@ -57,11 +59,7 @@ struct lk_ivf_cache {
 	struct lk_ivf *ivf;                /* when CURRENT (before the embedder check) */
 };
 
-/* ---- index/embedding_index_file.c */
-/* A checksum of bytes for damage detection (not against tampering); `seed` chains calls. */
-uint64_t lk__ivf_checksum(const void *data, size_t n, uint64_t seed);
-/* What a reference's stored embedding is recognised by (its first bytes and size). */
-uint64_t lk__ivf_fingerprint(const void *blob, size_t bytes);
+/* ---- index/search/embedding_index_file.c */
 /* The index file for the registry now: *out gets a reference (release it) when the file is
  * valid and made by `embedder`, else NULL, with *state and `detail` (LK_TEXT_MAX) saying why.
  * Caller holds db_lock. Failing to read the file is a state, not an error: checks go on. */
@@ -75,7 +73,5 @@ int lk__ivf_write(const char *dir, struct lk_ivf_header *header, const struct lk
 		  const struct FaissIndex_H *index);
 /* True when the covered reference `id` still holds the embedding with `fingerprint`. */
 int lk__ivf_covers(const struct lk_ivf *ivf, int64_t id, uint64_t fingerprint);
-/* The registry's recorded embedder id ("" for none); caller holds db_lock. */
-void lk__ivf_registry_embedder(lk_registry *reg, char out[LK_EMBEDDER_ID_MAX]);
 
 #endif

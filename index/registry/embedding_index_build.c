@@ -1,8 +1,7 @@
 /* lk_registry_build_index: trains the IVF index on the registry's embeddings, measures the
  * recall of each nprobe against exact search, and writes the file. */
-#include "embedding_index.h"
+#include "index/registry/registry.h"
 
-#include <faiss/c_api/error_c.h>
 #include <faiss/c_api/IndexFlat_c.h>
 #include <faiss/c_api/IndexIVF_c.h>
 #include <faiss/c_api/Index_c.h>
@@ -33,12 +32,6 @@ static void vectors_free(struct vectors *x)
 	free(x->covered);
 }
 
-static int faiss_failure(const char *what)
-{
-	const char *why = faiss_get_last_error();
-	return lk__fail(LK_EINTERNAL, "faiss: %s: %s", what, why ? why : "unknown error");
-}
-
 /* Reads the vectors in one read transaction, so they match the version recorded. */
 static int read_vectors(struct vectors *x, lk_registry *reg)
 {
@@ -50,7 +43,7 @@ static int read_vectors(struct vectors *x, lk_registry *reg)
 	if (rc == LK_OK)
 		rc = lk__db_version(reg, &x->version);
 	if (rc == LK_OK) {
-		lk__ivf_registry_embedder(reg, x->embedder);
+		lk__db_embedder(reg, x->embedder);
 		rc = lk__db_prepare(reg, &st, "SELECT id, embedding FROM refs WHERE embedding IS NOT NULL ORDER BY id");
 	}
 	int step = SQLITE_DONE;
@@ -85,7 +78,7 @@ static int read_vectors(struct vectors *x, lk_registry *reg)
 		for (size_t k = 0; k < views; k++)
 			x->labels[x->n + k] = id * LK_VIEWS + (int64_t)k;
 		x->n += views;
-		x->covered[x->refs++] = (struct lk_ivf_covered){ id, lk__ivf_fingerprint(blob, (size_t)bytes) };
+		x->covered[x->refs++] = (struct lk_ivf_covered){ id, lk__embedding_fingerprint(blob, (size_t)bytes) };
 	}
 	if (rc == LK_OK && step != SQLITE_DONE)
 		rc = lk__db_fail(reg, "reading embeddings");
@@ -187,7 +180,7 @@ static int best_answers(int64_t *label, float *score, FaissIndex *index, const f
 	float *d = malloc(sizeof *d * 2 * (size_t)nq);
 	int rc = l && d ? LK_OK : lk__fail(LK_ENOMEM, "measuring the index");
 	if (rc == LK_OK && faiss_Index_search(index, nq, q, 2, d, l) != 0)
-		rc = faiss_failure("measuring the index");
+		rc = lk__faiss_fail("measuring the index");
 	for (int i = 0; rc == LK_OK && i < nq; i++) {
 		label[i] = -1, score[i] = -2;
 		for (int k = 0; k < 2; k++) {
@@ -231,7 +224,7 @@ static int exact_truth(int64_t *label, float *score, const struct vectors *x, co
 	int rc = LK_OK;
 	if (faiss_IndexFlatIP_new_with(&flat, LK_EMBEDDING_DIM) != 0 ||
 	    faiss_Index_add((FaissIndex *)flat, (idx_t)x->n, x->v) != 0)
-		rc = faiss_failure("exact search for the recall");
+		rc = lk__faiss_fail("exact search for the recall");
 	if (rc == LK_OK)
 		rc = best_answers(label, score, (FaissIndex *)flat, q, nq, exclude, x->labels);
 	if (flat)
@@ -315,11 +308,11 @@ static int train(FaissIndex **out, struct lk_ivf_header *h, const struct vectors
 	FaissIndex *index = NULL;
 	int rc = LK_OK;
 	if (faiss_index_factory(&index, LK_EMBEDDING_DIM, description, METRIC_INNER_PRODUCT) != 0)
-		rc = faiss_failure("creating the index");
+		rc = lk__faiss_fail("creating the index");
 	else if (faiss_Index_train(index, (idx_t)x->n, x->v) != 0)
-		rc = faiss_failure("training the index");
+		rc = lk__faiss_fail("training the index");
 	else if (faiss_Index_add_with_ids(index, (idx_t)x->n, x->v, x->labels) != 0)
-		rc = faiss_failure("adding vectors");
+		rc = lk__faiss_fail("adding vectors");
 	else
 		rc = choose_nprobe(h, index, x, o);
 	if (rc != LK_OK && index) {

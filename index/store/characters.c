@@ -1,5 +1,5 @@
 /* Characters: add, read, update, enable, remove (with their references), list. */
-#include "registry_internal.h"
+#include "index/store/store.h"
 
 #include <string.h>
 #include <time.h>

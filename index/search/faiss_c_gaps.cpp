@@ -1,6 +1,6 @@
 // Fills faiss 1.7.3's C API gaps (see faiss_c_gaps.h), reporting errors the way the C API does,
 // so callers use faiss_get_last_error() for these functions like for any other.
-#include "faiss_c_gaps.h"
+#include "index/search/faiss_c_gaps.h"
 
 #include <faiss/IndexBinary.h>
 #include <faiss/IndexBinaryHash.h>

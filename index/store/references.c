@@ -1,5 +1,5 @@
 /* References: a character's images, kept as PDQ hashes with their dihedral variants. */
-#include "registry_internal.h"
+#include "index/store/store.h"
 
 #include <string.h>
 #include <time.h>
@@ -109,7 +109,7 @@ static int add_encoded(int64_t *out_id, lk_registry *reg, const char *slug, cons
 	if (rc == LK_OK && views)
 		rc = lk__embed_views(views, reg->embedder, &img);
 	if (rc == LK_OK)
-		rc = lk__pdq_exact(&pdq, &img, &info);
+		rc = lk__pdq_dihedral_hashes(&pdq, &img, &info);
 	lk__scratch_trim(LK_SCRATCH_KEEP_BYTES);
 	gchar *sha = rc == LK_OK ? g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len) : NULL;
 	if (rc == LK_OK && !sha)

@@ -1,5 +1,5 @@
 /* From matches to one verdict with a reason a person can act on. */
-#include "internal.h"
+#include "index/check/check.h"
 
 #include <stdarg.h>
 #include <stdio.h>

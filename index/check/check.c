@@ -1,6 +1,6 @@
 /* lk_check_*: ingest, hash, search the registry's current snapshot, decide. */
-#include "internal.h"
-#include "registry_internal.h"
+#include "index/check/check.h"
+#include "index/check/check.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* lk_registry_index_info: the index file's state and what it covers of the registry now. */
-#include "embedding_index.h"
+#include "index/registry/registry.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +29,8 @@ static int count_delta(lk_index_info *info, lk_registry *reg, const struct lk_iv
 		const void *head = sqlite3_column_blob(st, 1);
 		const int head_bytes = sqlite3_column_bytes(st, 1);
 		const uint64_t bytes = (uint64_t)sqlite3_column_int64(st, 2);
-		/* lk__ivf_fingerprint of the whole blob, from its first bytes and length */
-		const uint64_t print = lk__ivf_checksum(head, (size_t)head_bytes, bytes);
+		/* lk__embedding_fingerprint of the whole blob, from its first bytes and length */
+		const uint64_t print = lk__checksum(head, (size_t)head_bytes, bytes);
 		if (!ivf || !lk__ivf_covers(ivf, sqlite3_column_int64(st, 0), print))
 			info->delta_references++;
 	}
@@ -55,7 +55,7 @@ int lk_registry_index_info(lk_index_info *out, lk_registry *reg)
 	if (rc == LK_OK)
 		rc = lk__db_version(reg, &info.registry_version);
 	if (rc == LK_OK) {
-		lk__ivf_registry_embedder(reg, embedder);
+		lk__db_embedder(reg, embedder);
 		lk__ivf_current(&ivf, &state, info.detail, reg, embedder);
 		info.state = (lk_index_state)state;
 		/* A stale file is valid: describe it too. */

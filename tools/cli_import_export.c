@@ -1,6 +1,6 @@
 /* likeness import / export: PDQ hash lists as CSV, so rights holders can hand over hashes
  * instead of images, and hash banks move between likeness, ThreatExchange and HMA. */
-#include "cli.h"
+#include "tools/cli.h"
 #include "likeness.h"
 
 #include <getopt.h>

@@ -1,5 +1,5 @@
 /* The public embedding entry points: input to pixels (the PDQ ingest path) to descriptor. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

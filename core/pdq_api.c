@@ -1,5 +1,5 @@
 /* The public PDQ entry points: input to pixels to luminance to hash. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdio.h>
 #include <string.h>

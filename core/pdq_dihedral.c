@@ -4,7 +4,7 @@
  * hash of the really transformed image on photos, but up to 56 on flat cartoon art (measured
  * on the demo characters), past the match radius. A reference is hashed once, so it can
  * afford the real thing: 8 passes of the PDQ core (about 5 ms at 512x512). */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +32,7 @@ static void transform_plane(float *out, const float *in, int h, int w, lk_dihedr
 		}
 }
 
-int lk__pdq_exact(lk_pdq_result *out, const lk_image8 *img, const lk_source_info *info)
+int lk__pdq_dihedral_hashes(lk_pdq_result *out, const lk_image8 *img, const lk_source_info *info)
 {
 	const size_t n = (size_t)img->width * (size_t)img->height;
 	float *luma = malloc(n * sizeof *luma);

@@ -1,5 +1,5 @@
 /* lk_check_files: a batch of checks spread over threads of its own. */
-#include "internal.h"
+#include "index/check/check.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,17 +1,16 @@
-/* Internal structure of an open registry, shared by the files of index/ and core/check.c. */
-#ifndef LK_REGISTRY_INTERNAL_H
-#define LK_REGISTRY_INTERNAL_H
+/* What checks search (index/search/): one immutable snapshot of the registry per version, with
+ * the faiss indexes over the references' hashes and embeddings. Above the record
+ * (index/store/), below the registry's public functions and the check. */
+#ifndef LK_INDEX_SEARCH_H
+#define LK_INDEX_SEARCH_H
 
-#include "internal.h"
+#include "index/store/store.h"
 
-#include <pthread.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
 
 struct FaissIndexBinary_H;
 struct FaissIndex_H;
 struct lk_ivf;
-struct lk_ivf_cache;
 
 /* One character as the matcher needs it. */
 struct snap_character {
@@ -69,9 +68,9 @@ struct snap_embeddings {
 	                                      when it lacks none) */
 	uint32_t *refs;                    /* position in `index` -> index into the snapshot's refs */
 	size_t n;                          /* vectors searched, in `index` and `ivf` together */
-	/* The registry's approximate index when usable (index/embedding_index*.c): its labels are
-	 * reference id x LK_VIEWS + view; `covered` maps the ids this snapshot may match (sorted)
-	 * to its refs, so removed, disabled or reused ids never come back from it. */
+	/* The registry's approximate index when usable (index/search/embedding_index_file.c): its
+	 * labels are reference id x LK_VIEWS + view; `covered` maps the ids this snapshot may match
+	 * (sorted) to its refs, so removed, disabled or reused ids never come back from it. */
 	struct lk_ivf *ivf;
 	struct snap_covered { int64_t id; uint32_t ref; } *covered;
 	size_t n_covered;
@@ -80,45 +79,11 @@ struct snap_embeddings {
 	float region_copy, region_similar; /* the same for parts of an image */
 };
 
-struct lk_registry {
-	char *dir;
-	sqlite3 *db;              /* one connection, used under db_lock */
-	pthread_mutex_t db_lock;
-	sqlite3_stmt *version_stmt;
-	pthread_mutex_t snap_lock; /* guards `snap` (the pointer, not what it points to) */
-	struct snapshot *snap;
-	lk_embedder *embedder;     /* borrowed; NULL: hash-only */
-	struct lk_ivf_cache *ivf_cache; /* the index file as last verified (under db_lock) */
-};
+/* ---- index/search/faiss_fail.c */
+/* Records LK_EINTERNAL with faiss' last error message after a failed faiss call. */
+int lk__faiss_fail(const char *what);
 
-/* ---- index/registry_db.c */
-/* Runs SQL with no result rows; on failure records LK_EREGISTRY with the SQLite message. */
-int lk__db_exec(lk_registry *reg, const char *sql);
-/* Prepares a statement, recording LK_EREGISTRY on failure. */
-int lk__db_prepare(lk_registry *reg, sqlite3_stmt **stmt, const char *sql);
-/* The failure of the last SQLite call, as a likeness error. */
-int lk__db_fail(lk_registry *reg, const char *what);
-/* BEGIN IMMEDIATE ... COMMIT with the version bumped inside the same transaction. */
-int lk__db_begin(lk_registry *reg);
-int lk__db_commit(lk_registry *reg);
-void lk__db_rollback(lk_registry *reg);
-/* The committed version (reads the database; caller holds db_lock). */
-int lk__db_version(lk_registry *reg, uint64_t *out);
-/* Records `id` as the embedder of this registry's embeddings if none is recorded; LK_EREGISTRY
- * if another is (caller holds db_lock, inside a write transaction). */
-int lk__db_claim_embedder(lk_registry *reg, const char *id);
-/* Looks up a character's row id by slug (caller holds db_lock). */
-int lk__db_character_id(lk_registry *reg, const char *slug, int64_t *out);
-
-/* ---- index/registry_embedded.c */
-/* Adds `n_refs` references to character `slug` in one transaction, each with `n_views` given
- * embeddings (n_refs x n_views x LK_EMBEDDING_DIM floats, used as stored) and a PDQ hash of
- * its own, claiming the registry for `embedder_id`; *first_id (may be NULL) gets the first new
- * id, the rest follow in order. For tests and benches, which need vectors no CNN run gives. */
-int lk__reference_add_embedded(int64_t *first_id, lk_registry *reg, const char *slug, const float *views,
-			       size_t n_refs, int n_views, const char *embedder_id);
-
-/* ---- index/snapshot.c */
+/* ---- index/search/snapshot.c */
 /* The snapshot for the current version, rebuilt first if the database moved on. The caller
  * owns one reference; give it back with lk__snapshot_release(). */
 int lk__snapshot_acquire(struct snapshot **out, lk_registry *reg);
@@ -134,12 +99,12 @@ int lk__snapshot_search(const struct snapshot *snap, const lk_pdq_hash hashes[LK
 int lk__snapshot_search_regions(const struct snapshot *snap, const lk_embedding *parts, const lk_region *places,
 				int n_parts, lk_match *out, int cap, int *n_out);
 
-/* ---- index/snapshot_embeddings.c */
+/* ---- index/search/snapshot_embeddings.c */
 /* Collects embeddings while a snapshot is built, then makes its index. */
 struct emb_builder {
 	float *v;
 	uint32_t *refs;
-	uint64_t *prints;                  /* per vector: its reference's lk__ivf_fingerprint */
+	uint64_t *prints;                  /* per vector: its reference's lk__embedding_fingerprint */
 	size_t n, cap;
 };
 int lk__emb_push(struct emb_builder *b, const void *blob, int bytes, uint32_t ref);

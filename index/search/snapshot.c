@@ -1,0 +1,259 @@
+/* Snapshots: the registry as the matcher sees it, one immutable picture per version, with the
+ * faiss binary index over the references' PDQ hashes. */
+#include "index/search/search.h"
+#include "index/search/faiss_c_gaps.h"
+
+#include <assert.h>
+#include <faiss/c_api/IndexBinary_c.h>
+#include <faiss/c_api/impl/AuxIndexStructures_c.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void snapshot_free(struct snapshot *s)
+{
+	if (s->stored)
+		faiss_IndexBinary_free((FaissIndexBinary *)s->stored);
+	if (s->bare)
+		faiss_IndexBinary_free((FaissIndexBinary *)s->bare);
+	free(s->codes);
+	free(s->bare_refs);
+	free(s->refs);
+	free(s->characters);
+	lk__emb_free(s->emb);
+	free(s);
+}
+
+void lk__snapshot_release(struct snapshot *snap)
+{
+	if (!snap)
+		return;
+	const int before = atomic_fetch_sub(&snap->refcount, 1);
+	assert(before > 0 && "a snapshot released more often than acquired");
+	if (before == 1)
+		snapshot_free(snap);
+}
+
+/* Codes gathered for one index, with what each position means. */
+struct growing {
+	unsigned char *codes;
+	struct snap_code *meta;
+	size_t n, cap;
+};
+
+static int grow_push(struct growing *g, const unsigned char *code, uint32_t ref, uint8_t transform)
+{
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 4096;
+		unsigned char *c = realloc(g->codes, cap * LK_PDQ_BYTES);
+		if (c)
+			g->codes = c;
+		struct snap_code *m = realloc(g->meta, cap * sizeof *m);
+		if (m)
+			g->meta = m;
+		if (!c || !m)
+			return lk__fail(LK_ENOMEM, "building a registry snapshot");
+		g->cap = cap;
+	}
+	memcpy(g->codes + g->n * LK_PDQ_BYTES, code, LK_PDQ_BYTES);
+	g->meta[g->n++] = (struct snap_code){ ref, transform };
+	return LK_OK;
+}
+
+/* An exact binary index over the gathered codes; NULL when there are none. */
+static int make_index(struct FaissIndexBinary_H **out, const struct growing *g)
+{
+	*out = NULL;
+	if (!g->n)
+		return LK_OK;
+	FaissIndexBinary *index = NULL;
+	if (faiss_index_binary_factory(&index, LK_PDQ_BITS, "BFlat") != 0)
+		return lk__faiss_fail("creating the index");
+	if (faiss_IndexBinary_add(index, (idx_t)g->n, g->codes) != 0) {
+		faiss_IndexBinary_free(index);
+		return lk__faiss_fail("adding hashes");
+	}
+	*out = (struct FaissIndexBinary_H *)index;
+	return LK_OK;
+}
+
+/* Reads enabled characters and their matchable references (caller holds db_lock). */
+static int build(struct snapshot **out, lk_registry *reg, uint64_t version)
+{
+	struct snapshot *s = calloc(1, sizeof *s);
+	if (!s)
+		return lk__fail(LK_ENOMEM, "building a registry snapshot");
+	atomic_init(&s->refcount, 1);
+	s->version = version;
+	s->max_review_threshold = -1;
+	sqlite3_stmt *st = NULL;
+	int rc = lk__db_prepare(reg, &st,
+				"SELECT id, slug, name, COALESCE(block_threshold, ?1), COALESCE(review_threshold, ?2),"
+				" embed_copy, embed_similar FROM characters WHERE enabled ORDER BY id");
+	size_t cap = 0;
+	int64_t *char_ids = NULL;
+	if (rc == LK_OK) {
+		sqlite3_bind_int(st, 1, LK_DEFAULT_BLOCK_THRESHOLD);
+		sqlite3_bind_int(st, 2, LK_DEFAULT_REVIEW_THRESHOLD);
+		int step;
+		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+			if (s->n_characters == cap) {
+				cap = cap ? cap * 2 : 64;
+				struct snap_character *c = realloc(s->characters, cap * sizeof *c);
+				int64_t *ids = realloc(char_ids, cap * sizeof *ids);
+				if (!c || !ids) {
+					free(c ? c : s->characters);
+					free(ids ? ids : char_ids);
+					s->characters = NULL, char_ids = NULL;
+					rc = lk__fail(LK_ENOMEM, "building a registry snapshot");
+					break;
+				}
+				s->characters = c, char_ids = ids;
+			}
+			struct snap_character *c = &s->characters[s->n_characters];
+			char_ids[s->n_characters++] = sqlite3_column_int64(st, 0);
+			snprintf(c->slug, sizeof c->slug, "%s", (const char *)sqlite3_column_text(st, 1));
+			snprintf(c->name, sizeof c->name, "%s", (const char *)sqlite3_column_text(st, 2));
+			c->block_threshold = sqlite3_column_int(st, 3);
+			c->review_threshold = sqlite3_column_int(st, 4);
+			c->embed_copy = sqlite3_column_type(st, 5) == SQLITE_NULL ? LK_EMBED_INHERIT
+										  : (float)sqlite3_column_double(st, 5);
+			c->embed_similar = sqlite3_column_type(st, 6) == SQLITE_NULL ? LK_EMBED_INHERIT
+										     : (float)sqlite3_column_double(st, 6);
+			if (c->review_threshold > s->max_review_threshold)
+				s->max_review_threshold = c->review_threshold;
+		}
+		if (rc == LK_OK && step != SQLITE_DONE)
+			rc = lk__db_fail(reg, "reading characters");
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (rc == LK_OK)
+		rc = lk__db_prepare(reg, &st,
+				    "SELECT r.id, r.character_id, r.hash, r.allow, r.exact_variants, r.variants, r.embedding FROM refs r"
+				    " JOIN characters c ON c.id = r.character_id"
+				    " WHERE c.enabled AND r.quality >= ?1 ORDER BY r.character_id, r.id");
+	struct growing stored = { 0 }, bare = { 0 };
+	struct emb_builder emb = { 0 };
+	if (rc == LK_OK) {
+		sqlite3_bind_int(st, 1, LK_MIN_QUALITY);
+		size_t rcap = 0, ci = 0;
+		int step = SQLITE_DONE;
+		while (rc == LK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+			const int64_t cid = sqlite3_column_int64(st, 1);
+			while (ci < s->n_characters && char_ids[ci] < cid) /* both ordered by id */
+				ci++;
+			if (ci == s->n_characters || char_ids[ci] != cid || sqlite3_column_bytes(st, 2) != LK_PDQ_BYTES)
+				continue;
+			if (s->n_refs == rcap) {
+				rcap = rcap ? rcap * 2 : 1024;
+				struct snap_reference *r = realloc(s->refs, rcap * sizeof *r);
+				if (!r) {
+					rc = lk__fail(LK_ENOMEM, "building a registry snapshot");
+					break;
+				}
+				s->refs = r;
+			}
+			const uint32_t ref = (uint32_t)s->n_refs++;
+			s->refs[ref] = (struct snap_reference){ sqlite3_column_int64(st, 0), (uint32_t)ci,
+								sqlite3_column_int(st, 3) };
+			const unsigned char *hash = sqlite3_column_blob(st, 2);
+			const int exact = sqlite3_column_int(st, 4) &&
+					  sqlite3_column_bytes(st, 5) == (LK_DIHEDRAL_COUNT - 1) * LK_PDQ_BYTES;
+			const unsigned char *variants = exact ? sqlite3_column_blob(st, 5) : NULL;
+			if (grow_push(&stored, hash, ref, LK_DIHEDRAL_ORIGINAL) != LK_OK)
+				rc = LK_ENOMEM;
+			for (int d = 1; exact && d < LK_DIHEDRAL_COUNT && rc == LK_OK; d++)
+				rc = grow_push(&stored, variants + (size_t)(d - 1) * LK_PDQ_BYTES, ref, (uint8_t)d);
+			if (!exact && rc == LK_OK)
+				rc = grow_push(&bare, hash, ref, LK_DIHEDRAL_ORIGINAL);
+			if (rc == LK_OK)
+				rc = lk__emb_push(&emb, sqlite3_column_blob(st, 6), sqlite3_column_bytes(st, 6), ref);
+		}
+		if (rc == LK_OK && step != SQLITE_DONE)
+			rc = lk__db_fail(reg, "reading references");
+		sqlite3_finalize(st);
+	}
+	free(char_ids);
+	if (rc == LK_OK)
+		rc = make_index(&s->stored, &stored);
+	if (rc == LK_OK)
+		rc = make_index(&s->bare, &bare);
+	if (rc == LK_OK)
+		rc = lk__emb_finish(s, &emb, reg);
+	free(emb.v);
+	free(emb.refs);
+	free(emb.prints);
+	/* Each character's embedding thresholds, resolved once: its own, else the registry's. */
+	for (size_t i = 0; rc == LK_OK && s->emb && i < s->n_characters; i++) {
+		struct snap_character *c = &s->characters[i];
+		if (c->embed_copy == LK_EMBED_INHERIT)
+			c->embed_copy = s->emb->copy;
+		if (c->embed_similar == LK_EMBED_INHERIT)
+			c->embed_similar = s->emb->similar;
+		if (c->embed_similar > c->embed_copy) /* one set, the other inherited above it */
+			c->embed_similar = c->embed_copy;
+	}
+	if (rc == LK_OK && bare.n && !(s->bare_refs = malloc(bare.n * sizeof *s->bare_refs)))
+		rc = lk__fail(LK_ENOMEM, "building a registry snapshot");
+	for (size_t i = 0; rc == LK_OK && i < bare.n; i++)
+		s->bare_refs[i] = bare.meta[i].ref;
+	s->codes = stored.meta;
+	s->n_codes = stored.n;
+	s->n_bare = bare.n;
+	stored.meta = NULL;
+	free(stored.codes);
+	free(bare.codes);
+	free(bare.meta);
+	if (rc != LK_OK) {
+		snapshot_free(s);
+		return rc;
+	}
+	*out = s;
+	return LK_OK;
+}
+
+int lk__snapshot_acquire(struct snapshot **out, lk_registry *reg)
+{
+	uint64_t version;
+	pthread_mutex_lock(&reg->db_lock);
+	int rc = lk__db_version(reg, &version);
+	struct snapshot *fresh = NULL;
+	if (rc == LK_OK) {
+		pthread_mutex_lock(&reg->snap_lock);
+		const int stale = !reg->snap || reg->snap->version != version;
+		pthread_mutex_unlock(&reg->snap_lock);
+		/* Rebuilt while holding db_lock, so two threads noticing the change build it once, and
+		 * inside one read transaction, so a writer in another process committing meanwhile
+		 * cannot leave it with characters of one version and references of another. */
+		if (stale) {
+			rc = lk__db_exec(reg, "BEGIN");
+			if (rc == LK_OK && (rc = lk__db_version(reg, &version)) == LK_OK)
+				rc = build(&fresh, reg, version);
+			if (rc == LK_OK)
+				rc = lk__db_exec(reg, "COMMIT");
+			else
+				lk__db_rollback(reg);
+			if (rc != LK_OK && fresh) {
+				snapshot_free(fresh);
+				fresh = NULL;
+			}
+		}
+	}
+	pthread_mutex_unlock(&reg->db_lock);
+	if (rc != LK_OK)
+		return rc;
+	pthread_mutex_lock(&reg->snap_lock);
+	if (fresh) {
+		struct snapshot *old = reg->snap;
+		reg->snap = fresh;
+		if (old)
+			lk__snapshot_release(old);
+	}
+	const int before = atomic_fetch_add(&reg->snap->refcount, 1);
+	assert(before > 0 && "the registry's current snapshot holds a reference of its own");
+	(void)before;
+	*out = reg->snap;
+	pthread_mutex_unlock(&reg->snap_lock);
+	return LK_OK;
+}
