@@ -111,6 +111,8 @@ int lk__emb_push(struct emb_builder *b, const void *blob, int bytes, uint32_t re
 /* Builds snap->emb from the collected vectors (none: left NULL); frees the builder. Thresholds
  * come from the registry's meta table, else the defaults. Caller holds db_lock. */
 int lk__emb_finish(struct snapshot *snap, struct emb_builder *b, lk_registry *reg);
+/* Frees what the builder collected (when a snapshot's build stops before lk__emb_finish). */
+void lk__emb_builder_free(struct emb_builder *b);
 void lk__emb_free(struct snap_embeddings *e);
 /* Subtracts the centring mean from a vector and brings it back to unit length (zero stays zero). */
 void lk__emb_centre(float *v, const float *mean);

@@ -77,6 +77,166 @@ static int make_index(struct FaissIndexBinary_H **out, const struct growing *g)
 	return LK_OK;
 }
 
+static void grow_free(struct growing *g)
+{
+	free(g->codes);
+	free(g->meta);
+	memset(g, 0, sizeof *g);
+}
+
+/* The enabled characters, by id, into s->characters, with their ids (ordered) into *ids. */
+static int read_characters(struct snapshot *s, int64_t **ids_out, lk_registry *reg)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = lk__db_prepare(reg, &st,
+				"SELECT id, slug, name, COALESCE(block_threshold, ?1), COALESCE(review_threshold, ?2),"
+				" embed_copy, embed_similar FROM characters WHERE enabled ORDER BY id");
+	if (rc != LK_OK)
+		return rc;
+	sqlite3_bind_int(st, 1, LK_DEFAULT_BLOCK_THRESHOLD);
+	sqlite3_bind_int(st, 2, LK_DEFAULT_REVIEW_THRESHOLD);
+	size_t cap = 0;
+	int64_t *char_ids = NULL;
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (s->n_characters == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct snap_character *c = realloc(s->characters, cap * sizeof *c);
+			if (c)
+				s->characters = c;
+			int64_t *ids = c ? realloc(char_ids, cap * sizeof *ids) : NULL;
+			if (!ids) {
+				rc = lk__fail(LK_ENOMEM, "building a registry snapshot");
+				break;
+			}
+			char_ids = ids;
+		}
+		struct snap_character *c = &s->characters[s->n_characters];
+		char_ids[s->n_characters++] = sqlite3_column_int64(st, 0);
+		snprintf(c->slug, sizeof c->slug, "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(c->name, sizeof c->name, "%s", (const char *)sqlite3_column_text(st, 2));
+		c->block_threshold = sqlite3_column_int(st, 3);
+		c->review_threshold = sqlite3_column_int(st, 4);
+		c->embed_copy = sqlite3_column_type(st, 5) == SQLITE_NULL ? LK_EMBED_INHERIT
+									  : (float)sqlite3_column_double(st, 5);
+		c->embed_similar = sqlite3_column_type(st, 6) == SQLITE_NULL ? LK_EMBED_INHERIT
+									     : (float)sqlite3_column_double(st, 6);
+		if (c->review_threshold > s->max_review_threshold)
+			s->max_review_threshold = c->review_threshold;
+	}
+	if (rc == LK_OK && step != SQLITE_DONE)
+		rc = lk__db_fail(reg, "reading characters");
+	sqlite3_finalize(st);
+	if (rc != LK_OK) {
+		free(char_ids);
+		return rc;
+	}
+	*ids_out = char_ids;
+	return LK_OK;
+}
+
+/* Where one reference's hashes and embedding go while the snapshot is built. */
+struct gathering {
+	struct growing stored, bare;
+	struct emb_builder emb;
+};
+
+static void gathering_free(struct gathering *g)
+{
+	grow_free(&g->stored);
+	grow_free(&g->bare);
+	lk__emb_builder_free(&g->emb);
+}
+
+/* One row of the references query (id, character, hash, allow, exact_variants, variants,
+ * embedding) as reference `ref` of character `ci`. */
+static int gather_reference(struct snapshot *s, struct gathering *g, sqlite3_stmt *st, size_t ci, size_t *cap)
+{
+	if (s->n_refs == *cap) {
+		const size_t grown = *cap ? *cap * 2 : 1024;
+		struct snap_reference *r = realloc(s->refs, grown * sizeof *r);
+		if (!r)
+			return lk__fail(LK_ENOMEM, "building a registry snapshot");
+		s->refs = r;
+		*cap = grown;
+	}
+	const uint32_t ref = (uint32_t)s->n_refs++;
+	s->refs[ref] = (struct snap_reference){ sqlite3_column_int64(st, 0), (uint32_t)ci, sqlite3_column_int(st, 3) };
+	const unsigned char *hash = sqlite3_column_blob(st, 2);
+	const int exact = sqlite3_column_int(st, 4) &&
+			  sqlite3_column_bytes(st, 5) == (LK_DIHEDRAL_COUNT - 1) * LK_PDQ_BYTES;
+	const unsigned char *variants = exact ? sqlite3_column_blob(st, 5) : NULL;
+	int rc = grow_push(&g->stored, hash, ref, LK_DIHEDRAL_ORIGINAL);
+	for (int d = 1; exact && d < LK_DIHEDRAL_COUNT && rc == LK_OK; d++)
+		rc = grow_push(&g->stored, variants + (size_t)(d - 1) * LK_PDQ_BYTES, ref, (uint8_t)d);
+	if (!exact && rc == LK_OK)
+		rc = grow_push(&g->bare, hash, ref, LK_DIHEDRAL_ORIGINAL);
+	if (rc == LK_OK)
+		rc = lk__emb_push(&g->emb, sqlite3_column_blob(st, 6), sqlite3_column_bytes(st, 6), ref);
+	return rc;
+}
+
+/* The matchable references of the characters read (char_ids, ordered), their hashes and
+ * embeddings into `g`. */
+static int read_references(struct snapshot *s, struct gathering *g, const int64_t *char_ids, lk_registry *reg)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = lk__db_prepare(reg, &st,
+				"SELECT r.id, r.character_id, r.hash, r.allow, r.exact_variants, r.variants, r.embedding FROM refs r"
+				" JOIN characters c ON c.id = r.character_id"
+				" WHERE c.enabled AND r.quality >= ?1 ORDER BY r.character_id, r.id");
+	if (rc != LK_OK)
+		return rc;
+	sqlite3_bind_int(st, 1, LK_MIN_QUALITY);
+	size_t cap = 0, ci = 0;
+	int step = SQLITE_DONE;
+	while (rc == LK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		const int64_t cid = sqlite3_column_int64(st, 1);
+		while (ci < s->n_characters && char_ids[ci] < cid) /* both ordered by id */
+			ci++;
+		if (ci == s->n_characters || char_ids[ci] != cid || sqlite3_column_bytes(st, 2) != LK_PDQ_BYTES)
+			continue;
+		rc = gather_reference(s, g, st, ci, &cap);
+	}
+	if (rc == LK_OK && step != SQLITE_DONE)
+		rc = lk__db_fail(reg, "reading references");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The gathered hashes as the snapshot's two binary indexes, with what each position means. */
+static int index_hashes(struct snapshot *s, struct gathering *g)
+{
+	int rc = make_index(&s->stored, &g->stored);
+	if (rc == LK_OK)
+		rc = make_index(&s->bare, &g->bare);
+	if (rc == LK_OK && g->bare.n && !(s->bare_refs = malloc(g->bare.n * sizeof *s->bare_refs)))
+		rc = lk__fail(LK_ENOMEM, "building a registry snapshot");
+	if (rc != LK_OK)
+		return rc;
+	for (size_t i = 0; i < g->bare.n; i++)
+		s->bare_refs[i] = g->bare.meta[i].ref;
+	s->codes = g->stored.meta;
+	s->n_codes = g->stored.n;
+	s->n_bare = g->bare.n;
+	g->stored.meta = NULL;
+	return LK_OK;
+}
+
+/* Each character's embedding thresholds, resolved once: its own, else the registry's. */
+static void resolve_embedding_thresholds(struct snapshot *s)
+{
+	for (size_t i = 0; s->emb && i < s->n_characters; i++) {
+		struct snap_character *c = &s->characters[i];
+		if (c->embed_copy == LK_EMBED_INHERIT)
+			c->embed_copy = s->emb->copy;
+		if (c->embed_similar == LK_EMBED_INHERIT)
+			c->embed_similar = s->emb->similar;
+		if (c->embed_similar > c->embed_copy) /* one set, the other inherited above it */
+			c->embed_similar = c->embed_copy;
+	}
+}
+
 /* Reads enabled characters and their matchable references (caller holds db_lock). */
 static int build(struct snapshot **out, lk_registry *reg, uint64_t version)
 {
@@ -86,125 +246,19 @@ static int build(struct snapshot **out, lk_registry *reg, uint64_t version)
 	atomic_init(&s->refcount, 1);
 	s->version = version;
 	s->max_review_threshold = -1;
-	sqlite3_stmt *st = NULL;
-	int rc = lk__db_prepare(reg, &st,
-				"SELECT id, slug, name, COALESCE(block_threshold, ?1), COALESCE(review_threshold, ?2),"
-				" embed_copy, embed_similar FROM characters WHERE enabled ORDER BY id");
-	size_t cap = 0;
 	int64_t *char_ids = NULL;
-	if (rc == LK_OK) {
-		sqlite3_bind_int(st, 1, LK_DEFAULT_BLOCK_THRESHOLD);
-		sqlite3_bind_int(st, 2, LK_DEFAULT_REVIEW_THRESHOLD);
-		int step;
-		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-			if (s->n_characters == cap) {
-				cap = cap ? cap * 2 : 64;
-				struct snap_character *c = realloc(s->characters, cap * sizeof *c);
-				int64_t *ids = realloc(char_ids, cap * sizeof *ids);
-				if (!c || !ids) {
-					free(c ? c : s->characters);
-					free(ids ? ids : char_ids);
-					s->characters = NULL, char_ids = NULL;
-					rc = lk__fail(LK_ENOMEM, "building a registry snapshot");
-					break;
-				}
-				s->characters = c, char_ids = ids;
-			}
-			struct snap_character *c = &s->characters[s->n_characters];
-			char_ids[s->n_characters++] = sqlite3_column_int64(st, 0);
-			snprintf(c->slug, sizeof c->slug, "%s", (const char *)sqlite3_column_text(st, 1));
-			snprintf(c->name, sizeof c->name, "%s", (const char *)sqlite3_column_text(st, 2));
-			c->block_threshold = sqlite3_column_int(st, 3);
-			c->review_threshold = sqlite3_column_int(st, 4);
-			c->embed_copy = sqlite3_column_type(st, 5) == SQLITE_NULL ? LK_EMBED_INHERIT
-										  : (float)sqlite3_column_double(st, 5);
-			c->embed_similar = sqlite3_column_type(st, 6) == SQLITE_NULL ? LK_EMBED_INHERIT
-										     : (float)sqlite3_column_double(st, 6);
-			if (c->review_threshold > s->max_review_threshold)
-				s->max_review_threshold = c->review_threshold;
-		}
-		if (rc == LK_OK && step != SQLITE_DONE)
-			rc = lk__db_fail(reg, "reading characters");
-		sqlite3_finalize(st);
-		st = NULL;
-	}
+	struct gathering g = { 0 };
+	int rc = read_characters(s, &char_ids, reg);
 	if (rc == LK_OK)
-		rc = lk__db_prepare(reg, &st,
-				    "SELECT r.id, r.character_id, r.hash, r.allow, r.exact_variants, r.variants, r.embedding FROM refs r"
-				    " JOIN characters c ON c.id = r.character_id"
-				    " WHERE c.enabled AND r.quality >= ?1 ORDER BY r.character_id, r.id");
-	struct growing stored = { 0 }, bare = { 0 };
-	struct emb_builder emb = { 0 };
-	if (rc == LK_OK) {
-		sqlite3_bind_int(st, 1, LK_MIN_QUALITY);
-		size_t rcap = 0, ci = 0;
-		int step = SQLITE_DONE;
-		while (rc == LK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-			const int64_t cid = sqlite3_column_int64(st, 1);
-			while (ci < s->n_characters && char_ids[ci] < cid) /* both ordered by id */
-				ci++;
-			if (ci == s->n_characters || char_ids[ci] != cid || sqlite3_column_bytes(st, 2) != LK_PDQ_BYTES)
-				continue;
-			if (s->n_refs == rcap) {
-				rcap = rcap ? rcap * 2 : 1024;
-				struct snap_reference *r = realloc(s->refs, rcap * sizeof *r);
-				if (!r) {
-					rc = lk__fail(LK_ENOMEM, "building a registry snapshot");
-					break;
-				}
-				s->refs = r;
-			}
-			const uint32_t ref = (uint32_t)s->n_refs++;
-			s->refs[ref] = (struct snap_reference){ sqlite3_column_int64(st, 0), (uint32_t)ci,
-								sqlite3_column_int(st, 3) };
-			const unsigned char *hash = sqlite3_column_blob(st, 2);
-			const int exact = sqlite3_column_int(st, 4) &&
-					  sqlite3_column_bytes(st, 5) == (LK_DIHEDRAL_COUNT - 1) * LK_PDQ_BYTES;
-			const unsigned char *variants = exact ? sqlite3_column_blob(st, 5) : NULL;
-			if (grow_push(&stored, hash, ref, LK_DIHEDRAL_ORIGINAL) != LK_OK)
-				rc = LK_ENOMEM;
-			for (int d = 1; exact && d < LK_DIHEDRAL_COUNT && rc == LK_OK; d++)
-				rc = grow_push(&stored, variants + (size_t)(d - 1) * LK_PDQ_BYTES, ref, (uint8_t)d);
-			if (!exact && rc == LK_OK)
-				rc = grow_push(&bare, hash, ref, LK_DIHEDRAL_ORIGINAL);
-			if (rc == LK_OK)
-				rc = lk__emb_push(&emb, sqlite3_column_blob(st, 6), sqlite3_column_bytes(st, 6), ref);
-		}
-		if (rc == LK_OK && step != SQLITE_DONE)
-			rc = lk__db_fail(reg, "reading references");
-		sqlite3_finalize(st);
-	}
+		rc = read_references(s, &g, char_ids, reg);
 	free(char_ids);
 	if (rc == LK_OK)
-		rc = make_index(&s->stored, &stored);
+		rc = index_hashes(s, &g);
 	if (rc == LK_OK)
-		rc = make_index(&s->bare, &bare);
+		rc = lk__emb_finish(s, &g.emb, reg);
 	if (rc == LK_OK)
-		rc = lk__emb_finish(s, &emb, reg);
-	free(emb.v);
-	free(emb.refs);
-	free(emb.prints);
-	/* Each character's embedding thresholds, resolved once: its own, else the registry's. */
-	for (size_t i = 0; rc == LK_OK && s->emb && i < s->n_characters; i++) {
-		struct snap_character *c = &s->characters[i];
-		if (c->embed_copy == LK_EMBED_INHERIT)
-			c->embed_copy = s->emb->copy;
-		if (c->embed_similar == LK_EMBED_INHERIT)
-			c->embed_similar = s->emb->similar;
-		if (c->embed_similar > c->embed_copy) /* one set, the other inherited above it */
-			c->embed_similar = c->embed_copy;
-	}
-	if (rc == LK_OK && bare.n && !(s->bare_refs = malloc(bare.n * sizeof *s->bare_refs)))
-		rc = lk__fail(LK_ENOMEM, "building a registry snapshot");
-	for (size_t i = 0; rc == LK_OK && i < bare.n; i++)
-		s->bare_refs[i] = bare.meta[i].ref;
-	s->codes = stored.meta;
-	s->n_codes = stored.n;
-	s->n_bare = bare.n;
-	stored.meta = NULL;
-	free(stored.codes);
-	free(bare.codes);
-	free(bare.meta);
+		resolve_embedding_thresholds(s);
+	gathering_free(&g);
 	if (rc != LK_OK) {
 		snapshot_free(s);
 		return rc;

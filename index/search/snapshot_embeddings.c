@@ -51,6 +51,14 @@ int lk__emb_push(struct emb_builder *b, const void *blob, int bytes, uint32_t re
 	return LK_OK;
 }
 
+void lk__emb_builder_free(struct emb_builder *b)
+{
+	free(b->v);
+	free(b->refs);
+	free(b->prints);
+	memset(b, 0, sizeof *b);
+}
+
 void lk__emb_free(struct snap_embeddings *e)
 {
 	if (!e)
@@ -189,10 +197,7 @@ int lk__emb_finish(struct snapshot *snap, struct emb_builder *b, lk_registry *re
 			b->refs = NULL;
 		}
 	}
-	free(b->v);
-	free(b->refs);
-	free(b->prints);
-	memset(b, 0, sizeof *b);
+	lk__emb_builder_free(b);
 	snap->emb = e;
 	return rc;
 }
