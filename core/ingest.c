@@ -77,8 +77,13 @@ static int check_size(int64_t w, int64_t h, const lk_ingest_options *opts)
 }
 
 int lk__decode_for_pdq(lk_image8 *out, lk_source_info *info, const void *data, size_t len,
-		       const char *name, const lk_ingest_options *opts)
+		       const char *name, const lk_ingest_options *caller_opts)
 {
+	lk_ingest_options o;
+	const int read = lk__ingest_options_read(&o, caller_opts);
+	if (read != LK_OK)
+		return read;
+	const lk_ingest_options *opts = &o;
 	if (len == 0)
 		return lk__fail(LK_EEMPTY, "zero bytes");
 	if (len > opts->max_bytes)

@@ -94,9 +94,14 @@ static unsigned char *compact_copy(const lk_pixel_view *v, int channels)
 }
 
 int lk__view_for_pdq(lk_image8 *out, lk_source_info *info, const lk_pixel_view *view,
-		     const lk_ingest_options *opts)
+		     const lk_ingest_options *caller_opts)
 {
-	int rc = validate(view, opts);
+	lk_ingest_options o;
+	int rc = lk__ingest_options_read(&o, caller_opts);
+	if (rc != LK_OK)
+		return rc;
+	const lk_ingest_options *opts = &o;
+	rc = validate(view, opts);
 	if (rc != LK_OK)
 		return rc;
 	info->width = view->width;

@@ -91,8 +91,9 @@ typedef struct lk_image8 {
 #define LK_PDQ_WORK_SIDE 512
 
 /* Decodes encoded bytes into 8-bit pixels ready for PDQ (see lk_pdq_hash_file for the steps).
- * `name` (may be NULL) is the file name, used for messages and the extension check. The pixels
- * live in this thread's LK_SCRATCH_PIXELS. */
+ * `name` (may be NULL) is the file name, used for messages and the extension check. `opts` is
+ * the caller's, read here by its version (NULL: the defaults). The pixels live in this thread's
+ * LK_SCRATCH_PIXELS. */
 int lk__decode_for_pdq(lk_image8 *out, lk_source_info *info, const void *data, size_t len,
 		       const char *name, const lk_ingest_options *opts);
 

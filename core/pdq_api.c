@@ -36,10 +36,7 @@ int lk__pdq_from_bytes(lk_pdq_result *out, const void *data, size_t len, const c
 		return rc;
 	lk_image8 img;
 	lk_source_info info = { 0 };
-	lk_ingest_options o;
-	rc = lk__ingest_options_read(&o, opts);
-	if (rc == LK_OK)
-		rc = lk__decode_for_pdq(&img, &info, data, len, name, &o);
+	rc = lk__decode_for_pdq(&img, &info, data, len, name, opts);
 	return lk__pdq_finish(out, rc, &img, &info);
 }
 
@@ -74,10 +71,7 @@ int lk_pdq_hash_pixels(lk_pdq_result *out, const lk_pixel_view *view, const lk_i
 		return rc;
 	lk_image8 img;
 	lk_source_info info = { 0 };
-	lk_ingest_options o;
-	rc = lk__ingest_options_read(&o, opts);
-	if (rc == LK_OK)
-		rc = lk__view_for_pdq(&img, &info, view, &o);
+	rc = lk__view_for_pdq(&img, &info, view, opts);
 	return lk__pdq_finish(out, rc, &img, &info);
 }
 

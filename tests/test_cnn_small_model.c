@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { H = 6, W = 5, C = 3, F = 4, OH = 3, OW = 3, UNITS = 2 };
@@ -136,6 +137,36 @@ Test(cnn_small_model, other_topology_matches_direct_evaluation)
 	}
 	lk__net_arena_free(&arena);
 	lk__net_free(&net);
+}
+
+/* A damaged model with a stride or window of 0 is refused with the layer's name, not a crash. */
+Test(cnn_small_model, zero_strides_and_windows_are_refused)
+{
+	static const char *const damage[][2] = {
+		{ "\"strides\":[2,2]", "\"strides\":[0,2]" },
+		{ "\"strides\":[1,1]", "\"strides\":[1,0]" },
+		{ "\"kernel_size\":[3,3],\"strides\":[2,2]", "\"kernel_size\":[0,3],\"strides\":[2,2]" },
+	};
+	for (size_t i = 0; i < sizeof damage / sizeof damage[0]; i++) {
+		const char *dir = fx_temp_dir();
+		write_model(dir);
+		char path[600];
+		snprintf(path, sizeof path, "%s/model.json", dir);
+		size_t len;
+		char *json = (char *)fx_read(path, &len);
+		char *at = strstr(json, damage[i][0]);
+		cr_assert(at, "case %zu: the model has no %s", i, damage[i][0]);
+		FILE *f = fopen(path, "w");
+		fprintf(f, "%.*s%s%s", (int)(at - json), json, damage[i][1], at + strlen(damage[i][0]));
+		fclose(f);
+		free(json);
+		lk_tfjs_model m;
+		cr_assert_eq(lk__tfjs_load(&m, dir), LK_OK, "%s", lk_error_detail());
+		lk_net net;
+		cr_expect_eq(lk__net_from_keras(&net, &m), LK_ECORRUPT, "case %zu", i);
+		cr_expect(strstr(lk_error_detail(), i < 2 ? "empty output" : "c1"), "case %zu: %s", i, lk_error_detail());
+		lk__tfjs_free(&m);
+	}
 }
 
 Test(cnn_small_model, unsupported_layers_are_named)

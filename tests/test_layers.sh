@@ -4,29 +4,32 @@
 # functions and data is an edge; this fails on an edge from a lower layer to a higher one, and
 # on any circle of files (in the library and in tools/serve/), which a layering by folders
 # alone would not see.
-#   tests/test_layers.sh BUILD_DIR
+# The objects are the build's own list (CMake's $<TARGET_OBJECTS>), not what lies in the build
+# folder, where files moved or renamed since leave stale objects behind.
+#   tests/test_layers.sh OBJECT...   (the library's, and the program's for tools/serve/)
 . "$(dirname "$0")/../scripts/on-error.sh"
-[ $# -eq 1 ] || { echo "usage: tests/test_layers.sh BUILD_DIR" >&2; exit 2; }
-build=$1
+[ $# -gt 0 ] || { echo "usage: tests/test_layers.sh OBJECT..." >&2; exit 2; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/likeness-test-layers.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-# "file symbol" lines: what each object defines and what it uses.
-symbols() { # OBJECT_DIR PREFIX_FILTER
-  local dir=$1 filter=$2 o src
-  while IFS= read -r o; do
-    src=${o#"$dir"/}
-    src=${src%.o}
-    [[ $src == $filter* ]] || continue
-    nm --defined-only "$o" | awk -v f="$src" 'NF == 3 && $2 ~ /^[TDBRV]$/ { print f, $3 }' >> "$tmp/defined"
-    nm --undefined-only "$o" | awk -v f="$src" '{ print f, $NF }' >> "$tmp/used"
-  done < <(find "$dir" -name '*.o' | sort)
-}
+# "file symbol" lines: what each object defines and what it uses, the file named by its source
+# (CMakeFiles/likeness_objects.dir/index/store/db.c.o is index/store/db.c).
 : > "$tmp/defined"
 : > "$tmp/used"
-symbols "$build/CMakeFiles/likeness_objects.dir" ""
-symbols "$build/CMakeFiles/likeness_cli.dir" tools/serve/
-[ "$(wc -l < "$tmp/defined")" -gt 100 ] || { echo "test_layers: found no objects under $build" >&2; exit 1; }
+for o in "$@"; do
+  path=${o//\/.\//\/} # CMake writes .../likeness_objects.dir/./core/errors.c.o
+  src=${path#*.dir/}
+  src=${src%.o}
+  case $path in
+    */likeness_objects.dir/*) ;;
+    */likeness_cli.dir/tools/serve/*) ;;
+    *) continue ;;
+  esac
+  [ -f "$o" ] || { echo "test_layers: no object $o (build first)" >&2; exit 1; }
+  nm --defined-only "$o" | awk -v f="$src" 'NF == 3 && $2 ~ /^[TDBRV]$/ { print f, $3 }' >> "$tmp/defined"
+  nm --undefined-only "$o" | awk -v f="$src" '{ print f, $NF }' >> "$tmp/used"
+done
+[ "$(wc -l < "$tmp/defined")" -gt 100 ] || { echo "test_layers: too few objects given" >&2; exit 1; }
 
 # user -> provider, one line per pair of different files
 awk 'NR == FNR { provider[$2] = $1; next } ($2 in provider) && provider[$2] != $1 { print $1, provider[$2] }' \

@@ -24,6 +24,12 @@ size_t lk__op_size(const lk_op *op)
 
 int lk__conv_axis(int in, int k, int s, int same, int *pad_lo, int *pad_hi)
 {
+	/* A damaged model's window or stride of 0 gives an empty output, which the loaders refuse,
+	 * instead of a division by zero. */
+	if (k <= 0 || s <= 0) {
+		*pad_lo = *pad_hi = 0;
+		return 0;
+	}
 	if (same) {
 		const int out = (in + s - 1) / s, total = (out - 1) * s + k - in;
 		*pad_lo = total > 0 ? total / 2 : 0;

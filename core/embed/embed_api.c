@@ -23,9 +23,7 @@ static int decode(lk_image8 *img, const void *data, size_t len, const char *name
 	if (rc != LK_OK)
 		return rc;
 	lk_source_info info = { 0 };
-	lk_ingest_options o;
-	rc = lk__ingest_options_read(&o, opts);
-	return rc == LK_OK ? lk__decode_for_pdq(img, &info, data, len, name, &o) : rc;
+	return lk__decode_for_pdq(img, &info, data, len, name, opts);
 }
 
 static int from_bytes(lk_embedding *out, lk_embedder *e, const void *data, size_t len, const char *name,
@@ -74,10 +72,7 @@ int lk_embed_pixels(lk_embedding *out, lk_embedder *e, const lk_pixel_view *view
 		return rc;
 	lk_image8 img;
 	lk_source_info info = { 0 };
-	lk_ingest_options o;
-	rc = lk__ingest_options_read(&o, opts);
-	if (rc == LK_OK)
-		rc = lk__view_for_pdq(&img, &info, view, &o);
+	rc = lk__view_for_pdq(&img, &info, view, opts);
 	return finish(out, e, rc, &img);
 }
 
