@@ -34,10 +34,11 @@
  *   shared).
  *
  * Process-wide side effects: the first call initialises libvips once for the process (VIPS_INIT,
- * tens of milliseconds), switches its operation cache off (so a reused input buffer can never return a
- * stale image), blocks libvips' loaders that are not safe for untrusted input, sets libvips'
- * own worker concurrency to 1 (likeness parallelises across images, not within one), and drops
- * libvips' log warnings about damaged files (likeness reports each failure as an error).
+ * tens of milliseconds), switches its operation cache off (so a reused input buffer can never
+ * return a stale image), blocks libvips' loaders that are not safe for untrusted input, sets
+ * libvips' own worker concurrency to 1 (likeness parallelises across images, not within one),
+ * and drops libvips' log warnings about damaged files (likeness reports each failure as an
+ * error).
  *
  * Environment: index searches run on faiss' OpenMP threads (libgomp). Start processes that embed
  * likeness with OMP_WAIT_POLICY=PASSIVE (the `likeness` program sets it for itself): with the
