@@ -1,11 +1,14 @@
 /* The benchmark's own parts: its edits do what their names say, the same seed makes the same
  * image, and its measures (threshold at a false-positive rate, micro-average precision) give
- * the values worked out by hand. A wrong benchmark would publish wrong numbers. */
+ * the values worked out by hand; its scenes put the character where they say. A wrong benchmark
+ * would publish wrong numbers. */
 #include "edits.h"
+#include "scene.h"
 #include "suite_metrics.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void start(void)
@@ -178,4 +181,85 @@ Test(bench_metrics, micro_ap_is_the_area_under_the_ranked_curve)
 	cr_expect(fabs(metrics_micro_ap(q, 2, 1, NULL, NULL, 0) - 0.5) < 1e-12);
 	/* Nothing to find: 0, not a division by zero. */
 	cr_expect_eq(metrics_micro_ap(q, 0, 0, NULL, NULL, 0), 0);
+}
+
+/* 400x400, transparent but for an opaque red block of 200x100 at (100, 150). */
+static VipsImage *red_block(void)
+{
+	VipsImage *black, *u;
+	cr_assert(vips_black(&black, 400, 400, "bands", 4, NULL) == 0);
+	cr_assert(vips_cast_uchar(black, &u, NULL) == 0);
+	g_object_unref(black);
+	VipsImage *img = vips_image_copy_memory(u);
+	g_object_unref(u);
+	cr_assert(img);
+	img->Type = VIPS_INTERPRETATION_sRGB;
+	for (int y = 150; y < 250; y++)
+		for (int x = 100; x < 300; x++) {
+			VipsPel *p = VIPS_IMAGE_ADDR(img, x, y);
+			p[0] = 230, p[1] = 20, p[2] = 20, p[3] = 255;
+		}
+	return img;
+}
+
+Test(bench_scene, the_character_is_where_and_as_large_as_the_scene_says, .init = start)
+{
+	VipsImage *art = red_block();
+	for (unsigned seed = 1; seed <= 12; seed++) {
+		unsigned s = seed * 7919u;
+		scene_info info;
+		VipsImage *scene = scene_compose(art, 0.15, 0.70, &s, &sources, &info);
+		cr_assert(scene, "seed %u: %s", seed, vips_error_buffer());
+		cr_assert_eq(scene->Xsize, SCENE_SIDE);
+		cr_assert_eq(scene->Ysize, SCENE_SIDE);
+		cr_assert_eq(scene->Bands, 3);
+		cr_assert_eq(scene->BandFmt, VIPS_FORMAT_UCHAR);
+		cr_expect(info.area >= 0.15 && info.area <= 0.70, "area %.3f", info.area);
+		cr_expect(abs(info.side - (int)lround(sqrt(info.area) * SCENE_SIDE)) <= 1);
+		/* The block is twice as wide as high: side x side/2 from (x, y), inside the picture. */
+		cr_expect(info.x >= 0 && info.y >= 0 && info.x + info.side <= SCENE_SIDE &&
+			  info.y + info.side / 2 <= SCENE_SIDE, "box %d,%d side %d", info.x, info.y, info.side);
+		const VipsPel *c = VIPS_IMAGE_ADDR(scene, info.x + info.side / 2, info.y + info.side / 4);
+		cr_expect(c[0] > 150 && c[1] < 110 && c[2] < 110, "seed %u: the middle of the block is %d,%d,%d, not red",
+			  seed, c[0], c[1], c[2]);
+		cr_expect(info.codec && info.style && info.quality >= 60 && info.quality <= 90);
+		g_object_unref(scene);
+	}
+	g_object_unref(art);
+}
+
+Test(bench_scene, a_seed_makes_the_same_scene_and_another_seed_another, .init = start)
+{
+	VipsImage *art = red_block();
+	unsigned s1 = 99, s2 = 99, s3 = 100;
+	scene_info i1, i2, i3;
+	VipsImage *a = scene_compose(art, 0.15, 0.70, &s1, &sources, &i1);
+	VipsImage *b = scene_compose(art, 0.15, 0.70, &s2, &sources, &i2);
+	VipsImage *c = scene_compose(art, 0.15, 0.70, &s3, &sources, &i3);
+	cr_assert(a && b && c);
+	cr_expect(same_pixels(a, b), "the same seed painted another scene");
+	cr_expect(!same_pixels(a, c), "another seed painted the same scene");
+	/* An empty scene: a background and nothing on it. */
+	unsigned s4 = 5;
+	scene_info i4;
+	VipsImage *empty = scene_compose(NULL, 0.15, 0.70, &s4, &sources, &i4);
+	cr_assert(empty);
+	cr_expect_eq(i4.area, 0);
+	cr_expect_eq(empty->Xsize, SCENE_SIDE);
+	g_object_unref(a), g_object_unref(b), g_object_unref(c), g_object_unref(empty), g_object_unref(art);
+}
+
+Test(bench_scene, every_background_kind_is_drawn, .init = start)
+{
+	int seen[SCENE_BACKGROUNDS] = { 0 };
+	for (unsigned seed = 1; seed <= 30; seed++) {
+		unsigned s = seed * 2654435761u; /* spread: xorshift's first draw from a small seed is a multiple of 3 */
+		scene_info info;
+		VipsImage *scene = scene_compose(NULL, 0.15, 0.70, &s, &sources, &info);
+		cr_assert(scene, "%s", vips_error_buffer());
+		seen[info.background]++;
+		g_object_unref(scene);
+	}
+	for (int b = 0; b < SCENE_BACKGROUNDS; b++)
+		cr_expect(seen[b] > 0, "no %s background in 30 scenes", scene_background_name(b));
 }

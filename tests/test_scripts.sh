@@ -3,7 +3,8 @@
 # scripts/ and bench/ loads scripts/on-error.sh before its first command, that the trap names the
 # failing command, its line and each pipeline stage's status, and that wrong arguments get a
 # sentence and exit status 2. Prints "N passed, M failed".
-# With a build folder, also the corpus' photo cropper (bench_photo_crops) that corpus.sh calls.
+# With a build folder, also the programs corpus.sh calls: the photo cropper (bench_photo_crops) and
+# the identity track's frame cutter (bench_identity_frames).
 #   tests/test_scripts.sh [BUILD_DIR]
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-}
@@ -100,6 +101,43 @@ if [ -n "$build" ]; then
   expect 2 "crops with a bad seed" "usage: bench_photo_crops" -- "$crops" -1 3 "$tmp/a" "one=$tmp/photo.png"
   printf 'not a picture' > "$tmp/bad.jpg"
   expect 1 "crops of a broken source" "cannot read $tmp/bad.jpg" -- "$crops" 7 3 "$tmp/a" "bad=$tmp/bad.jpg"
+fi
+
+# 6. The identity track's frame cutter: frames cut from a grid, trimmed and squared, near-repeats
+# dropped, characters with too few poses left out; clear refusals.
+if [ -n "$build" ]; then
+  frames="$build/bench_identity_frames"
+  # Four 40x40 frames in a 2x2 sheet: one gradient turned four ways, opaque.
+  vips xyz "$tmp/g.v" 40 40
+  vips extract_band "$tmp/g.v" "$tmp/gx.v" 0
+  vips linear "$tmp/gx.v" "$tmp/g0.v" 6 0 --uchar
+  vips rot "$tmp/g0.v" "$tmp/g1.v" d90
+  vips rot "$tmp/g0.v" "$tmp/g2.v" d180
+  vips rot "$tmp/g0.v" "$tmp/g3.v" d270
+  vips arrayjoin "$tmp/g0.v $tmp/g1.v $tmp/g2.v $tmp/g3.v" "$tmp/sheet.v" --across 2
+  vips bandjoin_const "$tmp/sheet.v" "$tmp/sheet-a.v" 255
+  vips colourspace "$tmp/sheet-a.v" "$tmp/sheet.png" srgb
+  {
+    for i in 0 1 2 3; do printf 'game\tgame:f\tgame:hero\tpose-%d\t%s\tgrid 2 2 %d\n' "$i" "$tmp/sheet.png" "$i"; done
+    printf 'game\tgame:f\tgame:hero\tpose-again\t%s\trect 0 0 40 40\n' "$tmp/sheet.png" # frame 0 once more
+    for i in 0 1; do printf 'game\tgame:f\tgame:extra\tpose-%d\t%s\tgrid 2 2 %d\n' "$i" "$tmp/sheet.png" "$i"; done
+  } > "$tmp/manifest.tsv"
+  mkdir "$tmp/frames"
+  "$frames" "$tmp/frames" < "$tmp/manifest.tsv" > "$tmp/identity.tsv" 2> "$tmp/err" && pass ||
+    fail "frames: exit status $?: $(cat "$tmp/err")"
+  [ "$(cut -f3 "$tmp/identity.tsv" | sort | uniq -c | awk '{ print $1, $2 }')" = "4 game:hero" ] && pass ||
+    fail "frames: want the hero's four poses and no extra (two poses), got: $(cat "$tmp/identity.tsv")"
+  grep -q 'pose-again' "$tmp/identity.tsv" && fail "frames: a repeat of frame 0 was kept" || pass
+  grep -q '1 near-repeats' "$tmp/err" && pass || fail "frames: the summary does not count the repeat: $(cat "$tmp/err")"
+  size=$(vipsheader -f width "$tmp/frames/game/game_hero/pose-1.png")x$(vipsheader -f height "$tmp/frames/game/game_hero/pose-1.png")
+  [ "$size" = 50x50 ] && pass || fail "frames: a 40x40 frame with an eighth of margin each side is $size, not 50x50"
+  expect 2 "frames without a folder" "usage: bench_identity_frames" -- "$frames"
+  printf 'game\tgame:f\tgame:hero\tpose\t%s\n' "$tmp/sheet.png" > "$tmp/short.tsv"
+  expect 2 "frames of a short manifest line" "manifest line 1 has 5 fields, not 6" \
+    -- sh -c '"$1" "$2" < "$3"' sh "$frames" "$tmp/frames" "$tmp/short.tsv"
+  printf 'game\tgame:f\tgame:hero\tpose\t%s\trect 70 70 20 20\n' "$tmp/sheet.png" > "$tmp/outside.tsv"
+  expect 1 "frames of a rectangle outside the sheet" "'rect 70 70 20 20' is not inside its 80x80 pixels" \
+    -- sh -c '"$1" "$2" < "$3"' sh "$frames" "$tmp/frames" "$tmp/outside.tsv"
 fi
 
 echo "$passed passed, $failed failed"

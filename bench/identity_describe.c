@@ -1,0 +1,192 @@
+/* bench_identity: every picture rendered, painted into a scene and embedded, as the registry
+ * embeds a reference (all its stored views) and as a check embeds a query. */
+#include "core/internal.h"
+#include "identity.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Photographs of one split, picked by number. */
+typedef struct photo_pool {
+	const id_photos *p;
+	id_split split;
+} photo_pool;
+
+static VipsImage *photo(void *ctx, unsigned pick)
+{
+	const photo_pool *pool = ctx;
+	int n = 0;
+	for (int i = 0; i < pool->p->n; i++)
+		n += pool->p->split[i] == pool->split;
+	if (!n)
+		return NULL;
+	int want = (int)(pick % (unsigned)n);
+	for (int i = 0; i < pool->p->n; i++)
+		if (pool->p->split[i] == pool->split && want-- == 0) {
+			VipsImage *img = vips_image_new_from_file(pool->p->paths[i], NULL);
+			if (!img)
+				return NULL;
+			VipsImage *mem = vips_image_copy_memory(img);
+			g_object_unref(img);
+			return mem;
+		}
+	return NULL;
+}
+
+/* The art at ID_ART_SIDE, sRGB with alpha, uchar. */
+static VipsImage *load_art(const char *path)
+{
+	VipsImage *t, *u;
+	if (vips_thumbnail(path, &t, ID_ART_SIDE, "height", ID_ART_SIDE, "size", VIPS_SIZE_FORCE, NULL))
+		return NULL;
+	if (vips_colourspace(t, &u, VIPS_INTERPRETATION_sRGB, NULL)) {
+		g_object_unref(t);
+		return NULL;
+	}
+	g_object_unref(t);
+	if (!vips_image_hasalpha(u)) {
+		if (vips_addalpha(u, &t, NULL)) {
+			g_object_unref(u);
+			return NULL;
+		}
+		g_object_unref(u);
+		u = t;
+	}
+	if (vips_cast_uchar(u, &t, NULL)) {
+		g_object_unref(u);
+		return NULL;
+	}
+	g_object_unref(u);
+	u = vips_image_copy_memory(t);
+	g_object_unref(t);
+	return u;
+}
+
+static VipsImage *on_white(VipsImage *rgba)
+{
+	VipsImage *flat, *mem;
+	VipsArrayDouble *white = vips_array_double_newv(3, 255.0, 255.0, 255.0);
+	const int rc = vips_flatten(rgba, &flat, "background", white, NULL);
+	vips_area_unref(VIPS_AREA(white));
+	if (rc)
+		return NULL;
+	if (vips_cast_uchar(flat, &mem, NULL)) {
+		g_object_unref(flat);
+		return NULL;
+	}
+	g_object_unref(flat);
+	flat = vips_image_copy_memory(mem);
+	g_object_unref(mem);
+	return flat;
+}
+
+static lk_pixel_view view_of(VipsImage *rgb)
+{
+	return (lk_pixel_view){ VIPS_IMAGE_ADDR(rgb, 0, 0), rgb->Xsize, rgb->Ysize, VIPS_IMAGE_SIZEOF_LINE(rgb),
+				LK_PIXEL_RGB8 };
+}
+
+typedef struct work {
+	id_track *t;
+	const id_photos *photos;
+	lk_embedder *e;
+	const char *examples;
+	int next;
+	pthread_mutex_t lock;
+} work;
+
+static void save_example(const work *w, const id_image *im, VipsImage *scene)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s-%s-%s-%s-%08x.jpg", w->examples, w->t->name,
+		 im->character >= 0 ? w->t->characters[im->character].name : "empty", im->pose,
+		 scene_background_name(im->info.background), im->seed);
+	for (char *c = path + strlen(w->examples) + 1; *c; c++)
+		*c = *c == '/' || *c == ' ' || *c == ':' ? '_' : *c;
+	if (vips_jpegsave(scene, path, "Q", 85, NULL))
+		vips_error_clear();
+}
+
+static int describe(const work *w, id_image *im)
+{
+	const id_split split = im->character >= 0 ? w->t->characters[im->character].split : im->photo_split;
+	photo_pool pool = { w->photos, split };
+	const bench_edit_sources src = { NULL, photo, &pool };
+	unsigned seed = im->seed;
+	VipsImage *art = NULL, *flat = NULL;
+	int rc = LK_OK;
+	if (im->character >= 0) {
+		if (!(art = load_art(im->path)) || !(flat = on_white(art)))
+			rc = LK_EINTERNAL;
+		if (rc == LK_OK) {
+			const lk_pixel_view v = view_of(flat);
+			rc = lk_embed_pixels(&im->plain, w->e, &v, NULL);
+		}
+		if (rc == LK_OK && im->rank < ID_MAX_K) {
+			const lk_image8 img8 = { VIPS_IMAGE_ADDR(flat, 0, 0), flat->Xsize, flat->Ysize,
+						 VIPS_IMAGE_SIZEOF_LINE(flat), 3 };
+			if (!(im->views = malloc(sizeof *im->views * LK_VIEWS)))
+				rc = LK_ENOMEM;
+			else
+				rc = lk__embed_views(im->views, w->e, &img8);
+		}
+	}
+	VipsImage *scene = rc == LK_OK ? scene_compose(art, 0.15, 0.70, &seed, &src, &im->info) : NULL;
+	if (rc == LK_OK && !scene)
+		rc = LK_EINTERNAL;
+	if (rc == LK_OK) {
+		const lk_pixel_view v = view_of(scene);
+		rc = lk_embed_pixels(&im->scene, w->e, &v, NULL);
+		/* A few of the test split's scenes, for a person to see what the queries look like. */
+		if (w->examples && split == SPLIT_TEST && (im->rank == 1 || im->character < 0) &&
+		    (im->character < 0 ? im->seed % 40 == 1 : (unsigned)im->character % 25 == 0))
+			save_example(w, im, scene);
+	}
+	if (scene)
+		g_object_unref(scene);
+	if (flat)
+		g_object_unref(flat);
+	if (art)
+		g_object_unref(art);
+	return rc;
+}
+
+static void *worker(void *arg)
+{
+	work *w = arg;
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		const int i = w->next++;
+		pthread_mutex_unlock(&w->lock);
+		if (i >= w->t->n_images)
+			break;
+		if (i % 1000 == 0 && i)
+			fprintf(stderr, "bench_identity: %s: %d of %d pictures described\n", w->t->name, i,
+				w->t->n_images);
+		id_image *im = &w->t->images[i];
+		im->ok = describe(w, im) == LK_OK;
+		if (!im->ok) {
+			fprintf(stderr, "bench_identity: %s (%s): %s%s\n", im->path ? im->path : "empty scene", im->pose,
+				vips_error_buffer(), lk_error_detail());
+			vips_error_clear();
+		}
+	}
+	vips_thread_shutdown();
+	return NULL;
+}
+
+int id_describe(id_track *t, const id_photos *p, lk_embedder *e, int threads, const char *examples)
+{
+	vips_cache_set_max(0);
+	work w = { t, p, e, examples, 0, PTHREAD_MUTEX_INITIALIZER };
+	pthread_t *th = calloc((size_t)threads, sizeof *th);
+	if (!th)
+		return -1;
+	for (int i = 0; i < threads; i++)
+		pthread_create(&th[i], NULL, worker, &w);
+	for (int i = 0; i < threads; i++)
+		pthread_join(th[i], NULL);
+	free(th);
+	return 0;
+}
