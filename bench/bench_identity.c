@@ -7,7 +7,11 @@
  * one whole source held out (bench/identity_data.c).
  *
  *   bench_identity [--seed S] [--held-out SOURCE] [--concepts N] [--empty N] [--threads N]
- *                  [--examples DIR] --out DIR CORPUS_DIR
+ *                  [--examples DIR] [--cache DIR] --out DIR CORPUS_DIR
+ *
+ * --cache keeps each track's descriptions in DIR/<track>.cache and reuses them when they were
+ * made from the same pictures, seeds and embedder (describing takes minutes; measuring,
+ * seconds).
  *
  * CORPUS_DIR is bench/corpus.sh's folder (identity/, characters/, photos/). Writes
  * OUT/identity.md (the tables), OUT/identity.tsv (every measure, validation and test) and
@@ -24,7 +28,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: bench_identity [--seed S] [--held-out SOURCE] [--concepts N] [--empty N] "
-			"[--threads N] [--examples DIR] --out DIR CORPUS_DIR\n");
+			"[--threads N] [--examples DIR] [--cache DIR] --out DIR CORPUS_DIR\n");
 	return 2;
 }
 
@@ -52,7 +56,7 @@ static FILE *open_out(const char *dir, const char *name)
 int main(int argc, char **argv)
 {
 	long seed = 20261202, concepts = 300, empty = 600, threads = sysconf(_SC_NPROCESSORS_ONLN);
-	const char *held_out = "freedroid", *out = NULL, *examples = NULL, *corpus = NULL;
+	const char *held_out = "freedroid", *out = NULL, *examples = NULL, *corpus = NULL, *cache = NULL;
 	for (int i = 1; i < argc; i++) {
 		const int more = i + 1 < argc;
 		if (!strcmp(argv[i], "--seed") && more) {
@@ -73,6 +77,8 @@ int main(int argc, char **argv)
 			out = argv[++i];
 		else if (!strcmp(argv[i], "--examples") && more)
 			examples = argv[++i];
+		else if (!strcmp(argv[i], "--cache") && more)
+			cache = argv[++i];
 		else if (argv[i][0] != '-' && !corpus)
 			corpus = argv[i];
 		else
@@ -84,10 +90,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_identity: cannot make %s: %s\n", out, strerror(errno));
 		return 1;
 	}
-	if (examples && mkdir(examples, 0755) && errno != EEXIST) {
-		fprintf(stderr, "bench_identity: cannot make %s: %s\n", examples, strerror(errno));
-		return 1;
-	}
+	const char *const dirs[2] = { examples, cache };
+	for (int d = 0; d < 2; d++)
+		if (dirs[d] && mkdir(dirs[d], 0755) && errno != EEXIST) {
+			fprintf(stderr, "bench_identity: cannot make %s: %s\n", dirs[d], strerror(errno));
+			return 1;
+		}
 	lk_embedder *e = NULL;
 	if (VIPS_INIT(argv[0]) || bench_edits_init() || lk_init() != LK_OK || lk_embedder_open(&e, NULL) != LK_OK) {
 		fprintf(stderr, "bench_identity: cannot start: %s%s\n", vips_error_buffer(), lk_error_detail());
@@ -119,10 +127,20 @@ int main(int argc, char **argv)
 	for (int i = 0; !rc && i < n_tracks; i++) {
 		id_track *t = &tracks[i];
 		const double t0 = bench_wall_s();
-		if (id_track_add_empty(t, (int)empty, (unsigned)seed + (unsigned)i) ||
-		    id_describe(t, &photos, e, (int)threads, examples)) {
+		char cached[4096] = "";
+		if (cache)
+			snprintf(cached, sizeof cached, "%s/%s.cache", cache, t->name);
+		if (id_track_add_empty(t, (int)empty, (unsigned)seed + (unsigned)i)) {
 			rc = 1;
 			break;
+		}
+		if (!cache || id_cache_load(t, e, cached)) {
+			if (id_describe(t, &photos, e, (int)threads, examples)) {
+				rc = 1;
+				break;
+			}
+			if (cache && id_cache_save(t, e, cached))
+				fprintf(stderr, "bench_identity: could not write %s\n", cached);
 		}
 		int failed = 0;
 		for (int j = 0; j < t->n_images; j++)

@@ -73,6 +73,11 @@ void id_photos_free(id_photos *p);
  * fails is reported and left out (ok = 0). Writes a few scenes to `examples` when not NULL. */
 int id_describe(id_track *t, const id_photos *p, lk_embedder *e, int threads, const char *examples);
 
+/* Descriptions kept between runs (--cache): loaded only when written for the same pictures,
+ * seeds and embedder. 0, or -1 (nothing loaded). */
+int id_cache_load(id_track *t, lk_embedder *e, const char *path);
+int id_cache_save(const id_track *t, lk_embedder *e, const char *path);
+
 /* Measures every method at every k, on the test split (and the validation split, which tunes),
  * and writes the tables. */
 int id_evaluate(const id_track *t, FILE *md, FILE *tsv);

@@ -4,6 +4,7 @@
 #include "identity.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,4 +190,81 @@ int id_describe(id_track *t, const id_photos *p, lk_embedder *e, int threads, co
 		pthread_join(th[i], NULL);
 	free(th);
 	return 0;
+}
+
+/* What makes a cache file belong to a run: the embedder, every picture's path, pose, rank and
+ * seed, in order (FNV-1a, 64 bits). */
+static uint64_t fingerprint(const id_track *t, lk_embedder *e)
+{
+	uint64_t h = 1469598103934665603ull;
+	const char *id = lk_embedder_id(e);
+	for (const char *c = id; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	for (int i = 0; i < t->n_images; i++) {
+		const id_image *im = &t->images[i];
+		char key[4096];
+		snprintf(key, sizeof key, "%s|%s|%d|%u", im->path ? im->path : "", im->pose, im->rank, im->seed);
+		for (const char *c = key; *c; c++)
+			h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	}
+	return h;
+}
+
+int id_cache_load(id_track *t, lk_embedder *e, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	uint64_t want = fingerprint(t, e), have = 0;
+	int rc = fread(&have, sizeof have, 1, f) == 1 && have == want ? 0 : -1;
+	for (int i = 0; !rc && i < t->n_images; i++) {
+		id_image *im = &t->images[i];
+		if (fread(&im->ok, sizeof im->ok, 1, f) != 1 || fread(&im->plain, sizeof im->plain, 1, f) != 1 ||
+		    fread(&im->scene, sizeof im->scene, 1, f) != 1 || fread(&im->info, sizeof im->info, 1, f) != 1) {
+			rc = -1;
+			break;
+		}
+		/* The style and codec names are the program's own strings: not kept. */
+		im->info.style = im->info.codec = NULL;
+		if (im->ok && im->character >= 0 && im->rank < ID_MAX_K) {
+			if (!(im->views = malloc(sizeof *im->views * LK_VIEWS)) ||
+			    fread(im->views, sizeof *im->views, LK_VIEWS, f) != LK_VIEWS)
+				rc = -1;
+		}
+	}
+	fclose(f);
+	if (rc)
+		for (int i = 0; i < t->n_images; i++) {
+			free(t->images[i].views);
+			t->images[i].views = NULL;
+			t->images[i].ok = 0;
+		}
+	return rc;
+}
+
+int id_cache_save(const id_track *t, lk_embedder *e, const char *path)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		return -1;
+	const uint64_t h = fingerprint(t, e);
+	int rc = fwrite(&h, sizeof h, 1, f) == 1 ? 0 : -1;
+	for (int i = 0; !rc && i < t->n_images; i++) {
+		const id_image *im = &t->images[i];
+		if (fwrite(&im->ok, sizeof im->ok, 1, f) != 1 || fwrite(&im->plain, sizeof im->plain, 1, f) != 1 ||
+		    fwrite(&im->scene, sizeof im->scene, 1, f) != 1 || fwrite(&im->info, sizeof im->info, 1, f) != 1)
+			rc = -1;
+		if (!rc && im->ok && im->character >= 0 && im->rank < ID_MAX_K &&
+		    fwrite(im->views, sizeof *im->views, LK_VIEWS, f) != LK_VIEWS)
+			rc = -1;
+	}
+	if (fclose(f))
+		rc = -1;
+	if (!rc && rename(tmp, path))
+		rc = -1;
+	if (rc)
+		remove(tmp);
+	return rc;
 }

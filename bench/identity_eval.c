@@ -36,14 +36,26 @@ typedef struct registry {
 	float mean[LK_EMBEDDING_DIM];
 } registry;
 
+/* How a character's aggregated score is made comparable across characters and queries:
+ * as it is; less beta times the query's mean similarity to its nearest bank pictures; as a
+ * z-score against the character's own scores of the bank's pictures (its nearest ID_COHORT);
+ * or the mean of that and the z-score against the query's similarities to the bank (adaptive
+ * symmetric normalisation, as speaker verification calibrates per model and per trial). */
+enum { NORM_NONE, NORM_BANK, NORM_Z, NORM_S, NORMS };
+#define ID_COHORT 100
+
 typedef struct scored {
 	int truth;             /* character, -1 for a negative */
 	int source;            /* of the truth */
-	int top, second;       /* characters, best first (-1: none) */
-	double score[AGGS];    /* the top character's, per aggregation */
-	int top_of[AGGS];
+	double score[NORMS][AGGS]; /* the top character's, per normalisation and aggregation */
+	int top_of[NORMS][AGGS];
 	double bank;           /* mean similarity to the nearest bank pictures */
 } scored;
+
+/* Per character and aggregation: mean and spread of its scores of the bank's pictures. */
+typedef struct cohort {
+	double *mu, *sd; /* n_characters x AGGS */
+} cohort;
 
 typedef struct result {
 	int queries, negatives, held_out_queries;
@@ -126,7 +138,7 @@ static int add_query(query_set *q, const lk_embedding *e, int truth, int source)
 	if (!ge || !gs)
 		return -1;
 	q->emb[q->n] = e;
-	q->s[q->n++] = (scored){ .truth = truth, .source = source, .top = -1, .second = -1 };
+	q->s[q->n++] = (scored){ .truth = truth, .source = source };
 	return 0;
 }
 
@@ -136,20 +148,35 @@ static int desc_double(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
-/* Scores every vector of q against the registry (and the bank, when given), chunk by chunk. */
-static int score_all(query_set *q, const registry *r, const float *bank, int n_bank, const id_track *t)
+/* mean and standard deviation of the first n of v (sorted best first) */
+static void spread(const double *v, int n, double *mu, double *sd)
+{
+	double m = 0, q = 0;
+	for (int i = 0; i < n; i++)
+		m += v[i] / n;
+	for (int i = 0; i < n; i++)
+		q += (v[i] - m) * (v[i] - m) / n;
+	*mu = m;
+	*sd = sqrt(q) > 1e-6 ? sqrt(q) : 1e-6;
+}
+
+/* Scores every vector of q against the registry and the bank, chunk by chunk. With `full`, also
+ * writes every character's aggregated scores (q->n x n_characters x AGGS, -inf for characters
+ * not in the registry). `self` (the bank scoring itself): each vector's best bank match is
+ * itself, left out. `c` (may be NULL): the characters' cohorts, for NORM_Z and NORM_S. */
+static int score_all(query_set *q, const registry *r, const float *bank, int n_bank, const id_track *t,
+		     double *full, int self, const cohort *c)
 {
 	enum { CHUNK = 128 };
+	const int nc = t->n_characters;
 	float *x = malloc(sizeof(float) * LK_EMBEDDING_DIM * CHUNK);
 	float *sim = malloc(sizeof(float) * (size_t)CHUNK * (size_t)(r->n_views ? r->n_views : 1));
 	float *bsim = malloc(sizeof(float) * (size_t)CHUNK * (size_t)(n_bank ? n_bank : 1));
 	double *per_ref = malloc(sizeof(double) * (size_t)(r->n_refs ? r->n_refs : 1));
-	double *agg = malloc(sizeof(double) * AGGS * (size_t)t->n_characters);
 	double *top = malloc(sizeof(double) * (size_t)(r->n_refs + 1));
-	int *count = malloc(sizeof(int) * (size_t)t->n_characters);
 	double *btop = malloc(sizeof(double) * (size_t)(n_bank ? n_bank : 1));
 	int rc = -1;
-	if (!x || !sim || !bsim || !per_ref || !agg || !top || !count || !btop)
+	if (!x || !sim || !bsim || !per_ref || !top || !btop)
 		goto out;
 	for (int start = 0; start < q->n; start += CHUNK) {
 		const int m = q->n - start < CHUNK ? q->n - start : CHUNK;
@@ -163,46 +190,58 @@ static int score_all(query_set *q, const registry *r, const float *bank, int n_b
 				    LK_EMBEDDING_DIM, bank, LK_EMBEDDING_DIM, 0.0f, bsim, n_bank);
 		for (int i = 0; i < m; i++) {
 			scored *s = &q->s[start + i];
-			for (int j = 0; j < r->n_refs; j++)
-				per_ref[j] = -2;
-			const float *row = sim + (size_t)i * r->n_views;
-			for (int v = 0; v < r->n_views; v++)
-				if (row[v] > per_ref[r->view_ref[v]])
-					per_ref[r->view_ref[v]] = row[v];
-			/* Per character: its references' best-view similarities, best first. */
-			for (int c = 0; c < t->n_characters; c++)
-				count[c] = 0;
-			for (int a = 0; a < AGGS; a++)
-				s->score[a] = -INFINITY, s->top_of[a] = -1;
-			double best = -INFINITY, second = -INFINITY;
-			for (int j = 0; j < r->n_refs;) {
-				const int c = r->ref_character[j];
-				int n = 0;
-				for (; j < r->n_refs && r->ref_character[j] == c; j++)
-					top[n++] = per_ref[j];
-				qsort(top, (size_t)n, sizeof *top, desc_double);
-				double mean = 0;
-				for (int u = 0; u < n; u++)
-					mean += top[u] / n;
-				const double v[AGGS] = { top[0], n > 1 ? (top[0] + top[1]) / 2 : top[0], mean };
-				for (int a = 0; a < AGGS; a++)
-					if (v[a] > s->score[a])
-						s->score[a] = v[a], s->top_of[a] = c;
-				if (v[AGG_NEAREST] > best) {
-					second = best, s->second = s->top;
-					best = v[AGG_NEAREST], s->top = c;
-				} else if (v[AGG_NEAREST] > second)
-					second = v[AGG_NEAREST], s->second = c;
-			}
+			double *row_full = full ? full + (size_t)(start + i) * nc * AGGS : NULL;
+			if (row_full)
+				for (int j = 0; j < nc * AGGS; j++)
+					row_full[j] = -INFINITY;
+			/* The query's own cohort: its similarities to the bank, best first. */
+			double qmu = 0, qsd = 1;
 			s->bank = 0;
 			if (n_bank) {
 				const float *brow = bsim + (size_t)i * n_bank;
 				for (int b = 0; b < n_bank; b++)
 					btop[b] = brow[b];
 				qsort(btop, (size_t)n_bank, sizeof *btop, desc_double);
-				const int nb = n_bank < ID_BANK_TOP ? n_bank : ID_BANK_TOP;
+				const double *from = btop + (self ? 1 : 0);
+				const int avail = n_bank - (self ? 1 : 0);
+				const int nb = avail < ID_BANK_TOP ? avail : ID_BANK_TOP;
 				for (int b = 0; b < nb; b++)
-					s->bank += btop[b] / nb;
+					s->bank += from[b] / nb;
+				spread(from, avail < ID_COHORT ? avail : ID_COHORT, &qmu, &qsd);
+			}
+			for (int j = 0; j < r->n_refs; j++)
+				per_ref[j] = -2;
+			const float *row = sim + (size_t)i * r->n_views;
+			for (int v = 0; v < r->n_views; v++)
+				if (row[v] > per_ref[r->view_ref[v]])
+					per_ref[r->view_ref[v]] = row[v];
+			for (int nm = 0; nm < NORMS; nm++)
+				for (int a = 0; a < AGGS; a++)
+					s->score[nm][a] = -INFINITY, s->top_of[nm][a] = -1;
+			/* Per character: its references' best-view similarities, best first. */
+			for (int j = 0; j < r->n_refs;) {
+				const int ch = r->ref_character[j];
+				int n = 0;
+				for (; j < r->n_refs && r->ref_character[j] == ch; j++)
+					top[n++] = per_ref[j];
+				qsort(top, (size_t)n, sizeof *top, desc_double);
+				double mean = 0;
+				for (int u = 0; u < n; u++)
+					mean += top[u] / n;
+				const double v[AGGS] = { top[0], n > 1 ? (top[0] + top[1]) / 2 : top[0], mean };
+				for (int a = 0; a < AGGS; a++) {
+					double nv[NORMS] = { v[a], v[a], -INFINITY, -INFINITY };
+					if (c) {
+						const double z = (v[a] - c->mu[ch * AGGS + a]) / c->sd[ch * AGGS + a];
+						nv[NORM_Z] = z;
+						nv[NORM_S] = (z + (v[a] - qmu) / qsd) / 2;
+					}
+					for (int nm = 0; nm < NORMS; nm++)
+						if (nv[nm] > s->score[nm][a])
+							s->score[nm][a] = nv[nm], s->top_of[nm][a] = ch;
+					if (row_full)
+						row_full[ch * AGGS + a] = v[a];
+				}
 			}
 		}
 	}
@@ -212,15 +251,59 @@ out:
 	free(sim);
 	free(bsim);
 	free(per_ref);
-	free(agg);
 	free(top);
-	free(count);
 	free(btop);
 	return rc;
 }
 
-/* The measures of one method: aggregation a, normalised by beta times the bank similarity. */
-static result measure(const query_set *q, const query_set *neg, const id_track *t, int a, double beta)
+/* Each registered character's cohort: its ID_COHORT best scores of the bank's pictures. */
+static int make_cohort(cohort *c, const registry *r, const float *bank, int n_bank, const id_track *t)
+{
+	const int nc = t->n_characters;
+	query_set b = { 0 };
+	lk_embedding *copies = malloc(sizeof *copies * (size_t)(n_bank ? n_bank : 1));
+	double *full = malloc(sizeof(double) * (size_t)(n_bank ? n_bank : 1) * (size_t)nc * AGGS);
+	double *col = malloc(sizeof(double) * (size_t)(n_bank ? n_bank : 1));
+	c->mu = calloc((size_t)nc * AGGS, sizeof(double));
+	c->sd = malloc(sizeof(double) * (size_t)nc * AGGS);
+	int rc = -1;
+	if (!copies || !full || !col || !c->mu || !c->sd)
+		goto out;
+	/* The bank is centred already; score_all centres again, which leaves it as it is. */
+	for (int i = 0; i < n_bank; i++) {
+		memcpy(copies[i].v, bank + (size_t)i * LK_EMBEDDING_DIM, sizeof copies[i].v);
+		if (add_query(&b, &copies[i], -1, -1))
+			goto out;
+	}
+	registry uncentred = *r;
+	memset(uncentred.mean, 0, sizeof uncentred.mean);
+	if (score_all(&b, &uncentred, bank, n_bank, t, full, 1, NULL))
+		goto out;
+	for (int ch = 0; ch < nc; ch++)
+		for (int a = 0; a < AGGS; a++) {
+			for (int i = 0; i < n_bank; i++)
+				col[i] = full[((size_t)i * nc + ch) * AGGS + a];
+			qsort(col, (size_t)n_bank, sizeof *col, desc_double);
+			spread(col, n_bank < ID_COHORT ? n_bank : ID_COHORT, &c->mu[ch * AGGS + a], &c->sd[ch * AGGS + a]);
+		}
+	rc = 0;
+out:
+	free(copies);
+	free(full);
+	free(col);
+	free(b.emb);
+	free(b.s);
+	return rc;
+}
+
+static double value(const scored *s, int nm, int a, double beta)
+{
+	return nm == NORM_BANK ? s->score[nm][a] - beta * s->bank : s->score[nm][a];
+}
+
+/* The measures of one method: aggregation a, normalisation nm (NORM_BANK: by beta times the
+ * bank similarity). */
+static result measure(const query_set *q, const query_set *neg, const id_track *t, int nm, int a, double beta)
 {
 	result res = { .queries = q->n, .negatives = neg->n };
 	double *ns = malloc(sizeof(double) * (size_t)(neg->n ? neg->n : 1));
@@ -231,13 +314,13 @@ static result measure(const query_set *q, const query_set *neg, const id_track *
 		return res;
 	}
 	for (int i = 0; i < neg->n; i++)
-		ns[i] = neg->s[i].score[a] - beta * neg->s[i].bank;
+		ns[i] = value(&neg->s[i], nm, a, beta);
 	const double t1 = metrics_threshold(ns, (size_t)neg->n, 0.01), t01 = metrics_threshold(ns, (size_t)neg->n, 0.001);
 	int n_pred = 0;
 	for (int i = 0; i < q->n; i++) {
 		const scored *s = &q->s[i];
-		const double v = s->score[a] - beta * s->bank;
-		const int top = s->top_of[a], right = top == s->truth;
+		const double v = value(s, nm, a, beta);
+		const int top = s->top_of[nm][a], right = top == s->truth;
 		const int same_franchise = top >= 0 && t->characters[top].franchise == t->characters[s->truth].franchise;
 		const int held = s->source == t->held_out;
 		res.held_out_queries += held;
@@ -299,8 +382,11 @@ static float *make_bank(const id_track *t, const registry *r, int *n)
 	return b;
 }
 
+static const char *const norm_names[NORMS] = { "", ", bank-normalised", ", z-normalised per character",
+						 ", s-normalised" };
+
 typedef struct evaluation {
-	result r[FORMS][AGGS][N_BETAS];
+	result r[FORMS][NORMS][AGGS][N_BETAS]; /* beta only for NORM_BANK, else index 0 */
 	double score_ms; /* per picture, registry and bank together */
 } evaluation;
 
@@ -309,6 +395,7 @@ static int evaluate(evaluation *ev, const id_track *t, id_split split, int k)
 	registry r;
 	query_set q[FORMS] = { { 0 } }, neg = { 0 };
 	float *bank = NULL;
+	cohort c = { 0 };
 	int n_bank = 0, rc = -1;
 	if (build_registry(&r, t, split, k) || !(bank = make_bank(t, &r, &n_bank)))
 		goto out;
@@ -333,22 +420,27 @@ static int evaluate(evaluation *ev, const id_track *t, id_split split, int k)
 				goto out;
 		}
 	}
+	if (make_cohort(&c, &r, bank, n_bank, t))
+		goto out;
 	const double t0 = bench_wall_s();
-	if (score_all(&neg, &r, bank, n_bank, t))
+	if (score_all(&neg, &r, bank, n_bank, t, NULL, 0, &c))
 		goto out;
 	for (int f = 0; f < FORMS; f++)
-		if (score_all(&q[f], &r, bank, n_bank, t))
+		if (score_all(&q[f], &r, bank, n_bank, t, NULL, 0, &c))
 			goto out;
 	const int scored_n = neg.n + q[0].n + q[1].n;
 	ev->score_ms = scored_n ? (bench_wall_s() - t0) * 1000 / scored_n : 0;
 	for (int f = 0; f < FORMS; f++)
-		for (int a = 0; a < AGGS; a++)
-			for (int b = 0; b < N_BETAS; b++)
-				ev->r[f][a][b] = measure(&q[f], &neg, t, a, betas[b]);
+		for (int nm = 0; nm < NORMS; nm++)
+			for (int a = 0; a < AGGS; a++)
+				for (int b = 0; b < (nm == NORM_BANK ? N_BETAS : 1); b++)
+					ev->r[f][nm][a][b] = measure(&q[f], &neg, t, nm, a, betas[b]);
 	rc = 0;
 out:
 	free_registry(&r);
 	free(bank);
+	free(c.mu);
+	free(c.sd);
 	for (int f = 0; f < FORMS; f++) {
 		free(q[f].emb);
 		free(q[f].s);
@@ -361,6 +453,23 @@ out:
 static double pct(double x)
 {
 	return 100 * x;
+}
+
+/* Validation's verdict on a method: recall at 1% false positives, both forms together. */
+static double on_validation(const evaluation *val, int nm, int a, int b)
+{
+	return val->r[FORM_PLAIN][nm][a][b].recall1 + val->r[FORM_SCENE][nm][a][b].recall1;
+}
+
+static void table_row(FILE *md, const id_track *t, const char *form, const char *method, const result *x)
+{
+	fprintf(md, "| %s | %s | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% |", form, method,
+		pct(x->recall1), pct(x->recall01), pct(x->at1), pct(x->map), pct(x->wrong1), pct(x->franchise1),
+		pct(x->franchise01), pct(x->wrong_franchise1));
+	if (t->held_out >= 0 && x->held_out_queries)
+		fprintf(md, " %.1f%% (%.1f%%) |\n", pct(x->held_out1), pct(x->held_out_franchise1));
+	else
+		fprintf(md, " - |\n");
 }
 
 int id_evaluate(const id_track *t, FILE *md, FILE *tsv)
@@ -378,65 +487,69 @@ int id_evaluate(const id_track *t, FILE *md, FILE *tsv)
 		t->held_out >= 0 ? t->sources[t->held_out] : "", t->held_out >= 0 ? " is in test, held out of training" : "");
 	for (int ki = 0; ki < t->n_ks; ki++) {
 		const int k = t->ks[ki];
-		evaluation val, test;
+		static evaluation val, test;
 		if (evaluate(&val, t, SPLIT_VAL, k) || evaluate(&test, t, SPLIT_TEST, k))
 			return -1;
-		/* The normalisation's strength that validation likes best, per aggregation (by recall
-		 * at 1% false positives over both forms). */
-		int chosen[AGGS];
+		/* Validation chooses: the bank normalisation's strength per aggregation, and the one
+		 * method the README quotes. */
+		int chosen_beta[AGGS], best_nm = 0, best_a = 0, best_b = 0;
 		for (int a = 0; a < AGGS; a++) {
-			chosen[a] = 0;
-			double best = -1;
-			for (int b = 0; b < N_BETAS; b++) {
-				const double v = val.r[FORM_PLAIN][a][b].recall1 + val.r[FORM_SCENE][a][b].recall1;
-				if (v > best)
-					best = v, chosen[a] = b;
-			}
+			chosen_beta[a] = 0;
+			for (int b = 1; b < N_BETAS; b++)
+				if (on_validation(&val, NORM_BANK, a, b) > on_validation(&val, NORM_BANK, a, chosen_beta[a]))
+					chosen_beta[a] = b;
 		}
-		const result *any = &test.r[FORM_PLAIN][0][0];
+		for (int nm = 0; nm < NORMS; nm++)
+			for (int a = 0; a < AGGS; a++) {
+				const int b = nm == NORM_BANK ? chosen_beta[a] : 0;
+				if (on_validation(&val, nm, a, b) > on_validation(&val, best_nm, best_a, best_b))
+					best_nm = nm, best_a = a, best_b = b;
+			}
+		const result *any = &test.r[FORM_PLAIN][0][0][0];
 		fprintf(md, "#### k = %d reference%s per character\n\n", k, k > 1 ? "s" : "");
-		fprintf(md, "Test split: %d queries per form, %d negatives (both forms pooled); scoring %.2f ms per picture."
-			    " Normalised: minus beta times the mean similarity to the %d nearest pictures of the train "
-			    "split's bank, beta chosen on validation.\n\n",
-			any->queries, any->negatives, test.score_ms, ID_BANK_TOP);
+		fprintf(md, "Test split: %d queries per form, %d negatives (both forms pooled); scoring %.2f ms per picture "
+			    "(every method at once). Bank-normalised: less beta times the mean similarity to the %d "
+			    "nearest pictures of the train split's bank (beta chosen on validation); z-normalised: against "
+			    "the character's %d best scores of the bank; s-normalised: the mean of that and the query's "
+			    "z-score against its %d nearest bank pictures. The method validation chose is in bold.\n\n",
+			any->queries, any->negatives, test.score_ms, ID_BANK_TOP, ID_COHORT, ID_COHORT);
 		fprintf(md, "| queries | method | recall at 1%% FP | at 0.1%% FP | recall@1 | micro-AP | wrong character at 1%% |"
 			    " franchise at 1%% FP | franchise at 0.1%% | wrong franchise at 1%% | %s at 1%% (franchise) |\n",
 			t->held_out >= 0 ? t->sources[t->held_out] : "held-out source");
 		fprintf(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 		for (int f = 0; f < FORMS; f++)
-			for (int a = 0; a < AGGS; a++)
-				for (int pass = 0; pass < 2; pass++) {
-					const int b = pass ? chosen[a] : 0;
-					if (pass && !b)
-						continue;
-					const result *x = &test.r[f][a][b];
-					char method[128];
-					snprintf(method, sizeof method, "%s%s", agg_names[a], pass ? ", normalised" : "");
-					if (pass)
-						snprintf(method + strlen(method), sizeof method - strlen(method), " (beta %.2f)",
-							 betas[b]);
-					fprintf(md, "| %s | %s | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% |",
-						form_names[f], method, pct(x->recall1), pct(x->recall01), pct(x->at1),
-						pct(x->map), pct(x->wrong1), pct(x->franchise1), pct(x->franchise01),
-						pct(x->wrong_franchise1));
-					if (x->held_out_queries)
-						fprintf(md, " %.1f%% (%.1f%%) |\n", pct(x->held_out1), pct(x->held_out_franchise1));
-					else
-						fprintf(md, " - |\n");
+			for (int nm = 0; nm < NORMS; nm++)
+				for (int a = 0; a < AGGS; a++) {
+					const int b = nm == NORM_BANK ? chosen_beta[a] : 0;
+					char method[160];
+					snprintf(method, sizeof method, "%s%s%s", agg_names[a], norm_names[nm],
+						 nm == NORM_BANK ? " (beta " : "");
+					if (nm == NORM_BANK)
+						snprintf(method + strlen(method), sizeof method - strlen(method), "%.2f)", betas[b]);
+					if (nm == best_nm && a == best_a && b == best_b) {
+						char bold[200];
+						snprintf(bold, sizeof bold, "**%s**", method);
+						table_row(md, t, form_names[f], bold, &test.r[f][nm][a][b]);
+					} else
+						table_row(md, t, form_names[f], method, &test.r[f][nm][a][b]);
 				}
 		fprintf(md, "\n");
 		for (int sp = 0; sp < 2; sp++) {
 			const evaluation *ev = sp ? &test : &val;
 			for (int f = 0; f < FORMS; f++)
-				for (int a = 0; a < AGGS; a++)
-					for (int b = 0; b < N_BETAS; b++) {
-						const result *x = &ev->r[f][a][b];
-						fprintf(tsv, "%s\t%s\t%d\t%s\t%s\t%.2f\t%d\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\n",
-							t->name, sp ? "test" : "validation", k, form_names[f], agg_names[a], betas[b],
-							x->queries, x->negatives, x->recall1, x->recall01, x->at1, x->map, x->wrong1,
-							x->franchise1, x->franchise01, x->wrong_franchise1, x->held_out1,
-							x->held_out_franchise1);
-					}
+				for (int nm = 0; nm < NORMS; nm++)
+					for (int a = 0; a < AGGS; a++)
+						for (int b = 0; b < (nm == NORM_BANK ? N_BETAS : 1); b++) {
+							const result *x = &ev->r[f][nm][a][b];
+							fprintf(tsv,
+								"%s\t%s\t%d\t%s\t%s%s\t%.2f\t%d\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%."
+								"4f\t%.4f\t%.4f\t%.4f\n",
+								t->name, sp ? "test" : "validation", k, form_names[f], agg_names[a],
+								norm_names[nm], nm == NORM_BANK ? betas[b] : 0, x->queries,
+								x->negatives, x->recall1, x->recall01, x->at1, x->map, x->wrong1,
+								x->franchise1, x->franchise01, x->wrong_franchise1, x->held_out1,
+								x->held_out_franchise1);
+						}
 		}
 	}
 	return 0;
