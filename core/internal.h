@@ -156,6 +156,9 @@ int lk__pdq_dihedral_hashes(lk_pdq_result *out, const lk_image8 *img, const lk_s
 
 /* lk_embedder_open, optionally without the prior (to compute one: tools/embed_prior.c). */
 int lk__embedder_open(lk_embedder **out, const char *models_dir, int with_prior);
+/* The embedder's default negative bank (n descriptors of LK_EMBEDDING_DIM floats), NULL with
+ * *n = 0 when its models folder has none. */
+const float *lk__embedder_bank(const lk_embedder *e, size_t *n);
 /* Describes decoded pixels (the same pixels PDQ hashes). Thread-safe on a shared embedder. */
 int lk__embed_image8(lk_embedding *out, lk_embedder *e, const lk_image8 *img);
 /* The same, and how strongly each cell of the last feature map (LK_EMBED_GRID square, row by

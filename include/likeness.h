@@ -531,6 +531,14 @@ typedef struct lk_character {
 	int64_t references;              /* set by the registry: how many references it has */
 	float embed_copy;                /* embedding thresholds for this character, 0 < t <= 1; */
 	float embed_similar;             /* 0 (LK_EMBED_INHERIT): the registry's */
+	/* Added in LIKENESS_0.2 (older programs keep the layout above, see "Results and
+	 * versions"; characters they add get the defaults of the fields below). */
+	char franchise[LK_SLUG_MAX];     /* the series it belongs to: one rights holder's set of
+	                                    characters, a slug; "" (or its own slug): its own */
+	int block_on_character;          /* 1: a picture that shows this character blocks even when it
+	                                    copies no reference (the stricter standard); 0: review */
+	float character_threshold;       /* the character score that flags it; 0 (LK_EMBED_INHERIT):
+	                                    the registry's (see lk_character_decision) */
 } lk_character;
 
 /* Zero, so that a zeroed lk_character inherits the registry's embedding thresholds. */
@@ -627,6 +635,30 @@ LK_API int lk_reference_remove(lk_registry *reg, int64_t id);
 LK_API int lk_reference_list(lk_reference *out, size_t cap, size_t *total, lk_registry *reg,
 		      const char *slug);
 
+/* ---------------------------------------------------------------- negative bank
+ *
+ * Pictures of no protected character, which character scores are normalised against (see
+ * lk_character_decision). A sample of the platform's own outputs is the best bank it can have.
+ * While a registry holds none, the attached embedder's default bank is used when its models
+ * folder holds one (negative-bank.f32); with no bank at all, the character model reports its
+ * scores and decides nothing. Each change is one versioned transaction, in effect for the next
+ * check in every process. Needs an attached embedder (lk_registry_set_embedder). Thread-safe. */
+typedef struct lk_negative {
+	int64_t id;
+	char source[LK_TEXT_MAX];  /* file name */
+	char sha256[65];           /* of the file's bytes, hex */
+	int64_t added_at;          /* Unix time */
+} lk_negative;
+
+/* Adds an image file to the registry's negative bank (its embedding only: the picture is not
+ * kept). LK_EEXISTS if the same bytes are in the bank already; LK_EINVAL without an embedder. */
+LK_API int lk_negative_add_file(int64_t *out_id, lk_registry *reg, const char *path,
+				const lk_ingest_options *opts);
+/* Removes one; LK_ENOTFOUND when there is none with that id. */
+LK_API int lk_negative_remove(lk_registry *reg, int64_t id);
+/* Copies up to `cap` negatives, by id, into `out` and sets *total to how many there are. */
+LK_API int lk_negative_list(lk_negative *out, size_t cap, size_t *total, lk_registry *reg);
+
 /* ---------------------------------------------------------------- check */
 
 typedef enum lk_verdict {
@@ -654,9 +686,11 @@ typedef enum lk_reason {
 	LK_REASON_NONE = 0,
 	LK_REASON_COPY = 1,
 	LK_REASON_SIMILAR = 2,
+	LK_REASON_CHARACTER = 3, /* the image shows a registered character (lk_character_decision),
+	                            without copying one of its references */
 } lk_reason;
 
-/* "none", "copy", "similar". */
+/* "none", "copy", "similar", "character". */
 LK_API const char *lk_reason_name(lk_reason r);
 
 /* One reference the image came close to. */
@@ -681,6 +715,53 @@ typedef struct lk_match {
 	lk_region region;          /* LK_SIGNAL_REGION: where that part is; else all zero */
 } lk_match;
 
+/* Which registered character the image shows, judged from all of each character's references
+ * and against a bank of unrelated pictures, not from the nearest reference alone. A new pose of
+ * a character copies none of its references; the character model still recognises it.
+ *
+ * The character score: the image's mean similarity to the character's two nearest references
+ * (its one, when it has one; each reference by its best stored view, centred as the embedding
+ * search centres), less LK_CHARACTER_BANK_WEIGHT times the image's mean similarity to its
+ * LK_CHARACTER_BANK_NEAREST nearest pictures of the negative bank. The second term is what
+ * the image resembles anyway: a generic picture in a popular style comes close to many
+ * characters and to many unrelated pictures alike, a picture of one character only to that
+ * one. bench/identity.sh measured this against the nearest reference alone (README,
+ * "Characters"). A franchise's score is its best character's. */
+typedef struct lk_character_decision {
+	char character[LK_SLUG_MAX];   /* the best-scoring character; "" when none was scored (no
+	                                  embedding, or no embedded reference) */
+	char character_name[LK_TEXT_MAX];
+	char franchise[LK_SLUG_MAX];   /* its franchise (its own slug when it has none) */
+	float score;                   /* its character score, which is also the franchise's */
+	float threshold;               /* the score that flags it: the character's own, else the
+	                                  registry's (calibrated, else LK_DEFAULT_CHARACTER_THRESHOLD) */
+	float margin;                  /* score less that of the franchise's next character; the score
+	                                  itself when no other character of the franchise was scored */
+	char runner_up[LK_SLUG_MAX];   /* that next character, "" when none */
+	int character_uncertain;       /* 1 when the margin is below LK_CHARACTER_MARGIN: the franchise
+	                                  is shown, which of its characters is not sure */
+	double false_positive_rate;    /* the share of the calibration's unrelated pictures that scored
+	                                  at least this high against any character ("1 in N"); -1
+	                                  when the registry was not calibrated */
+	int64_t calibration_negatives; /* how many unrelated pictures that share comes from */
+	int n_nearest;                 /* the character's nearest references, best first */
+	int64_t nearest[3];
+	float nearest_similarity[3];
+	int bank_pictures;             /* pictures of the negative bank the score was normalised by */
+	lk_verdict verdict;            /* this decision alone: ALLOW below the threshold or without a
+	                                  negative bank, else REVIEW (BLOCK for a character with
+	                                  block_on_character) */
+} lk_character_decision;
+
+/* The bank term's weight and depth in the character score, and the default threshold until a
+ * calibration sets one: chosen on bench/identity.sh's validation split, never its test split
+ * (README, "Characters"). */
+#define LK_CHARACTER_BANK_WEIGHT 0.75f
+#define LK_CHARACTER_BANK_NEAREST 10
+#define LK_DEFAULT_CHARACTER_THRESHOLD 0.20f
+/* Below this margin over the franchise's next character, the character is uncertain. */
+#define LK_CHARACTER_MARGIN 0.02f
+
 typedef struct lk_check_result {
 	lk_verdict verdict;
 	char reason[LK_TEXT_MAX];  /* one sentence a person can act on */
@@ -695,6 +776,8 @@ typedef struct lk_check_result {
 	int n_regions;             /* parts of the image region search described */
 	lk_region regions[LK_MAX_REGIONS];
 	double decode_ms, hash_ms, embed_ms, search_ms, total_ms;
+	/* Added in LIKENESS_0.2 (older programs keep the layout above). */
+	lk_character_decision character; /* the character model's decision, whatever the verdict */
 } lk_check_result;
 
 typedef struct lk_check_options {

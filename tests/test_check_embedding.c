@@ -123,7 +123,7 @@ Test(check_embedding, another_embedder_is_refused)
 }
 
 /* A registry written by the schema before embeddings (2) opens, is upgraded in place through 3
- * to 4, keeps its references and takes embeddings from then on. */
+ * and 4 to 5, keeps its references and takes embeddings from then on. */
 Test(check_embedding, schema_2_registries_are_upgraded)
 {
 	char old[400];
@@ -135,7 +135,10 @@ Test(check_embedding, schema_2_registries_are_upgraded)
 	snprintf(path, sizeof path, "%s/registry.db", old);
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db, "ALTER TABLE refs DROP COLUMN embedding; ALTER TABLE characters DROP COLUMN embed_copy;"
-				  " ALTER TABLE characters DROP COLUMN embed_similar; UPDATE meta SET value = '2' WHERE key = 'schema'",
+				  " ALTER TABLE characters DROP COLUMN embed_similar; ALTER TABLE characters DROP COLUMN franchise;"
+				  " ALTER TABLE characters DROP COLUMN block_on_character;"
+				  " ALTER TABLE characters DROP COLUMN character_threshold; DROP TABLE negatives;"
+				  " UPDATE meta SET value = '2' WHERE key = 'schema'",
 				  NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
 	sqlite3_close(db);
 
@@ -151,6 +154,14 @@ Test(check_embedding, schema_2_registries_are_upgraded)
 	cr_assert_eq(lk_check_file(&r, r2, fx_pdq_image("char1_crop10.png"), NULL), LK_OK);
 	cr_expect_eq(r.signals, LK_SIGNAL_PDQ | LK_SIGNAL_EMBEDDING);
 	cr_expect_neq(r.verdict, LK_VERDICT_ALLOW, "%s", r.reason);
+	/* Schema 5: characters are their own franchise until given one, and the bank is there. */
+	lk_character got;
+	cr_assert_eq(lk_character_get(&got, r2, "char1"), LK_OK, "%s", lk_error_detail());
+	cr_expect_str_eq(got.franchise, "char1");
+	cr_expect_eq(got.block_on_character, 0);
+	size_t negatives = 1;
+	cr_expect_eq(lk_negative_list(NULL, 0, &negatives, r2), LK_OK, "%s", lk_error_detail());
+	cr_expect_eq(negatives, 0);
 	lk_registry_close(r2);
 
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);

@@ -176,6 +176,22 @@ static int call_reference_remove(void)
 	return lk_reference_remove(s.reg, refs[total < 8 ? total - 1 : 7].id);
 }
 
+static int call_negative_add_file(void) { return lk_negative_add_file(NULL, s.reg, image(), NULL); }
+
+static int call_negative_list(void)
+{
+	size_t total;
+	return lk_negative_list(NULL, 0, &total, s.reg);
+}
+
+static int call_negative_remove(void)
+{
+	lk_negative n[4];
+	size_t total;
+	int rc = lk_negative_list(n, 4, &total, s.reg);
+	return rc != LK_OK ? rc : total ? lk_negative_remove(s.reg, n[0].id) : LK_ENOTFOUND;
+}
+
 static int call_registry_set_embedding_thresholds(void)
 {
 	return lk_registry_set_embedding_thresholds(s.reg, 0.9f, 0.6f);
@@ -276,6 +292,9 @@ static const struct entry {
 	CASE(reference_add_hashes),
 	CASE(reference_list),
 	CASE(reference_remove),
+	CASE(negative_add_file),
+	CASE(negative_list),
+	CASE(negative_remove),
 	CASE(registry_set_embedding_thresholds),
 	CASE(registry_set_region_thresholds),
 	CASE(registry_region_lead),

@@ -8,6 +8,26 @@ static json_t *place_json(const lk_region *g)
 			 "height", (double)g->height);
 }
 
+json_t *lk_json_character(const lk_character_decision *c)
+{
+	json_t *nearest = json_array();
+	for (int i = 0; i < c->n_nearest && i < 3; i++)
+		json_array_append_new(nearest, json_pack("{s:I, s:f}", "reference", (json_int_t)c->nearest[i], "similarity",
+							 (double)c->nearest_similarity[i]));
+	json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:b, s:o, s:i}", "character", c->character, "name",
+				c->character_name, "franchise", c->franchise, "verdict", lk_verdict_name(c->verdict), "score",
+				(double)c->score, "threshold", (double)c->threshold, "margin", (double)c->margin,
+				"uncertain", c->character_uncertain, "nearest", nearest, "bank_pictures", c->bank_pictures);
+	if (out && c->runner_up[0])
+		json_object_set_new(out, "runner_up", json_string(c->runner_up));
+	/* "1 in N unrelated pictures": only a calibrated registry can say. */
+	if (out && c->false_positive_rate >= 0) {
+		json_object_set_new(out, "false_positive_rate", json_real(c->false_positive_rate));
+		json_object_set_new(out, "calibration_negatives", json_integer((json_int_t)c->calibration_negatives));
+	}
+	return out;
+}
+
 json_t *lk_json_result(const char *path, const lk_check_result *r)
 {
 	char hex[LK_PDQ_HEX_LEN + 1];
@@ -54,6 +74,8 @@ json_t *lk_json_result(const char *path, const lk_check_result *r)
 		"registry_version", (json_int_t)r->registry_version, "source", "format", r->source.format, "width",
 		r->source.width, "height", r->source.height, "timings_ms", "decode", r->decode_ms, "embed",
 		r->embed_ms, "hash", r->hash_ms, "search", r->search_ms, "total", r->total_ms);
+	if (out && r->character.character[0])
+		json_object_set_new(out, "character", lk_json_character(&r->character));
 	if (out && r->n_regions) {
 		/* What region search looked at, so that a reviewer can see which parts were cleared. */
 		json_t *regions = json_array();

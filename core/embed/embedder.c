@@ -30,6 +30,8 @@ struct lk_embedder {
 	lk_net net;
 	float prior[LK_EMBEDDING_DIM];    /* subtracted from every descriptor (see PRIOR_FILE) */
 	int has_prior;
+	float *bank;                      /* the default negative bank (see BANK_FILE), or NULL */
+	size_t bank_n;
 	int last_map;                     /* op index of LAST_MAP */
 	char id[LK_EMBEDDER_ID_MAX];
 	pthread_mutex_t lock;             /* guards `idle` */
@@ -42,6 +44,11 @@ struct lk_embedder {
  * art looks like leaves what tells one picture from another, and does so for a registry of
  * one reference as well as of a million. */
 #define PRIOR_FILE "embedding-prior.f32"
+
+/* The default negative bank: descriptors (this embedder's, prior subtracted) of pictures of no
+ * registered character, beside the models, n x LK_EMBEDDING_DIM float32. Optional: without
+ * it, a registry with no negatives of its own scores characters and decides nothing. */
+#define BANK_FILE "negative-bank.f32"
 
 #ifndef LK_DEFAULT_MODELS_DIR
 #define LK_DEFAULT_MODELS_DIR ""
@@ -101,6 +108,47 @@ int lk_embedder_open(lk_embedder **out, const char *models_dir)
 	return lk__embedder_open(out, models_dir, 1);
 }
 
+/* Reads the default bank if there is one: a whole number of finite descriptors. */
+static int load_bank(lk_embedder *e, const char *models_dir)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", models_dir, BANK_FILE);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return LK_OK;
+	int rc = LK_OK;
+	long bytes = -1;
+	if (fseek(f, 0, SEEK_END) == 0)
+		bytes = ftell(f);
+	rewind(f);
+	const size_t row = sizeof(float) * LK_EMBEDDING_DIM;
+	if (bytes <= 0 || (size_t)bytes % row)
+		rc = lk__fail(LK_ECORRUPT, "%s: %ld bytes, not a whole number of descriptors", path, bytes);
+	else if (!(e->bank = malloc((size_t)bytes)))
+		rc = lk__fail(LK_ENOMEM, "reading %s", path);
+	else if (fread(e->bank, 1, (size_t)bytes, f) != (size_t)bytes)
+		rc = lk__fail(LK_EIO, "%s: cannot read", path);
+	else {
+		e->bank_n = (size_t)bytes / row;
+		for (size_t i = 0; rc == LK_OK && i < e->bank_n * LK_EMBEDDING_DIM; i++)
+			if (!isfinite(e->bank[i]))
+				rc = lk__fail(LK_ECORRUPT, "%s: not descriptors (value %zu is %g)", path, i, (double)e->bank[i]);
+	}
+	fclose(f);
+	if (rc != LK_OK) {
+		free(e->bank);
+		e->bank = NULL;
+		e->bank_n = 0;
+	}
+	return rc;
+}
+
+const float *lk__embedder_bank(const lk_embedder *e, size_t *n)
+{
+	*n = e ? e->bank_n : 0;
+	return e ? e->bank : NULL;
+}
+
 int lk__embedder_open(lk_embedder **out, const char *models_dir, int with_prior)
 {
 	lk__clear_error();
@@ -148,8 +196,12 @@ int lk__embedder_open(lk_embedder **out, const char *models_dir, int with_prior)
 	}
 	if (rc == LK_OK && with_prior)
 		rc = load_prior(e, models_dir);
+	/* The bank is made of prior-subtracted descriptors: without the prior it does not apply. */
+	if (rc == LK_OK && with_prior)
+		rc = load_bank(e, models_dir);
 	if (rc != LK_OK) {
 		lk__net_free(&e->net);
+		free(e->bank);
 		free(e);
 		return rc;
 	}
@@ -174,6 +226,7 @@ void lk_embedder_close(lk_embedder *e)
 	}
 	pthread_mutex_destroy(&e->lock);
 	lk__net_free(&e->net);
+	free(e->bank);
 	free(e);
 }
 

@@ -1,6 +1,5 @@
 /* lk_check_*: ingest, hash, search the registry's current snapshot, decide. */
 #include "index/check/check.h"
-#include "index/check/check.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +49,14 @@ static int decide(lk_check_result *r, const struct snapshot *snap, const lk_pdq_
 	const int hash_usable = pdq->quality >= LK_MIN_QUALITY;
 	r->signals = (hash_usable ? LK_SIGNAL_PDQ : 0) | (emb ? LK_SIGNAL_EMBEDDING : 0);
 	int rc = LK_OK;
+	r->character.verdict = LK_VERDICT_ALLOW;
+	r->character.false_positive_rate = -1;
 	if (r->signals) {
+		struct emb_hits hits;
 		rc = lk__snapshot_search(snap, hash_usable ? pdq->hash : NULL, emb, r->matches, LK_MAX_MATCHES,
-					 &r->n_matches);
+					 &r->n_matches, &hits);
+		if (rc == LK_OK && emb)
+			rc = lk__character_score(&r->character, snap, emb, &hits);
 		if (rc == LK_OK && d && d->n_parts) {
 			r->signals |= LK_SIGNAL_REGION;
 			r->n_regions = d->n_parts;

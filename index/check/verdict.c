@@ -30,6 +30,7 @@ const char *lk_reason_name(lk_reason r)
 	case LK_REASON_NONE: return "none";
 	case LK_REASON_COPY: return "copy";
 	case LK_REASON_SIMILAR: return "similar";
+	case LK_REASON_CHARACTER: return "character";
 	}
 	return "?";
 }
@@ -70,6 +71,34 @@ static void evidence(char *out, size_t size, const lk_match *m)
 		 part);
 }
 
+/* The character decision's sentence: which character (or, when uncertain, which franchise), its
+ * score against the threshold, how rare that score is among unrelated pictures, and the
+ * character's nearest references. */
+static void say_character(lk_check_result *r)
+{
+	const lk_character_decision *c = &r->character;
+	char who[4 * LK_SLUG_MAX + 80], rare[96] = "", near[160] = "";
+	if (c->character_uncertain)
+		snprintf(who, sizeof who, "shows franchise '%s' (most likely '%s', %.2f ahead of '%s')", c->franchise,
+			 c->character, (double)c->margin, c->runner_up);
+	else if (strcmp(c->franchise, c->character))
+		snprintf(who, sizeof who, "shows '%s' (franchise '%s')", c->character, c->franchise);
+	else
+		snprintf(who, sizeof who, "shows '%s'", c->character);
+	if (c->false_positive_rate > 0)
+		snprintf(rare, sizeof rare, "; 1 in %.0f unrelated pictures scores this high",
+			 1 / c->false_positive_rate);
+	else if (c->false_positive_rate == 0)
+		snprintf(rare, sizeof rare, "; none of %lld unrelated pictures scored this high",
+			 (long long)c->calibration_negatives);
+	for (int i = 0; i < c->n_nearest; i++) {
+		const size_t at = strlen(near);
+		snprintf(near + at, sizeof near - at, "%s%lld (%.2f)", i ? ", " : "; nearest references ",
+			 (long long)c->nearest[i], (double)c->nearest_similarity[i]);
+	}
+	say(r, "%s: character score %.2f >= %.2f%s%s", who, (double)c->score, (double)c->threshold, rare, near);
+}
+
 void lk__decide(lk_check_result *r)
 {
 	/* An allow-listed (licensed or own) reference the image copies, closely enough to block,
@@ -86,6 +115,9 @@ void lk__decide(lk_check_result *r)
 			if (!strcmp(m->character, a.character) && no_closer(m, &a))
 				m->verdict = LK_VERDICT_ALLOW;
 		}
+		/* The image is that licensed picture: it shows the character with leave. */
+		if (!strcmp(r->character.character, a.character))
+			r->character.verdict = LK_VERDICT_ALLOW;
 	}
 	r->verdict = LK_VERDICT_ALLOW;
 	r->reason_code = LK_REASON_NONE;
@@ -98,6 +130,16 @@ void lk__decide(lk_check_result *r)
 			r->verdict = m->verdict;
 			decisive = m;
 		}
+	}
+	/* The character model decides over a match it outranks, or equals in verdict when that match
+	 * only found a similar picture; a copy keeps its own reason. */
+	const lk_character_decision *ch = &r->character;
+	if (ch->character[0] && ch->verdict != LK_VERDICT_ALLOW &&
+	    (ch->verdict > r->verdict || !decisive || decisive->reason == LK_REASON_SIMILAR)) {
+		r->verdict = ch->verdict;
+		r->reason_code = LK_REASON_CHARACTER;
+		say_character(r);
+		return;
 	}
 	char why[256];
 	if (decisive) {

@@ -202,9 +202,11 @@ static int search_pdq(const struct snapshot *snap, const lk_pdq_hash hashes[LK_D
 }
 
 int lk__snapshot_search(const struct snapshot *snap, const lk_pdq_hash hashes[LK_DIHEDRAL_COUNT],
-			const lk_embedding *emb, lk_match *out, int cap, int *n_out)
+			const lk_embedding *emb, lk_match *out, int cap, int *n_out, struct emb_hits *hits)
 {
 	*n_out = 0;
+	if (hits)
+		hits->n = 0;
 	if (!snap->stored || snap->max_review_threshold < 0)
 		return LK_OK;
 	if (cap > LK_MAX_MATCHES)
@@ -219,13 +221,14 @@ int lk__snapshot_search(const struct snapshot *snap, const lk_pdq_hash hashes[LK
 	if (rc != LK_OK)
 		return rc;
 	if (emb && snap->emb) {
-		float sim[64];
-		uint32_t refs[64];
-		const int k = lk__emb_search(snap->emb, emb, 64, sim, refs);
+		struct emb_hits own, *h = hits ? hits : &own;
+		const int k = lk__emb_search(snap->emb, emb, LK_EMB_HITS, h->sim, h->refs);
 		if (k < 0)
 			return k;
-		for (int i = 0; i < k; i++)
-			consider_embedding(found, &n, cap, snap, refs[i], sim[i]);
+		h->n = k;
+		/* The matcher looks as deep as it always has; the character model uses the rest. */
+		for (int i = 0; i < k && i < 64; i++)
+			consider_embedding(found, &n, cap, snap, h->refs[i], h->sim[i]);
 	}
 	qsort(found, (size_t)n, sizeof found[0], by_decisiveness);
 	memcpy(out, found, sizeof found[0] * (size_t)n);

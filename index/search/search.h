@@ -19,6 +19,10 @@ struct snap_character {
 	int block_threshold, review_threshold;
 	float embed_copy, embed_similar;   /* resolved (the registry's unless the character's own)
 	                                      once the snapshot has embeddings */
+	char franchise[LK_SLUG_MAX];       /* its own slug when it has none */
+	int block_on_character;
+	float character_threshold;         /* resolved like the embedding thresholds */
+	int embedded_refs;                 /* its references with embeddings */
 };
 
 /* One matchable reference. */
@@ -56,6 +60,30 @@ struct snapshot {
 	struct snap_character *characters;
 	int max_review_threshold;
 	struct snap_embeddings *emb;       /* NULL when no reference has an embedding */
+	struct snap_bank *bank;            /* NULL when there is no negative bank (or no emb) */
+	/* The character model's calibration: the registry's threshold, and the best character
+	 * scores of the calibration's negatives, highest first (kept to estimate false-positive
+	 * rates; none before a calibration). */
+	float character_threshold;
+	float *calibration;
+	size_t n_calibration;
+	int64_t calibration_negatives;
+};
+
+/* The negative bank as checks search it: the registry's negatives, else the embedder's default
+ * bank, centred like the references (snapshot_embeddings.c) in an exact inner-product index. */
+struct snap_bank {
+	struct FaissIndex_H *index;
+	size_t n;
+};
+
+/* The nearest views one embedding search found, best first: what the character model
+ * aggregates after the matcher has used them. */
+#define LK_EMB_HITS 128
+struct emb_hits {
+	int n;
+	float sim[LK_EMB_HITS];
+	uint32_t refs[LK_EMB_HITS];
 };
 
 /* The references' embeddings as the matcher searches them: centred on their mean (what all
@@ -91,9 +119,10 @@ void lk__snapshot_release(struct snapshot *snap);
 /* Radius search of the image's 8 dihedral hashes, and when `emb` is given a nearest-neighbour
  * search of its embedding; fills `out` (most decisive first, one entry per reference) with at
  * most `cap` matches within each character's review threshold or the embedding's similar
- * threshold. */
+ * threshold. `hits` (may be NULL) gets the nearest views the embedding search found (n = 0
+ * without one). */
 int lk__snapshot_search(const struct snapshot *snap, const lk_pdq_hash hashes[LK_DIHEDRAL_COUNT],
-			const lk_embedding *emb, lk_match *out, int cap, int *n_out);
+			const lk_embedding *emb, lk_match *out, int cap, int *n_out, struct emb_hits *hits);
 /* Region search after lk__snapshot_search: each part's nearest references within the region
  * thresholds join `out` (or mark the match already there), with the part's place. */
 int lk__snapshot_search_regions(const struct snapshot *snap, const lk_embedding *parts, const lk_region *places,
@@ -126,5 +155,22 @@ int lk__emb_search(const struct snap_embeddings *e, const lk_embedding *query, i
  * is empty, an error code (< 0) on failure. */
 #define LK_EMB_LEAD_DEPTH 64
 int lk__emb_lead(const struct snapshot *snap, const lk_embedding *query, uint32_t *ref, float *similarity, float *lead);
+
+/* ---- index/search/snapshot_bank.c */
+/* Builds snap->bank from the registry's negatives (else the embedder's default bank; none
+ * without embeddings) and reads the character model's calibration (caller holds db_lock,
+ * after lk__emb_finish). */
+int lk__bank_build(struct snapshot *snap, lk_registry *reg);
+void lk__bank_free(struct snap_bank *b);
+/* The mean similarity of `query` to its LK_CHARACTER_BANK_NEAREST nearest bank pictures, centred
+ * like the references; 0 without a bank. LK_OK or an error. */
+int lk__bank_term(float *out, const struct snapshot *snap, const lk_embedding *query);
+
+/* ---- index/search/character_score.c */
+/* The character model's decision for an image described by `query`, whose nearest views are
+ * `hits` (lk__snapshot_search's): every field of *out but verdict-independent ones the check
+ * adds. Leaves out->character "" when nothing could be scored. */
+int lk__character_score(lk_character_decision *out, const struct snapshot *snap, const lk_embedding *query,
+			const struct emb_hits *hits);
 
 #endif

@@ -21,6 +21,8 @@ static void snapshot_free(struct snapshot *s)
 	free(s->refs);
 	free(s->characters);
 	lk__emb_free(s->emb);
+	lk__bank_free(s->bank);
+	free(s->calibration);
 	free(s);
 }
 
@@ -90,7 +92,8 @@ static int read_characters(struct snapshot *s, int64_t **ids_out, lk_registry *r
 	sqlite3_stmt *st = NULL;
 	int rc = lk__db_prepare(reg, &st,
 				"SELECT id, slug, name, COALESCE(block_threshold, ?1), COALESCE(review_threshold, ?2),"
-				" embed_copy, embed_similar FROM characters WHERE enabled ORDER BY id");
+				" embed_copy, embed_similar, franchise, block_on_character, character_threshold"
+				" FROM characters WHERE enabled ORDER BY id");
 	if (rc != LK_OK)
 		return rc;
 	sqlite3_bind_int(st, 1, LK_DEFAULT_BLOCK_THRESHOLD);
@@ -121,6 +124,12 @@ static int read_characters(struct snapshot *s, int64_t **ids_out, lk_registry *r
 									  : (float)sqlite3_column_double(st, 5);
 		c->embed_similar = sqlite3_column_type(st, 6) == SQLITE_NULL ? LK_EMBED_INHERIT
 									     : (float)sqlite3_column_double(st, 6);
+		const unsigned char *franchise = sqlite3_column_text(st, 7);
+		snprintf(c->franchise, sizeof c->franchise, "%s", franchise && *franchise ? (const char *)franchise : c->slug);
+		c->block_on_character = sqlite3_column_int(st, 8);
+		c->character_threshold = sqlite3_column_type(st, 9) == SQLITE_NULL ? LK_EMBED_INHERIT
+										   : (float)sqlite3_column_double(st, 9);
+		c->embedded_refs = 0;
 		if (c->review_threshold > s->max_review_threshold)
 			s->max_review_threshold = c->review_threshold;
 	}
@@ -173,6 +182,8 @@ static int gather_reference(struct snapshot *s, struct gathering *g, sqlite3_stm
 		rc = grow_push(&g->bare, hash, ref, LK_DIHEDRAL_ORIGINAL);
 	if (rc == LK_OK)
 		rc = lk__emb_push(&g->emb, sqlite3_column_blob(st, 6), sqlite3_column_bytes(st, 6), ref);
+	if (rc == LK_OK && sqlite3_column_bytes(st, 6) == (int)(sizeof(lk_embedding) * LK_VIEWS))
+		s->characters[ci].embedded_refs++;
 	return rc;
 }
 
@@ -223,9 +234,13 @@ static int index_hashes(struct snapshot *s, struct gathering *g)
 	return LK_OK;
 }
 
-/* Each character's embedding thresholds, resolved once: its own, else the registry's. */
+/* Each character's embedding and character thresholds, resolved once: its own, else the
+ * registry's. */
 static void resolve_embedding_thresholds(struct snapshot *s)
 {
+	for (size_t i = 0; i < s->n_characters; i++)
+		if (s->characters[i].character_threshold == LK_EMBED_INHERIT)
+			s->characters[i].character_threshold = s->character_threshold;
 	for (size_t i = 0; s->emb && i < s->n_characters; i++) {
 		struct snap_character *c = &s->characters[i];
 		if (c->embed_copy == LK_EMBED_INHERIT)
@@ -256,6 +271,8 @@ static int build(struct snapshot **out, lk_registry *reg, uint64_t version)
 		rc = index_hashes(s, &g);
 	if (rc == LK_OK)
 		rc = lk__emb_finish(s, &g.emb, reg);
+	if (rc == LK_OK)
+		rc = lk__bank_build(s, reg);
 	if (rc == LK_OK)
 		resolve_embedding_thresholds(s);
 	gathering_free(&g);

@@ -252,8 +252,8 @@ int lk__emb_search(const struct snap_embeddings *e, const lk_embedding *query, i
 	float q[LK_EMBEDDING_DIM];
 	memcpy(q, query->v, sizeof q);
 	lk__emb_centre(q, e->mean);
-	if (k > 64)
-		k = 64;
+	if (k > LK_EMB_HITS)
+		k = LK_EMB_HITS;
 	omp_set_num_threads(1); /* see lk__snapshot_search */
 	if (!e->ivf)
 		return search_exact(e, q, k, sim, refs);

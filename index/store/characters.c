@@ -34,6 +34,10 @@ static int valid_thresholds(const lk_character *c)
 	if (e[0] != LK_EMBED_INHERIT && e[1] != LK_EMBED_INHERIT && e[1] > e[0])
 		return lk__fail(LK_EINVAL, "embedding similar threshold %g is above the copy threshold %g", (double)e[1],
 				(double)e[0]);
+	/* A character score is a difference of similarities: -2..2; 0 inherits. */
+	if (!(c->character_threshold >= -2 && c->character_threshold <= 2))
+		return lk__fail(LK_EINVAL, "a character threshold is a score from -2 to 2 (0: the registry's), not %g",
+				(double)c->character_threshold);
 	return LK_OK;
 }
 
@@ -53,7 +57,8 @@ static void bind_threshold(sqlite3_stmt *st, int i, int v)
 		sqlite3_bind_int(st, i, v);
 }
 
-/* Binds name..enabled to parameters 1..8, the slug to 9, the embedding thresholds to 10..11. */
+/* Binds name..enabled to parameters 1..8, the slug to 9, the embedding thresholds to 10..11, the
+ * franchise and character-model settings to 12..14. */
 static void bind_fields(sqlite3_stmt *st, const lk_character *c)
 {
 	sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
@@ -67,6 +72,10 @@ static void bind_fields(sqlite3_stmt *st, const lk_character *c)
 	sqlite3_bind_text(st, 9, c->slug, -1, SQLITE_STATIC);
 	bind_similarity(st, 10, c->embed_copy);
 	bind_similarity(st, 11, c->embed_similar);
+	/* Its own slug as its franchise is the same as none. */
+	sqlite3_bind_text(st, 12, strcmp(c->franchise, c->slug) ? c->franchise : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 13, c->block_on_character ? 1 : 0);
+	bind_similarity(st, 14, c->character_threshold);
 }
 
 static int check_input(const lk_character *c)
@@ -76,6 +85,9 @@ static int check_input(const lk_character *c)
 				LK_SLUG_MAX, c->slug, LK_SLUG_MAX - 1);
 	if (!c->name[0])
 		return lk__fail(LK_EINVAL, "character '%s' needs a name", c->slug);
+	if (memchr(c->franchise, 0, sizeof c->franchise) == NULL || (c->franchise[0] && !valid_slug(c->franchise)))
+		return lk__fail(LK_EINVAL, "franchise '%.*s' of '%s' must be 1-%d characters of a-z 0-9 . _ - (or none)",
+				LK_SLUG_MAX, c->franchise, c->slug, LK_SLUG_MAX - 1);
 	return valid_thresholds(c);
 }
 
@@ -114,7 +126,7 @@ static int write_statement(lk_registry *reg, const char *sql, void (*bind)(sqlit
 static void bind_new_character(sqlite3_stmt *st, const void *arg)
 {
 	bind_fields(st, arg);
-	sqlite3_bind_int64(st, 12, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(st, 15, (sqlite3_int64)time(NULL));
 }
 
 static void bind_character(sqlite3_stmt *st, const void *arg)
@@ -148,7 +160,8 @@ int lk_character_add(lk_registry *reg, const lk_character *c)
 	if (rc == LK_OK)
 		rc = write_statement(reg, "INSERT INTO characters(name, aliases, rights_holder, licence, labels,"
 				     " block_threshold, review_threshold, enabled, slug, embed_copy, embed_similar,"
-				     " created_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+				     " franchise, block_on_character, character_threshold, created_at)"
+				     " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
 				     bind_new_character, c, "adding a character", c->slug, 0);
 	if (rc == LK_EEXISTS)
 		rc = lk__fail(LK_EEXISTS, "character '%s' already exists in %s", c->slug, reg->dir);
@@ -164,7 +177,8 @@ int lk_character_update(lk_registry *reg, const lk_character *c)
 	if (rc == LK_OK)
 		rc = write_statement(reg, "UPDATE characters SET name=?1, aliases=?2, rights_holder=?3, licence=?4,"
 				     " labels=?5, block_threshold=?6, review_threshold=?7, enabled=?8, embed_copy=?10,"
-				     " embed_similar=?11 WHERE slug=?9",
+				     " embed_similar=?11, franchise=?12, block_on_character=?13, character_threshold=?14"
+				     " WHERE slug=?9",
 				     bind_character, c, "updating a character", c->slug, 1);
 	return rc;
 }
@@ -196,7 +210,8 @@ static void copy_text(char *dst, size_t size, const unsigned char *src)
 static const char select_sql[] =
 	"SELECT c.id, c.slug, c.name, c.aliases, c.rights_holder, c.licence, c.labels,"
 	" c.block_threshold, c.review_threshold, c.enabled,"
-	" (SELECT COUNT(*) FROM refs r WHERE r.character_id = c.id), c.embed_copy, c.embed_similar"
+	" (SELECT COUNT(*) FROM refs r WHERE r.character_id = c.id), c.embed_copy, c.embed_similar,"
+	" c.franchise, c.block_on_character, c.character_threshold"
 	" FROM characters c";
 
 static void read_row(sqlite3_stmt *st, lk_character *c)
@@ -216,6 +231,12 @@ static void read_row(sqlite3_stmt *st, lk_character *c)
 	c->embed_copy = sqlite3_column_type(st, 11) == SQLITE_NULL ? LK_EMBED_INHERIT : (float)sqlite3_column_double(st, 11);
 	c->embed_similar =
 		sqlite3_column_type(st, 12) == SQLITE_NULL ? LK_EMBED_INHERIT : (float)sqlite3_column_double(st, 12);
+	copy_text(c->franchise, sizeof c->franchise, sqlite3_column_text(st, 13));
+	if (!c->franchise[0])
+		snprintf(c->franchise, sizeof c->franchise, "%s", c->slug);
+	c->block_on_character = sqlite3_column_int(st, 14);
+	c->character_threshold =
+		sqlite3_column_type(st, 15) == SQLITE_NULL ? LK_EMBED_INHERIT : (float)sqlite3_column_double(st, 15);
 }
 
 int lk_character_get(lk_character *out, lk_registry *reg, const char *slug)

@@ -8,7 +8,17 @@
 #include <sys/stat.h>
 
 #define DB_NAME "registry.db"
-#define SCHEMA_VERSION "4"
+#define SCHEMA_VERSION "5"
+
+/* The negative bank: pictures of no protected character, kept as their embeddings (the
+ * attached embedder's full view, LK_EMBEDDING_DIM float32). */
+#define NEGATIVES_SQL                                                                  \
+	"CREATE TABLE negatives("                                                      \
+	"  id INTEGER PRIMARY KEY,"                                                    \
+	"  sha256 TEXT NOT NULL UNIQUE,"                                               \
+	"  source TEXT NOT NULL DEFAULT '',"                                           \
+	"  embedding BLOB NOT NULL,"                                                   \
+	"  added_at INTEGER NOT NULL);"
 
 static const char schema_sql[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -26,7 +36,10 @@ static const char schema_sql[] =
 	"  enabled INTEGER NOT NULL DEFAULT 1,"
 	"  created_at INTEGER NOT NULL,"
 	"  embed_copy REAL,"            /* NULL: the registry's embedding thresholds */
-	"  embed_similar REAL);"
+	"  embed_similar REAL,"
+	"  franchise TEXT NOT NULL DEFAULT '',"       /* '': its own */
+	"  block_on_character INTEGER NOT NULL DEFAULT 0,"
+	"  character_threshold REAL);"  /* NULL: the registry's */
 	"CREATE TABLE refs("
 	"  id INTEGER PRIMARY KEY,"
 	"  character_id INTEGER NOT NULL REFERENCES characters(id) ON DELETE CASCADE,"
@@ -42,7 +55,8 @@ static const char schema_sql[] =
 	"  embedding BLOB);"             /* LK_VIEWS x LK_EMBEDDING_DIM float32 (the image's views),
 	                                    NULL for none */
 	"CREATE UNIQUE INDEX refs_same_bytes ON refs(character_id, sha256) WHERE sha256 != '';"
-	"CREATE INDEX refs_by_character ON refs(character_id);";
+	"CREATE INDEX refs_by_character ON refs(character_id);"
+	NEGATIVES_SQL;
 
 static char *db_path(const char *dir)
 {
@@ -154,6 +168,11 @@ static const struct {
 	/* characters gain their own embedding thresholds (NULL: the registry's) */
 	{ "3", "ALTER TABLE characters ADD COLUMN embed_copy REAL; ALTER TABLE characters ADD COLUMN embed_similar REAL;"
 	       " UPDATE meta SET value = '4' WHERE key = 'schema';" },
+	/* characters gain a franchise and their character-model settings; the negative bank */
+	{ "4", "ALTER TABLE characters ADD COLUMN franchise TEXT NOT NULL DEFAULT '';"
+	       " ALTER TABLE characters ADD COLUMN block_on_character INTEGER NOT NULL DEFAULT 0;"
+	       " ALTER TABLE characters ADD COLUMN character_threshold REAL;" NEGATIVES_SQL
+	       " UPDATE meta SET value = '5' WHERE key = 'schema';" },
 };
 
 /* Brings a registry of an earlier schema up to this one, in one transaction: a crash leaves it

@@ -50,6 +50,11 @@ void lk__db_embedder(lk_registry *reg, char out[LK_EMBEDDER_ID_MAX]);
 int lk__reference_add_embedded(int64_t *first_id, lk_registry *reg, const char *slug, const float *views,
 			       size_t n_refs, int n_views, const char *embedder_id);
 
+/* ---- index/store/negatives.c */
+/* Every vector of the negative bank (n x LK_EMBEDDING_DIM floats, as stored; NULL when none),
+ * malloc'd (caller holds db_lock). */
+int lk__db_negatives(lk_registry *reg, float **out, size_t *n);
+
 /* ---- opening the record (index/store/schema.c) */
 /* Opens the registry in `dir` (LK_ENOTFOUND when there is none) on a new handle, with the
  * connection configured and the schema brought up to date. */

@@ -103,6 +103,25 @@ int main(void)
 	FIELD(lk_check_result, embed_ms);
 	FIELD(lk_check_result, search_ms);
 	FIELD(lk_check_result, total_ms);
+	FIELD(lk_check_result, character);
+	close_struct();
+
+	STRUCT(lk_character_decision);
+	FIELD(lk_character_decision, character);
+	FIELD(lk_character_decision, character_name);
+	FIELD(lk_character_decision, franchise);
+	FIELD(lk_character_decision, score);
+	FIELD(lk_character_decision, threshold);
+	FIELD(lk_character_decision, margin);
+	FIELD(lk_character_decision, runner_up);
+	FIELD(lk_character_decision, character_uncertain);
+	FIELD(lk_character_decision, false_positive_rate);
+	FIELD(lk_character_decision, calibration_negatives);
+	FIELD(lk_character_decision, n_nearest);
+	FIELD(lk_character_decision, nearest);
+	FIELD(lk_character_decision, nearest_similarity);
+	FIELD(lk_character_decision, bank_pictures);
+	FIELD(lk_character_decision, verdict);
 	close_struct();
 
 	STRUCT(lk_check_options);

@@ -106,6 +106,26 @@ class Match(ctypes.Structure):
     ]
 
 
+class CharacterDecision(ctypes.Structure):
+    _fields_ = [
+        ("character", ctypes.c_char * LK_SLUG_MAX),
+        ("character_name", ctypes.c_char * LK_TEXT_MAX),
+        ("franchise", ctypes.c_char * LK_SLUG_MAX),
+        ("score", ctypes.c_float),
+        ("threshold", ctypes.c_float),
+        ("margin", ctypes.c_float),
+        ("runner_up", ctypes.c_char * LK_SLUG_MAX),
+        ("character_uncertain", ctypes.c_int),
+        ("false_positive_rate", ctypes.c_double),
+        ("calibration_negatives", ctypes.c_int64),
+        ("n_nearest", ctypes.c_int),
+        ("nearest", ctypes.c_int64 * 3),
+        ("nearest_similarity", ctypes.c_float * 3),
+        ("bank_pictures", ctypes.c_int),
+        ("verdict", ctypes.c_int),
+    ]
+
+
 class CheckResult(ctypes.Structure):
     _fields_ = [
         ("verdict", ctypes.c_int),
@@ -125,6 +145,7 @@ class CheckResult(ctypes.Structure):
         ("embed_ms", ctypes.c_double),
         ("search_ms", ctypes.c_double),
         ("total_ms", ctypes.c_double),
+        ("character", CharacterDecision),
     ]
 
 
@@ -163,6 +184,7 @@ MIRRORS = {
     "lk_region": Region,
     "lk_match": Match,
     "lk_check_result": CheckResult,
+    "lk_character_decision": CharacterDecision,
     "lk_check_options": CheckOptions,
     "lk_registry_info": RegistryInfo,
 }
@@ -291,5 +313,5 @@ _start()
 
 # Names are static strings in C: read each once rather than once per match.
 VERDICTS = {v: _text(lib.lk_verdict_name(v)) for v in range(3)}
-REASONS = {r: _text(lib.lk_reason_name(r)) for r in range(3)}
+REASONS = {r: _text(lib.lk_reason_name(r)) for r in range(4)}
 TRANSFORMS = {t: _text(lib.lk_dihedral_name(t)) for t in range(8)}

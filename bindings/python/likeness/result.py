@@ -74,11 +74,55 @@ class Match:
                 f"distance={self.distance}, similarity={self.similarity})")
 
 
+class CharacterDecision:
+    """Which registered character the image shows, from all of each character's references
+    against the negative bank (lk_character_decision)."""
+
+    __slots__ = ("character", "character_name", "franchise", "verdict", "score", "threshold", "margin",
+                 "runner_up", "uncertain", "false_positive_rate", "calibration_negatives", "nearest",
+                 "bank_pictures")
+
+    def __init__(self, c):
+        self.character = _text(c.character)
+        self.character_name = _text(c.character_name)
+        self.franchise = _text(c.franchise)
+        self.verdict = _name(_lib.VERDICTS, c.verdict, _lib.lib.lk_verdict_name)
+        self.score = c.score
+        self.threshold = c.threshold
+        self.margin = c.margin
+        self.runner_up = _text(c.runner_up) or None
+        self.uncertain = bool(c.character_uncertain)
+        # None until a calibration gave the registry unrelated pictures to count against.
+        self.false_positive_rate = c.false_positive_rate if c.false_positive_rate >= 0 else None
+        self.calibration_negatives = c.calibration_negatives if c.false_positive_rate >= 0 else None
+        self.nearest = [(c.nearest[i], c.nearest_similarity[i]) for i in range(max(0, min(c.n_nearest, 3)))]
+        self.bank_pictures = c.bank_pictures
+
+    def to_dict(self):
+        """As the "character" object of `likeness check --json`."""
+        d = {"character": self.character, "name": self.character_name, "franchise": self.franchise,
+             "verdict": self.verdict, "score": self.score, "threshold": self.threshold, "margin": self.margin,
+             "uncertain": self.uncertain,
+             "nearest": [{"reference": r, "similarity": s} for r, s in self.nearest],
+             "bank_pictures": self.bank_pictures}
+        if self.runner_up is not None:
+            d["runner_up"] = self.runner_up
+        if self.false_positive_rate is not None:
+            d["false_positive_rate"] = self.false_positive_rate
+            d["calibration_negatives"] = self.calibration_negatives
+        return d
+
+    def __repr__(self):
+        return (f"CharacterDecision({self.character!r}, franchise={self.franchise!r}, verdict={self.verdict!r}, "
+                f"score={self.score:.3f}, threshold={self.threshold:.3f})")
+
+
 class CheckResult:
     """The verdict on one image (lk_check_result)."""
 
     __slots__ = ("verdict", "blocked", "flagged", "reason", "reason_code", "quality", "hash",
-                 "registry_version", "signals", "matches", "regions", "source", "timings_ms", "score")
+                 "registry_version", "signals", "matches", "regions", "source", "timings_ms", "score",
+                 "character")
 
     def __init__(self, r):
         self.verdict = _name(_lib.VERDICTS, r.verdict, _lib.lib.lk_verdict_name)
@@ -96,6 +140,8 @@ class CheckResult:
         self.source = {"width": r.source.width, "height": r.source.height, "format": _text(r.source.format)}
         self.timings_ms = {"decode": r.decode_ms, "hash": r.hash_ms, "embed": r.embed_ms,
                            "search": r.search_ms, "total": r.total_ms}
+        # None when no character was scored (no embedding, or no embedded reference).
+        self.character = CharacterDecision(r.character) if r.character.character[0:1] != b"" else None
         score = 0.0
         for m in self.matches:
             if m.similarity is not None:
@@ -112,6 +158,8 @@ class CheckResult:
              "matches": [m.to_dict() for m in self.matches], "registry_version": self.registry_version,
              "source": dict(self.source), "timings_ms": dict(self.timings_ms),
              "blocked": self.blocked, "flagged": self.flagged, "score": self.score}
+        if self.character is not None:
+            d["character"] = self.character.to_dict()
         if self.regions:
             d["regions"] = [dict(g) for g in self.regions]
         return d
