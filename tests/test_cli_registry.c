@@ -195,3 +195,48 @@ Test(cli_registry, hash_list_round_trip)
 	cr_expect(strstr(r->err, "quality 30"), "%s", r->err);
 	cr_expect(strstr(r->err, "imported 1 hash(es)"), "%s", r->err);
 }
+
+/* The character model from the command line: franchise and policy on a character, the negative
+ * bank, and a new pose that copies no reference named by its character. */
+Test(cli_registry, franchises_the_bank_and_the_character_decision)
+{
+	if (!LK_MODELS_DIR[0])
+		fx_skip("no models (scripts/fetch-models.sh was not run for this build)");
+	struct fx_run *r = fx_cli_env(env, "character update char1 --franchise examples --on-character block");
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	r = fx_cli_env(env, "character show char1");
+	cr_expect(strstr(r->out, "franchise: examples") && strstr(r->out, "character: block"), "%s", r->out);
+	r = fx_cli_env(env, "character update char1 --on-character always");
+	cr_expect_eq(r->status, 2);
+	cr_expect(strstr(r->err, "review or block"), "%s", r->err);
+	r = fx_cli_env(env, "character update char1 --character-threshold 3");
+	cr_expect_eq(r->status, 2);
+	r = fx_cli_env(env, "character update char1 --franchise 'No Slug'");
+	cr_expect_eq(r->status, 2, "%s", r->err);
+
+	r = fx_cli_env(env, "negatives list");
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	cr_expect(!strstr(r->out, "bench_b"), "an empty bank: %s", r->out);
+	r = run("negatives add '%s'", fx_pdq_image("bench_b0000_1024.jpg"));
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	r = run("negatives add '%s'", fx_pdq_image("bench_b0000_1024.jpg"));
+	cr_expect_eq(r->status, 0, "a picture already in the bank is no failure: %s", r->err);
+	cr_expect(strstr(r->err, "0 added, 1 already in the bank"), "%s", r->err);
+	r = run("negatives add '%s'", fx_pdq_image("nothing-here.png"));
+	cr_expect_eq(r->status, 3, "%s", r->err);
+	r = fx_cli_env(env, "negatives list");
+	cr_expect(strstr(r->out, "bench_b0000_1024.jpg"), "%s", r->out);
+
+	r = run("check --json '%s'", fx_pdq_image("char1_rot5.png"));
+	cr_expect(strstr(r->out, "\"character\":{\"character\":\"char1\"") && strstr(r->out, "\"franchise\":\"examples\""),
+		  "%s", r->out);
+	cr_expect(strstr(r->out, "\"bank_pictures\":1"), "%s", r->out);
+
+	r = fx_cli_env(env, "negatives remove 1 2");
+	cr_expect_eq(r->status, 3, "the second id is not there: %s", r->err);
+	cr_expect(strstr(r->out, "removed negative 1"), "%s", r->out);
+	r = fx_cli_env(env, "negatives remove one");
+	cr_expect_eq(r->status, 2);
+	r = fx_cli_env(env, "negatives");
+	cr_expect_eq(r->status, 2);
+}

@@ -45,6 +45,8 @@ int lk_cli_audit(int argc, char **argv);
 extern const char lk_cli_audit_usage[];
 int lk_cli_check(int argc, char **argv);
 extern const char lk_cli_check_usage[];
+int lk_cli_negatives(int argc, char **argv);
+extern const char lk_cli_negatives_usage[];
 int lk_cli_calibrate(int argc, char **argv);
 extern const char lk_cli_calibrate_usage[];
 int lk_cli_index(int argc, char **argv);

@@ -3,6 +3,7 @@
 #include "likeness.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,10 +25,27 @@ const char lk_cli_character_usage[] =
 	"  --review N             review at PDQ distance <= N (default 55)\n"
 	"  --embed-copy S         block at embedding similarity >= S (0 < S <= 1; 0: the registry's)\n"
 	"  --embed-similar S      review at embedding similarity >= S (likewise)\n"
+	"  --franchise SLUG       the series it belongs to (one rights holder's characters); checks\n"
+	"                         name the franchise too ('' : none, the character is its own)\n"
+	"  --on-character ACTION  review (default) or block a picture that shows this character\n"
+	"                         without copying one of its references (the stricter standard)\n"
+	"  --character-threshold S  the character score that flags it (-2..2; 0: the registry's)\n"
 	"  -r, --registry DIR     the registry (default: $LIKENESS_REGISTRY)\n";
 
 enum { OPT_NAME = 1000, OPT_ALIASES, OPT_HOLDER, OPT_LICENCE, OPT_LABELS, OPT_BLOCK, OPT_REVIEW, OPT_EMBED_COPY,
-       OPT_EMBED_SIMILAR };
+       OPT_EMBED_SIMILAR, OPT_FRANCHISE, OPT_ON_CHARACTER, OPT_CHARACTER_THRESHOLD };
+
+static int parse_score(const char *text, float *out)
+{
+	char *end;
+	const double v = strtod(text, &end);
+	if (*end || end == text || !(v >= -2 && v <= 2)) {
+		fprintf(stderr, "likeness: a character threshold is a score -2..2 (0: the registry's), got '%s'\n", text);
+		return -1;
+	}
+	*out = (float)v;
+	return 0;
+}
 
 static int parse_similarity(const char *text, float *out)
 {
@@ -76,6 +94,12 @@ static void print_character(const lk_character *c)
 			snprintf(similar, sizeof similar, "%.3f", (double)c->embed_similar);
 		printf("  embedding: block at >= %s, review at >= %s\n", copy, similar);
 	}
+	printf("  franchise: %s\n", c->franchise);
+	if (c->character_threshold != LK_EMBED_INHERIT)
+		printf("  character: %s at score >= %.3f\n", c->block_on_character ? "block" : "review",
+		       (double)c->character_threshold);
+	else
+		printf("  character: %s at the registry's score\n", c->block_on_character ? "block" : "review");
 	printf("  %s, %lld reference(s)\n", c->enabled ? "enabled" : "DISABLED", (long long)c->references);
 }
 
@@ -93,13 +117,14 @@ static int list_characters(lk_registry *reg)
 		lk_cli_report(rc);
 		return LK_EXIT_INPUT;
 	}
-	printf("%-24s %-8s %5s %6s %10s  %s\n", "character", "state", "block", "review", "references", "name");
+	printf("%-24s %-8s %5s %6s %10s  %-20s %s\n", "character", "state", "block", "review", "references", "franchise",
+	       "name");
 	for (size_t i = 0; i < total; i++) {
 		const lk_character *c = &all[i];
-		printf("%-24s %-8s %5d %6d %10lld  %s\n", c->slug, c->enabled ? "enabled" : "disabled",
+		printf("%-24s %-8s %5d %6d %10lld  %-20s %s\n", c->slug, c->enabled ? "enabled" : "disabled",
 		       c->block_threshold < 0 ? LK_DEFAULT_BLOCK_THRESHOLD : c->block_threshold,
 		       c->review_threshold < 0 ? LK_DEFAULT_REVIEW_THRESHOLD : c->review_threshold,
-		       (long long)c->references, c->name);
+		       (long long)c->references, c->franchise, c->name);
 	}
 	free(all);
 	return LK_EXIT_OK;
@@ -117,13 +142,18 @@ int lk_cli_character(int argc, char **argv)
 		{ "review", required_argument, NULL, OPT_REVIEW },
 		{ "embed-copy", required_argument, NULL, OPT_EMBED_COPY },
 		{ "embed-similar", required_argument, NULL, OPT_EMBED_SIMILAR },
+		{ "franchise", required_argument, NULL, OPT_FRANCHISE },
+		{ "on-character", required_argument, NULL, OPT_ON_CHARACTER },
+		{ "character-threshold", required_argument, NULL, OPT_CHARACTER_THRESHOLD },
 		{ "registry", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *fields[OPT_LABELS - OPT_NAME + 1] = { 0 };
 	int block = -2, review = -2; /* -2: not given */
 	float embed_copy = -1, embed_similar = -1; /* -1: not given */
-	const char *registry = NULL;
+	float character_threshold = NAN;           /* NaN: not given */
+	int block_on_character = -1;               /* -1: not given */
+	const char *registry = NULL, *franchise = NULL;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "r:", options, NULL)) != -1) {
 		if (opt >= OPT_NAME && opt <= OPT_LABELS)
@@ -136,6 +166,17 @@ int lk_cli_character(int argc, char **argv)
 				return LK_EXIT_USAGE;
 		} else if (opt == OPT_EMBED_COPY || opt == OPT_EMBED_SIMILAR) {
 			if (parse_similarity(optarg, opt == OPT_EMBED_COPY ? &embed_copy : &embed_similar))
+				return LK_EXIT_USAGE;
+		} else if (opt == OPT_FRANCHISE)
+			franchise = optarg;
+		else if (opt == OPT_ON_CHARACTER) {
+			if (strcmp(optarg, "review") && strcmp(optarg, "block")) {
+				fprintf(stderr, "likeness character: --on-character is review or block, not '%s'\n", optarg);
+				return LK_EXIT_USAGE;
+			}
+			block_on_character = !strcmp(optarg, "block");
+		} else if (opt == OPT_CHARACTER_THRESHOLD) {
+			if (parse_score(optarg, &character_threshold))
 				return LK_EXIT_USAGE;
 		} else if (opt == 'r')
 			registry = optarg;
@@ -150,6 +191,13 @@ int lk_cli_character(int argc, char **argv)
 		fputs(lk_cli_character_usage, stderr);
 		return LK_EXIT_USAGE;
 	}
+	/* Ids are never cut short: a shortened one would name another character or franchise. */
+	const char *const ids[2] = { slug, franchise };
+	for (int i = 0; i < 2; i++)
+		if (ids[i] && strlen(ids[i]) >= LK_SLUG_MAX) {
+			fprintf(stderr, "likeness character: '%.40s...' is longer than %d bytes\n", ids[i], LK_SLUG_MAX - 1);
+			return LK_EXIT_USAGE;
+		}
 	lk_registry *reg;
 	int exit_code = lk_cli_open_registry(&reg, registry);
 	if (exit_code != LK_EXIT_OK)
@@ -162,8 +210,6 @@ int lk_cli_character(int argc, char **argv)
 		const int adding = !strcmp(action, "add");
 		if (adding) {
 			snprintf(c.slug, sizeof c.slug, "%s", slug);
-			if (strlen(slug) >= sizeof c.slug) /* let the library refuse it whole */
-				memset(c.slug, 'x', sizeof c.slug - 1);
 		} else {
 			rc = lk_character_get(&c, reg, slug);
 		}
@@ -186,6 +232,12 @@ int lk_cli_character(int argc, char **argv)
 			c.embed_copy = embed_copy;
 		if (embed_similar >= 0)
 			c.embed_similar = embed_similar;
+		if (franchise)
+			snprintf(c.franchise, sizeof c.franchise, "%s", franchise);
+		if (block_on_character >= 0)
+			c.block_on_character = block_on_character;
+		if (!isnan(character_threshold))
+			c.character_threshold = character_threshold;
 		if (rc == LK_OK)
 			rc = adding ? lk_character_add(reg, &c) : lk_character_update(reg, &c);
 		if (rc == LK_OK)

@@ -29,6 +29,8 @@ static const struct lk_cli_command commands[] = {
 	{ "check", "verdicts for images against the registry", lk_cli_check_usage, lk_cli_check },
 	{ "audit", "check whole galleries on several threads, JSON lines, resumable", lk_cli_audit_usage,
 	  lk_cli_audit },
+	{ "negatives", "add, list, remove pictures of the negative bank the character model is normalised by",
+	  lk_cli_negatives_usage, lk_cli_negatives },
 	{ "calibrate", "set embedding thresholds for a false-positive rate from known negatives",
 	  lk_cli_calibrate_usage, lk_cli_calibrate },
 	{ "stats", "registry version and sizes", lk_cli_stats_usage, lk_cli_stats },

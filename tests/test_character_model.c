@@ -1,0 +1,203 @@
+/* The character model: franchises and per-character policy in the registry, the negative bank,
+ * and the character decision a check makes from them (likeness.h, lk_character_decision). */
+#include "fixtures.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+static struct fx_embedded fx;
+
+static void setup(void)
+{
+	fx_embedded_open(&fx);
+}
+
+static void teardown(void)
+{
+	fx_embedded_close(&fx);
+}
+
+TestSuite(character_model, .init = setup, .fini = teardown);
+
+static lk_check_result check(const char *image)
+{
+	lk_check_result r;
+	cr_assert_eq(lk_check_file(&r, fx.reg, fx_pdq_image(image), NULL), LK_OK, "%s: %s", image, lk_error_detail());
+	return r;
+}
+
+/* Unrelated pictures: the three photographs and the grey noise of the test vectors. */
+static int add_bank(void)
+{
+	static const char *const negatives[] = { "bench_b0000_1024.jpg", "bench_b0001_1024.jpg", "bench_b0002_1024.jpg",
+						 "noise_200x150_grey.png", "hgradient.png" };
+	for (size_t i = 0; i < sizeof negatives / sizeof negatives[0]; i++)
+		cr_assert_eq(lk_negative_add_file(NULL, fx.reg, fx_pdq_image(negatives[i]), NULL), LK_OK, "%s: %s",
+			     negatives[i], lk_error_detail());
+	return (int)(sizeof negatives / sizeof negatives[0]);
+}
+
+static void set_character(const char *slug, const char *franchise, int block, float threshold)
+{
+	lk_character c;
+	cr_assert_eq(lk_character_get(&c, fx.reg, slug), LK_OK, "%s", lk_error_detail());
+	snprintf(c.franchise, sizeof c.franchise, "%s", franchise ? franchise : "");
+	c.block_on_character = block;
+	c.character_threshold = threshold;
+	cr_assert_eq(lk_character_update(fx.reg, &c), LK_OK, "%s", lk_error_detail());
+}
+
+Test(character_model, franchise_and_policy_are_kept_and_checked)
+{
+	lk_character c;
+	cr_assert_eq(lk_character_get(&c, fx.reg, "char1"), LK_OK);
+	cr_expect_str_eq(c.franchise, "char1", "a character without a franchise is its own");
+	cr_expect_eq(c.block_on_character, 0);
+	cr_expect_eq(c.character_threshold, LK_EMBED_INHERIT);
+	set_character("char1", "heroes", 1, 0.33f);
+	cr_assert_eq(lk_character_get(&c, fx.reg, "char1"), LK_OK);
+	cr_expect_str_eq(c.franchise, "heroes");
+	cr_expect_eq(c.block_on_character, 1);
+	cr_expect(fabsf(c.character_threshold - 0.33f) < 1e-6f);
+	lk_character list[4];
+	size_t total;
+	cr_assert_eq(lk_character_list(list, 4, &total, fx.reg), LK_OK);
+	cr_assert_eq(total, 3);
+	cr_expect_str_eq(list[0].franchise, "heroes");
+	cr_expect_str_eq(list[1].franchise, "char2");
+
+	snprintf(c.franchise, sizeof c.franchise, "Not A Slug");
+	cr_expect_eq(lk_character_update(fx.reg, &c), LK_EINVAL);
+	cr_expect(strstr(lk_error_detail(), "franchise 'Not A Slug'"), "%s", lk_error_detail());
+	snprintf(c.franchise, sizeof c.franchise, "heroes");
+	c.character_threshold = 2.5f;
+	cr_expect_eq(lk_character_update(fx.reg, &c), LK_EINVAL);
+	c.character_threshold = NAN;
+	cr_expect_eq(lk_character_update(fx.reg, &c), LK_EINVAL, "NaN is no threshold");
+	/* Its own slug as franchise is the same as none. */
+	set_character("char2", "char2", 0, 0);
+	cr_assert_eq(lk_character_get(&c, fx.reg, "char2"), LK_OK);
+	cr_expect_str_eq(c.franchise, "char2");
+}
+
+Test(character_model, the_bank_is_added_listed_and_removed)
+{
+	int64_t id;
+	cr_assert_eq(lk_negative_add_file(&id, fx.reg, fx_pdq_image("bench_b0000_1024.jpg"), NULL), LK_OK, "%s",
+		     lk_error_detail());
+	cr_expect_eq(lk_negative_add_file(NULL, fx.reg, fx_pdq_image("bench_b0000_1024.jpg"), NULL), LK_EEXISTS,
+		     "the same bytes twice");
+	cr_expect(strstr(lk_error_detail(), "bench_b0000_1024.jpg"), "%s", lk_error_detail());
+	cr_expect_eq(lk_negative_add_file(NULL, fx.reg, fx_pdq_image("missing.png"), NULL), LK_EIO);
+	lk_negative n[4];
+	size_t total;
+	cr_assert_eq(lk_negative_list(n, 4, &total, fx.reg), LK_OK);
+	cr_assert_eq(total, 1, "a failed add leaves nothing behind");
+	cr_expect_eq(n[0].id, id);
+	cr_expect(strstr(n[0].source, "bench_b0000_1024.jpg"), "%s", n[0].source);
+	cr_expect_eq(strlen(n[0].sha256), 64);
+	cr_expect_gt(n[0].added_at, 0);
+	uint64_t before, after;
+	cr_assert_eq(lk_registry_version(&before, fx.reg), LK_OK);
+	cr_expect_eq(lk_negative_remove(fx.reg, id), LK_OK);
+	cr_assert_eq(lk_registry_version(&after, fx.reg), LK_OK);
+	cr_expect_gt(after, before, "a change to the bank is a new version: checks see it at once");
+	cr_expect_eq(lk_negative_remove(fx.reg, id), LK_ENOTFOUND);
+	/* Without an embedder there is nothing to keep of a picture. */
+	lk_registry *bare;
+	cr_assert_eq(lk_registry_open(&bare, fx.dir), LK_OK);
+	cr_expect_eq(lk_negative_add_file(NULL, bare, fx_pdq_image("bench_b0001_1024.jpg"), NULL), LK_EINVAL);
+	cr_expect(strstr(lk_error_detail(), "embedder"), "%s", lk_error_detail());
+	lk_registry_close(bare);
+}
+
+/* Without a bank the model scores (the plain nearest similarity, for a character of one
+ * reference) and decides nothing; with one, the bank term lowers the score. */
+Test(character_model, a_score_without_a_bank_decides_nothing)
+{
+	set_character("char1", NULL, 1, -1.5f); /* would flag anything */
+	const lk_check_result plain = check("char1_rot5.png");
+	cr_assert_str_eq(plain.character.character, "char1", "%s", plain.reason);
+	cr_expect_eq(plain.character.bank_pictures, 0);
+	cr_expect_eq(plain.character.verdict, LK_VERDICT_ALLOW, "no bank, no decision");
+	cr_expect_neq(plain.reason_code, LK_REASON_CHARACTER);
+	lk_embedding e;
+	cr_assert_eq(lk_embed_file(&e, fx.embedder, fx_pdq_image("char1_rot5.png"), NULL), LK_OK);
+	float best;
+	int64_t ref;
+	cr_assert_eq(lk_registry_best_similarity(&best, &ref, fx.reg, &e), LK_OK);
+	cr_expect(fabsf(plain.character.score - best) < 1e-4f, "one reference: the score is its similarity (%g, %g)",
+		  (double)plain.character.score, (double)best);
+	cr_expect_eq(plain.character.n_nearest, 1);
+	cr_expect_eq(plain.character.nearest[0], ref);
+	cr_expect_eq(plain.character.false_positive_rate, -1, "not calibrated");
+
+	const int n = add_bank();
+	const lk_check_result banked = check("char1_rot5.png");
+	cr_expect_eq(banked.character.bank_pictures, n);
+	cr_expect_neq(banked.character.score, plain.character.score, "the bank term moves the score");
+	cr_expect_eq(banked.character.verdict, LK_VERDICT_BLOCK, "char1 blocks on character: %s", banked.reason);
+}
+
+Test(character_model, the_policy_decides_and_a_copy_keeps_its_reason)
+{
+	add_bank();
+	/* char7 copies no reference; with every threshold this low the model names a character. */
+	for (int c = 1; c <= 3; c++) {
+		char slug[8];
+		snprintf(slug, sizeof slug, "char%d", c);
+		set_character(slug, NULL, 0, -1.5f);
+	}
+	lk_check_result r = check("char7_1024x640.png");
+	cr_assert(r.character.character[0], "%s", r.reason);
+	cr_expect_eq(r.verdict, LK_VERDICT_REVIEW, "%s", r.reason);
+	cr_expect_eq(r.reason_code, LK_REASON_CHARACTER);
+	cr_expect(!strncmp(r.reason, "shows '", 7) && strstr(r.reason, "character score"), "%s", r.reason);
+	set_character(r.character.character, NULL, 1, -1.5f);
+	r = check("char7_1024x640.png");
+	cr_expect_eq(r.verdict, LK_VERDICT_BLOCK, "the stricter standard: %s", r.reason);
+	cr_expect_eq(r.reason_code, LK_REASON_CHARACTER);
+
+	/* A copy blocks as a copy, whatever the character model says. */
+	set_character("char1", NULL, 1, -1.5f);
+	r = check("char1_jpeg50.jpg");
+	cr_expect_eq(r.verdict, LK_VERDICT_BLOCK);
+	cr_expect_eq(r.reason_code, LK_REASON_COPY, "%s", r.reason);
+	cr_expect_str_eq(r.character.character, "char1");
+
+	/* At the default threshold, the bank keeps the unrelated picture unflagged. */
+	for (int c = 1; c <= 3; c++) {
+		char slug[8];
+		snprintf(slug, sizeof slug, "char%d", c);
+		set_character(slug, NULL, 0, 0);
+	}
+	r = check("char7_1024x640.png");
+	cr_expect_eq(r.character.threshold, LK_DEFAULT_CHARACTER_THRESHOLD);
+}
+
+Test(character_model, a_franchise_names_its_next_character)
+{
+	add_bank();
+	set_character("char1", "set", 0, 0);
+	set_character("char2", "set", 0, 0);
+	const lk_check_result r = check("char1_blur.png");
+	cr_assert_str_eq(r.character.character, "char1", "%s", r.reason);
+	cr_expect_str_eq(r.character.franchise, "set");
+	cr_expect_str_eq(r.character.runner_up, "char2");
+	cr_expect_gt(r.character.margin, 0);
+	cr_expect_eq(r.character.character_uncertain, r.character.margin < LK_CHARACTER_MARGIN);
+	/* A character alone in its franchise has no runner-up: its margin is its score. */
+	const lk_check_result alone = check("char3_blur.png");
+	cr_assert_str_eq(alone.character.character, "char3", "%s", alone.reason);
+	cr_expect_str_eq(alone.character.runner_up, "");
+	cr_expect_eq(alone.character.margin, alone.character.score);
+}
+
+Test(character_model, a_removed_character_is_never_named)
+{
+	add_bank();
+	cr_assert_eq(lk_character_remove(fx.reg, "char1"), LK_OK);
+	const lk_check_result r = check("char1_blur.png");
+	cr_expect_str_neq(r.character.character, "char1", "a takedown applies at once");
+}
