@@ -762,6 +762,23 @@ typedef struct lk_character_decision {
 /* Below this margin over the franchise's next character, the character is uncertain. */
 #define LK_CHARACTER_MARGIN 0.02f
 
+/* The character model's decision (lk_character_decision) for an image already embedded by the
+ * attached embedder, exactly as a check makes it: what a calibration measures on known
+ * negatives, and what a benchmark measures without decoding each picture again. `out` is
+ * filled (character "" when nothing could be scored). Thread-safe. */
+LK_API int lk_registry_character_score(lk_character_decision *out, lk_registry *reg, const lk_embedding *image);
+
+/* The most negative scores a character calibration keeps. */
+#define LK_CHARACTER_CALIBRATION_MAX 4096
+
+/* Sets the registry's character threshold (a score, -2..2) and what checks estimate a score's
+ * false-positive rate from: the best character scores (lk_registry_character_score) of
+ * `negatives` unrelated pictures, of which `scores` holds the highest n_scores (any order; at
+ * most LK_CHARACTER_CALIBRATION_MAX and at most `negatives`). One change, in effect for the next
+ * check in every process. */
+LK_API int lk_registry_set_character_calibration(lk_registry *reg, float threshold, const float *scores,
+						 size_t n_scores, int64_t negatives);
+
 typedef struct lk_check_result {
 	lk_verdict verdict;
 	char reason[LK_TEXT_MAX];  /* one sentence a person can act on */

@@ -201,3 +201,38 @@ Test(character_model, a_removed_character_is_never_named)
 	const lk_check_result r = check("char1_blur.png");
 	cr_expect_str_neq(r.character.character, "char1", "a takedown applies at once");
 }
+
+/* What calibration measures is what a check decides; its scores make the "1 in N" estimate. */
+Test(character_model, calibration_sets_the_threshold_and_the_rarity_of_a_score)
+{
+	add_bank();
+	lk_embedding e;
+	cr_assert_eq(lk_embed_file(&e, fx.embedder, fx_pdq_image("char2_rot5.png"), NULL), LK_OK);
+	lk_character_decision d;
+	cr_assert_eq(lk_registry_character_score(&d, fx.reg, &e), LK_OK, "%s", lk_error_detail());
+	lk_check_result r = check("char2_rot5.png");
+	cr_expect_str_eq(d.character, r.character.character);
+	cr_expect(fabsf(d.score - r.character.score) < 1e-5f, "the same score (%g, %g)", (double)d.score,
+		  (double)r.character.score);
+
+	/* 100 negatives, of which these scored highest: two above the image's score, one below. */
+	const float scores[3] = { d.score - 0.05f, d.score + 0.2f, d.score + 0.1f };
+	cr_assert_eq(lk_registry_set_character_calibration(fx.reg, d.score + 0.15f, scores, 3, 100), LK_OK, "%s",
+		     lk_error_detail());
+	r = check("char2_rot5.png");
+	cr_expect(fabs(r.character.false_positive_rate - 0.02) < 1e-9, "2 of 100 scored this high: %g",
+		  r.character.false_positive_rate);
+	cr_expect_eq(r.character.calibration_negatives, 100);
+	cr_expect(fabsf(r.character.threshold - (d.score + 0.15f)) < 1e-6f);
+	cr_expect_eq(r.character.verdict, LK_VERDICT_ALLOW, "below the calibrated threshold");
+	cr_assert_eq(lk_registry_set_character_calibration(fx.reg, d.score - 0.01f, scores, 3, 100), LK_OK);
+	r = check("char2_rot5.png");
+	cr_expect_eq(r.verdict, LK_VERDICT_REVIEW, "%s", r.reason);
+	cr_expect(strstr(r.reason, "1 in 50 unrelated pictures"), "%s", r.reason);
+
+	cr_expect_eq(lk_registry_set_character_calibration(fx.reg, 3.0f, scores, 3, 100), LK_EINVAL);
+	cr_expect_eq(lk_registry_set_character_calibration(fx.reg, 0.1f, scores, 3, 2), LK_EINVAL, "more scores than negatives");
+	const float nan_score[1] = { NAN };
+	cr_expect_eq(lk_registry_set_character_calibration(fx.reg, 0.1f, nan_score, 1, 10), LK_EINVAL);
+	cr_expect_eq(lk_registry_set_character_calibration(fx.reg, 0.1f, NULL, 1, 10), LK_EINVAL);
+}

@@ -192,6 +192,18 @@ static int call_negative_remove(void)
 	return rc != LK_OK ? rc : total ? lk_negative_remove(s.reg, n[0].id) : LK_ENOTFOUND;
 }
 
+static int call_registry_character_score(void)
+{
+	lk_character_decision d;
+	return lk_registry_character_score(&d, s.reg, &s.embedding);
+}
+
+static int call_registry_set_character_calibration(void)
+{
+	const float scores[2] = { 0.3f, 0.2f };
+	return lk_registry_set_character_calibration(s.reg, 0.25f, scores, 2, 100);
+}
+
 static int call_registry_set_embedding_thresholds(void)
 {
 	return lk_registry_set_embedding_thresholds(s.reg, 0.9f, 0.6f);
@@ -295,6 +307,8 @@ static const struct entry {
 	CASE(negative_add_file),
 	CASE(negative_list),
 	CASE(negative_remove),
+	CASE(registry_character_score),
+	CASE(registry_set_character_calibration),
 	CASE(registry_set_embedding_thresholds),
 	CASE(registry_set_region_thresholds),
 	CASE(registry_region_lead),

@@ -17,7 +17,9 @@ const char lk_cli_calibrate_usage[] =
 	"Sets the registry's embedding thresholds from images known not to copy any registered\n"
 	"character (generated images a person has cleared, unrelated art; files or folders): the\n"
 	"copy threshold so that at most --copy-fpr of them would be blocked by the embedding, the\n"
-	"similar threshold so that at most --similar-fpr would be sent to review. Prints the curve\n"
+	"similar threshold so that at most --similar-fpr would be sent to review, and the character\n"
+	"threshold (the character model, likeness.h lk_character_decision) at --similar-fpr too; its\n"
+	"highest negative scores are kept for the \"1 in N unrelated pictures\" estimate. Prints the curve\n"
 	"it used and the negatives that came closest, with the reference each resembles. The\n"
 	"thresholds hold for the registry as it is: calibrate again after large changes.\n"
 	"With --regions N the region thresholds are set the same way from the best lead (a window's\n"
@@ -38,12 +40,13 @@ const char lk_cli_calibrate_usage[] =
 
 enum { OPT_COPY_FPR = 3000, OPT_SIMILAR_FPR, OPT_DRY_RUN };
 
-/* The two signals calibrated: the whole image, and the best of its windows. */
-enum { WHOLE, REGION, SIGNALS };
+/* The signals calibrated: the whole image, the best of its windows, the character model. */
+enum { WHOLE, REGION, CHARACTER, SIGNALS };
 
 struct negative {
 	char *path;
-	float similarity[SIGNALS]; /* the region's is its best window's lead; -2: not measured */
+	float similarity[SIGNALS]; /* the region's is its best window's lead, the character's its best
+	                              character score; -2 (-3 for a character score): not measured */
 	int64_t reference[SIGNALS];
 	int ok;
 };
@@ -89,6 +92,16 @@ static void *worker(void *arg)
 			rc = lk_registry_best_similarity(&neg->similarity[WHOLE], &neg->reference[WHOLE], r->reg, &whole);
 		neg->similarity[REGION] = -2;
 		neg->reference[REGION] = -1;
+		/* Below any score: a negative no character could be scored for flags nothing. */
+		neg->similarity[CHARACTER] = -3;
+		neg->reference[CHARACTER] = -1;
+		lk_character_decision d;
+		if (rc == LK_OK)
+			rc = lk_registry_character_score(&d, r->reg, &whole);
+		if (rc == LK_OK && d.character[0]) {
+			neg->similarity[CHARACTER] = d.score;
+			neg->reference[CHARACTER] = d.n_nearest ? d.nearest[0] : -1;
+		}
 		for (int k = 0; k < n_parts && rc == LK_OK; k++) {
 			float lead, s;
 			int64_t ref;
@@ -120,6 +133,13 @@ static int by_region(const void *a, const void *b)
 	return (x->similarity[REGION] < y->similarity[REGION]) - (x->similarity[REGION] > y->similarity[REGION]);
 }
 
+static int by_character(const void *a, const void *b)
+{
+	const struct negative *x = a, *y = b;
+	return (x->similarity[CHARACTER] < y->similarity[CHARACTER]) -
+	       (x->similarity[CHARACTER] > y->similarity[CHARACTER]);
+}
+
 /* The lowest threshold that at most floor(rate * n) of the n sorted scores reach. */
 static float threshold_for(const struct negative *sorted, size_t n, int signal, double rate)
 {
@@ -129,6 +149,8 @@ static float threshold_for(const struct negative *sorted, size_t n, int signal, 
 	const float t = nextafterf(sorted[allowed].similarity[signal], INFINITY);
 	if (signal == REGION) /* a lead; -2 marks an image without windows */
 		return t > 2 ? 2 : t > 0 ? t : nextafterf(0, 1);
+	if (signal == CHARACTER) /* a score, -2..2 */
+		return t > 2 ? 2 : t < -2 ? -2 : t;
 	return t > 1 ? 1 : t;
 }
 
@@ -145,15 +167,18 @@ static size_t reaching(const struct negative *sorted, size_t n, int signal, floa
 static void calibrate_signal(float *copy, float *similar, struct negative *v, size_t n, int signal,
 			     double copy_fpr, double similar_fpr)
 {
-	qsort(v, n, sizeof *v, signal == WHOLE ? by_whole : by_region);
+	qsort(v, n, sizeof *v, signal == WHOLE ? by_whole : signal == REGION ? by_region : by_character);
 	*copy = threshold_for(v, n, signal, copy_fpr);
 	*similar = threshold_for(v, n, signal, similar_fpr);
-	const char *what = signal == WHOLE ? "embedding" : "region";
-	printf("%s: negatives: %zu; highest %s %.3f\n\nthreshold  negatives at or above\n", what, n,
-	       signal == WHOLE ? "similarity" : "lead", (double)v[0].similarity[signal]);
-	/* Similarities matter from 0.5 up; leads (region) from 0.05 to 0.6. */
+	static const char *const whats[SIGNALS] = { "embedding", "region", "character" };
+	static const char *const measures[SIGNALS] = { "similarity", "lead", "score" };
+	const char *what = whats[signal];
+	printf("%s: negatives: %zu; highest %s %.3f\n\nthreshold  negatives at or above\n", what, n, measures[signal],
+	       (double)v[0].similarity[signal]);
+	/* Similarities matter from 0.5 up; leads (region) from 0.05 to 0.6; character scores
+	 * from -0.1 to 0.4. */
 	for (int k = 10; k <= 20; k++) {
-		const float t = signal == WHOLE ? (float)k / 20 : (float)(k - 9) / 20;
+		const float t = signal == WHOLE ? (float)k / 20 : signal == REGION ? (float)(k - 9) / 20 : (float)(k - 12) / 20;
 		const size_t at = reaching(v, n, signal, t);
 		printf("  %.2f     %6zu (%.2f%%)\n", (double)t, at, 100.0 * (double)at / (double)n);
 	}
@@ -161,6 +186,11 @@ static void calibrate_signal(float *copy, float *similar, struct negative *v, si
 	for (size_t i = 0; i < n && i < 5; i++)
 		printf("  %.3f  reference %lld  %s\n", (double)v[i].similarity[signal], (long long)v[i].reference[signal],
 		       v[i].path);
+	if (signal == CHARACTER) {
+		printf("\ncharacter threshold: %.4f (%zu negatives at or above, at most %g allowed)\n\n", (double)*similar,
+		       reaching(v, n, signal, *similar), similar_fpr);
+		return;
+	}
 	printf("\n%s copy threshold:    %.4f (%zu negatives at or above, at most %g allowed)\n", what, (double)*copy,
 	       reaching(v, n, signal, *copy), copy_fpr);
 	printf("%s similar threshold: %.4f (%zu negatives at or above, at most %g allowed)\n\n", what,
@@ -270,12 +300,24 @@ int lk_cli_calibrate(int argc, char **argv)
 		calibrate_signal(&copy, &similar, r.v, r.n, WHOLE, copy_fpr, similar_fpr);
 		if (regions)
 			calibrate_signal(&region_copy, &region_similar, r.v, r.n, REGION, copy_fpr, similar_fpr);
+		/* The character model sends to review (or blocks where a character says so) at the
+		 * rate a review is allowed; its highest negative scores stay for "1 in N" estimates. */
+		float unused, character;
+		calibrate_signal(&unused, &character, r.v, r.n, CHARACTER, copy_fpr, similar_fpr);
+		const size_t kept = r.n < LK_CHARACTER_CALIBRATION_MAX ? r.n : LK_CHARACTER_CALIBRATION_MAX;
+		float *scores = malloc(sizeof *scores * kept);
+		size_t n_scores = 0;
+		for (size_t i = 0; scores && i < kept; i++)
+			if (r.v[i].similarity[CHARACTER] > -3)
+				scores[n_scores++] = r.v[i].similarity[CHARACTER];
 		if (dry_run) {
 			printf("dry run: the registry is unchanged\n");
 		} else {
-			int rc = lk_registry_set_embedding_thresholds(r.reg, copy, similar);
+			int rc = scores ? lk_registry_set_embedding_thresholds(r.reg, copy, similar) : LK_ENOMEM;
 			if (rc == LK_OK && regions)
 				rc = lk_registry_set_region_thresholds(r.reg, region_copy, region_similar);
+			if (rc == LK_OK)
+				rc = lk_registry_set_character_calibration(r.reg, character, scores, n_scores, (int64_t)r.n);
 			if (rc != LK_OK) {
 				lk_cli_report(rc);
 				exit_code = LK_EXIT_FAILURE;
@@ -283,6 +325,7 @@ int lk_cli_calibrate(int argc, char **argv)
 				printf("thresholds set\n");
 			}
 		}
+		free(scores);
 	}
 	for (size_t i = 0; i < r.n; i++)
 		free(r.v[i].path);

@@ -2,7 +2,9 @@
  * thresholds calibration set, its sizes and its version. */
 #include "index/store/store.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The embedder id recorded in the registry, "" for none (caller holds db_lock). */
@@ -116,6 +118,67 @@ int lk_registry_set_region_thresholds(lk_registry *reg, float copy, float simila
 		return lk__fail(LK_EINVAL, "region thresholds are leads: they must satisfy 0 < similar <= copy <= 2 "
 				"(got copy %g, similar %g)", (double)copy, (double)similar);
 	return set_thresholds(reg, keys, copy, similar);
+}
+
+static int desc_float(const void *a, const void *b)
+{
+	const float x = *(const float *)a, y = *(const float *)b;
+	return (x < y) - (x > y);
+}
+
+int lk_registry_set_character_calibration(lk_registry *reg, float threshold, const float *scores, size_t n_scores,
+					  int64_t negatives)
+{
+	lk__clear_error();
+	if (!reg || (n_scores && !scores))
+		return lk__fail(LK_EINVAL, "lk_registry_set_character_calibration: NULL argument");
+	if (!(threshold >= -2 && threshold <= 2))
+		return lk__fail(LK_EINVAL, "a character threshold is a score from -2 to 2, not %g", (double)threshold);
+	if (n_scores > LK_CHARACTER_CALIBRATION_MAX || negatives < 0 || (int64_t)n_scores > negatives)
+		return lk__fail(LK_EINVAL, "%zu scores of %lld negatives: at most %d, and no more than the negatives",
+				n_scores, (long long)negatives, LK_CHARACTER_CALIBRATION_MAX);
+	for (size_t i = 0; i < n_scores; i++)
+		if (!isfinite(scores[i]))
+			return lk__fail(LK_EINVAL, "score %zu is not a number", i);
+	float *sorted = malloc(sizeof *sorted * (n_scores ? n_scores : 1));
+	/* "%.9g," per score: at most 16 bytes each. */
+	char *text = malloc(16 * n_scores + 1);
+	if (!sorted || !text) {
+		free(sorted);
+		free(text);
+		return lk__fail(LK_ENOMEM, "setting the character calibration");
+	}
+	if (n_scores)
+		memcpy(sorted, scores, sizeof *sorted * n_scores);
+	qsort(sorted, n_scores, sizeof *sorted, desc_float);
+	size_t at = 0;
+	text[0] = '\0';
+	for (size_t i = 0; i < n_scores; i++)
+		at += (size_t)snprintf(text + at, 16 * n_scores + 1 - at, "%s%.9g", i ? "," : "", (double)sorted[i]);
+	free(sorted);
+	char t[32], n[32];
+	snprintf(t, sizeof t, "%.9g", (double)threshold);
+	snprintf(n, sizeof n, "%lld", (long long)negatives);
+	const char *const keys[3] = { "character_threshold", "character_calibration", "character_calibration_negatives" };
+	const char *const values[3] = { t, text, n };
+	pthread_mutex_lock(&reg->db_lock);
+	sqlite3_stmt *st = NULL;
+	int rc = lk__db_begin(reg);
+	if (rc == LK_OK)
+		rc = lk__db_prepare(reg, &st, "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+					      " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+	for (int i = 0; i < 3 && rc == LK_OK; i++) {
+		sqlite3_bind_text(st, 1, keys[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, values[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = lk__db_fail(reg, "setting the character calibration");
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	rc = rc == LK_OK ? lk__db_commit(reg) : (lk__db_rollback(reg), rc);
+	pthread_mutex_unlock(&reg->db_lock);
+	free(text);
+	return rc;
 }
 
 int lk_registry_info_get(lk_registry_info *out, lk_registry *reg)
