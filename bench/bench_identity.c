@@ -7,7 +7,11 @@
  * one whole source held out (bench/identity_data.c).
  *
  *   bench_identity [--seed S] [--held-out SOURCE] [--concepts N] [--empty N] [--threads N]
- *                  [--examples DIR] [--cache DIR] --out DIR CORPUS_DIR
+ *                  [--examples DIR] [--cache DIR] [--no-product] --out DIR CORPUS_DIR
+ *
+ * Each track is measured twice: every scoring rule studied from the descriptions alone
+ * (identity_eval.c), then the rule the library ships, through the library itself
+ * (identity_product.c; --no-product leaves that out).
  *
  * --cache keeps each track's descriptions in DIR/<track>.cache and reuses them when they were
  * made from the same pictures, seeds and embedder (describing takes minutes; measuring,
@@ -28,7 +32,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: bench_identity [--seed S] [--held-out SOURCE] [--concepts N] [--empty N] "
-			"[--threads N] [--examples DIR] [--cache DIR] --out DIR CORPUS_DIR\n");
+			"[--threads N] [--examples DIR] [--cache DIR] [--no-product] --out DIR CORPUS_DIR\n");
 	return 2;
 }
 
@@ -57,6 +61,7 @@ int main(int argc, char **argv)
 {
 	long seed = 20261202, concepts = 300, empty = 600, threads = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *held_out = "freedroid", *out = NULL, *examples = NULL, *corpus = NULL, *cache = NULL;
+	int product = 1;
 	for (int i = 1; i < argc; i++) {
 		const int more = i + 1 < argc;
 		if (!strcmp(argv[i], "--seed") && more) {
@@ -79,6 +84,8 @@ int main(int argc, char **argv)
 			examples = argv[++i];
 		else if (!strcmp(argv[i], "--cache") && more)
 			cache = argv[++i];
+		else if (!strcmp(argv[i], "--no-product"))
+			product = 0;
 		else if (argv[i][0] != '-' && !corpus)
 			corpus = argv[i];
 		else
@@ -148,7 +155,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_identity: %s: %d pictures described in %.0f s, %d failed\n", t->name, t->n_images,
 			bench_wall_s() - t0, failed);
 		id_track_write_split(t, split);
-		if (id_evaluate(t, md, tsv))
+		if (id_evaluate(t, md, tsv) || (product && id_product(t, e, md)))
 			rc = 1;
 		if (failed)
 			fprintf(md, "%d of the track's %d pictures could not be described and were left out.\n\n", failed,

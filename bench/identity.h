@@ -78,6 +78,10 @@ int id_describe(id_track *t, const id_photos *p, lk_embedder *e, int threads, co
 int id_cache_load(id_track *t, lk_embedder *e, const char *path);
 int id_cache_save(const id_track *t, lk_embedder *e, const char *path);
 
+/* The character model as the library runs it (identity_product.c): a real registry per split and
+ * k, every picture through lk_registry_character_score; a table of the test split. */
+int id_product(const id_track *t, lk_embedder *e, FILE *md);
+
 /* Measures every method at every k, on the test split (and the validation split, which tunes),
  * and writes the tables. */
 int id_evaluate(const id_track *t, FILE *md, FILE *tsv);

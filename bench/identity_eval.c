@@ -10,22 +10,24 @@
  * normalisation compares with, is the train split: its characters' pictures in both forms and
  * its empty scenes. */
 #include "core/internal.h"
-#include "identity.h"
+#include "identity_eval.h"
 #include "index/search/search.h"
 #include "stats.h"
-#include "suite_metrics.h"
 
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { AGG_NEAREST, AGG_TOP2, AGG_MEAN, AGGS };
 static const char *const agg_names[AGGS] = { "nearest reference", "mean of the 2 nearest", "mean of all references" };
 #define N_BETAS 5
 static const double betas[N_BETAS] = { 0, 0.25, 0.5, 0.75, 1.0 };
-enum { FORM_PLAIN, FORM_SCENE, FORMS };
 static const char *const form_names[FORMS] = { "on white", "in a scene" };
+
+const char *id_form_name(int form)
+{
+	return form >= 0 && form < FORMS ? form_names[form] : "?";
+}
 
 typedef struct registry {
 	float *views; /* n_views x D, centred */
@@ -36,32 +38,10 @@ typedef struct registry {
 	float mean[LK_EMBEDDING_DIM];
 } registry;
 
-/* How a character's aggregated score is made comparable across characters and queries:
- * as it is; less beta times the query's mean similarity to its nearest bank pictures; as a
- * z-score against the character's own scores of the bank's pictures (its nearest ID_COHORT);
- * or the mean of that and the z-score against the query's similarities to the bank (adaptive
- * symmetric normalisation, as speaker verification calibrates per model and per trial). */
-enum { NORM_NONE, NORM_BANK, NORM_Z, NORM_S, NORMS };
-#define ID_COHORT 100
-
-typedef struct scored {
-	int truth;             /* character, -1 for a negative */
-	int source;            /* of the truth */
-	double score[NORMS][AGGS]; /* the top character's, per normalisation and aggregation */
-	int top_of[NORMS][AGGS];
-	double bank;           /* mean similarity to the nearest bank pictures */
-} scored;
-
 /* Per character and aggregation: mean and spread of its scores of the bank's pictures. */
 typedef struct cohort {
 	double *mu, *sd; /* n_characters x AGGS */
 } cohort;
-
-typedef struct result {
-	int queries, negatives, held_out_queries;
-	double recall1, recall01, at1, map, wrong1, franchise1, franchise01, wrong_franchise1, held_out1,
-		held_out_franchise1;
-} result;
 
 static int reference_count(const id_character *ch, int k)
 {
@@ -121,11 +101,6 @@ static void centred(float *out, const lk_embedding *e, const registry *r)
 	lk__emb_centre(out, r->mean);
 }
 
-typedef struct query_set {
-	const lk_embedding **emb;
-	scored *s;
-	int n;
-} query_set;
 
 static int add_query(query_set *q, const lk_embedding *e, int truth, int source)
 {
@@ -303,7 +278,7 @@ static double value(const scored *s, int nm, int a, double beta)
 
 /* The measures of one method: aggregation a, normalisation nm (NORM_BANK: by beta times the
  * bank similarity). */
-static result measure(const query_set *q, const query_set *neg, const id_track *t, int nm, int a, double beta)
+result id_measure(const query_set *q, const query_set *neg, const id_track *t, int nm, int a, double beta)
 {
 	result res = { .queries = q->n, .negatives = neg->n };
 	double *ns = malloc(sizeof(double) * (size_t)(neg->n ? neg->n : 1));
@@ -397,29 +372,8 @@ static int evaluate(evaluation *ev, const id_track *t, id_split split, int k)
 	float *bank = NULL;
 	cohort c = { 0 };
 	int n_bank = 0, rc = -1;
-	if (build_registry(&r, t, split, k) || !(bank = make_bank(t, &r, &n_bank)))
+	if (build_registry(&r, t, split, k) || !(bank = make_bank(t, &r, &n_bank)) || id_collect(q, &neg, t, split, k))
 		goto out;
-	for (int i = 0; i < t->n_images; i++) {
-		const id_image *im = &t->images[i];
-		if (!im->ok)
-			continue;
-		if (im->character < 0) {
-			if (im->photo_split == split && add_query(&neg, &im->scene, -1, -1))
-				goto out;
-			continue;
-		}
-		const id_character *ch = &t->characters[im->character];
-		if (ch->split != split)
-			continue;
-		if (!ch->registered) {
-			if (add_query(&neg, &im->plain, -1, -1) || add_query(&neg, &im->scene, -1, -1))
-				goto out;
-		} else if (ch->n > k && im->rank >= k) {
-			if (add_query(&q[FORM_PLAIN], &im->plain, im->character, ch->source) ||
-			    add_query(&q[FORM_SCENE], &im->scene, im->character, ch->source))
-				goto out;
-		}
-	}
 	if (make_cohort(&c, &r, bank, n_bank, t))
 		goto out;
 	const double t0 = bench_wall_s();
@@ -434,7 +388,7 @@ static int evaluate(evaluation *ev, const id_track *t, id_split split, int k)
 		for (int nm = 0; nm < NORMS; nm++)
 			for (int a = 0; a < AGGS; a++)
 				for (int b = 0; b < (nm == NORM_BANK ? N_BETAS : 1); b++)
-					ev->r[f][nm][a][b] = measure(&q[f], &neg, t, nm, a, betas[b]);
+					ev->r[f][nm][a][b] = id_measure(&q[f], &neg, t, nm, a, betas[b]);
 	rc = 0;
 out:
 	free_registry(&r);
@@ -448,6 +402,32 @@ out:
 	free(neg.emb);
 	free(neg.s);
 	return rc;
+}
+
+int id_collect(query_set q[FORMS], query_set *neg, const id_track *t, id_split split, int k)
+{
+	for (int i = 0; i < t->n_images; i++) {
+		const id_image *im = &t->images[i];
+		if (!im->ok)
+			continue;
+		if (im->character < 0) {
+			if (im->photo_split == split && add_query(neg, &im->scene, -1, -1))
+				return -1;
+			continue;
+		}
+		const id_character *ch = &t->characters[im->character];
+		if (ch->split != split)
+			continue;
+		if (!ch->registered) {
+			if (add_query(neg, &im->plain, -1, -1) || add_query(neg, &im->scene, -1, -1))
+				return -1;
+		} else if (ch->n > k && im->rank >= k) {
+			if (add_query(&q[FORM_PLAIN], &im->plain, im->character, ch->source) ||
+			    add_query(&q[FORM_SCENE], &im->scene, im->character, ch->source))
+				return -1;
+		}
+	}
+	return 0;
 }
 
 static double pct(double x)

@@ -161,3 +161,33 @@ int lk__db_negatives(lk_registry *reg, float **out, size_t *n)
 	}
 	return rc;
 }
+
+int lk__negative_add_embedded(lk_registry *reg, const float *vectors, size_t n, const char *embedder_id)
+{
+	lk__clear_error();
+	if (!reg || (n && !vectors) || !embedder_id)
+		return lk__fail(LK_EINVAL, "lk__negative_add_embedded: bad argument");
+	pthread_mutex_lock(&reg->db_lock);
+	sqlite3_stmt *st = NULL;
+	int rc = lk__db_begin(reg);
+	if (rc == LK_OK)
+		rc = lk__db_claim_embedder(reg, embedder_id);
+	if (rc == LK_OK)
+		rc = lk__db_prepare(reg, &st, "INSERT OR IGNORE INTO negatives(sha256, source, embedding, added_at) VALUES(?1, 'given', ?2, ?3)");
+	for (size_t i = 0; rc == LK_OK && i < n; i++) {
+		const float *v = vectors + i * LK_EMBEDDING_DIM;
+		/* Its own bytes' checksum stands in for a file's SHA-256: the same vector twice is kept once. */
+		char key[40];
+		snprintf(key, sizeof key, "vector:%016llx", (unsigned long long)lk__checksum(v, sizeof(lk_embedding), 0));
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 2, v, (int)sizeof(lk_embedding), SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = lk__db_fail(reg, "adding a negative");
+	}
+	sqlite3_finalize(st);
+	rc = rc == LK_OK ? lk__db_commit(reg) : (lk__db_rollback(reg), rc);
+	pthread_mutex_unlock(&reg->db_lock);
+	return rc;
+}

@@ -54,6 +54,10 @@ int lk__reference_add_embedded(int64_t *first_id, lk_registry *reg, const char *
 /* Every vector of the negative bank (n x LK_EMBEDDING_DIM floats, as stored; NULL when none),
  * malloc'd (caller holds db_lock). */
 int lk__db_negatives(lk_registry *reg, float **out, size_t *n);
+/* Adds `n` given vectors (n x LK_EMBEDDING_DIM floats; a repeated one is kept once) to the
+ * negative bank in one transaction,
+ * claiming the registry for `embedder_id`: for benches, which have the embeddings already. */
+int lk__negative_add_embedded(lk_registry *reg, const float *vectors, size_t n, const char *embedder_id);
 
 /* ---- opening the record (index/store/schema.c) */
 /* Opens the registry in `dir` (LK_ENOTFOUND when there is none) on a new handle, with the
