@@ -123,6 +123,13 @@ int main(int argc, char **argv)
 		else
 			rc = 1;
 	}
+	/* Every track adds its worst misses to misses.md: started empty here. */
+	FILE *misses = rc ? NULL : open_out(out, "misses.md");
+	if (misses) {
+		fprintf(misses, "# The worst misses of the character model (test split)\n\n");
+		if (fclose(misses))
+			rc = 1;
+	}
 	FILE *md = rc ? NULL : open_out(out, "identity.md"), *tsv = md ? open_out(out, "identity.tsv") : NULL,
 	     *split = tsv ? open_out(out, "split.tsv") : NULL;
 	if (!split)
@@ -155,7 +162,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_identity: %s: %d pictures described in %.0f s, %d failed\n", t->name, t->n_images,
 			bench_wall_s() - t0, failed);
 		id_track_write_split(t, split);
-		if (id_evaluate(t, md, tsv) || (product && id_product(t, e, md)))
+		if (id_evaluate(t, md, tsv) || (product && id_product(t, e, md, out)))
 			rc = 1;
 		if (failed)
 			fprintf(md, "%d of the track's %d pictures could not be described and were left out.\n\n", failed,

@@ -34,6 +34,9 @@ typedef struct id_image {
 	lk_embedding *views;  /* LK_VIEWS when rank < ID_MAX_K (it may be a reference), else NULL */
 	lk_embedding plain;   /* the picture on white, as drawn */
 	lk_embedding scene;   /* painted into a full-bleed scene */
+	lk_embedding *windows; /* the scene's region-search windows (n_windows, as --regions 9 describes
+	                          them), or NULL */
+	int n_windows;
 	scene_info info;
 } id_image;
 
@@ -79,8 +82,9 @@ int id_cache_load(id_track *t, lk_embedder *e, const char *path);
 int id_cache_save(const id_track *t, lk_embedder *e, const char *path);
 
 /* The character model as the library runs it (identity_product.c): a real registry per split and
- * k, every picture through lk_registry_character_score; a table of the test split. */
-int id_product(const id_track *t, lk_embedder *e, FILE *md);
+ * k, every picture through lk_registry_character_score; a table of the test split, and the worst
+ * misses at k = 3 in OUT/misses.md (pictures in OUT/misses/). */
+int id_product(const id_track *t, lk_embedder *e, FILE *md, const char *out);
 
 /* Measures every method at every k, on the test split (and the validation split, which tunes),
  * and writes the tables. */

@@ -281,6 +281,7 @@ void id_track_free(id_track *t)
 			free((char *)t->images[i].pose);
 		}
 		free(t->images[i].views);
+		free(t->images[i].windows);
 	}
 	free(t->images);
 	for (int c = 0; c < t->n_characters; c++)

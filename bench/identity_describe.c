@@ -137,8 +137,20 @@ static int describe(const work *w, id_image *im)
 	if (rc == LK_OK && !scene)
 		rc = LK_EINTERNAL;
 	if (rc == LK_OK) {
-		const lk_pixel_view v = view_of(scene);
-		rc = lk_embed_pixels(&im->scene, w->e, &v, NULL);
+		/* The whole scene as a check describes it, and the windows --regions 9 would search. */
+		const lk_image8 img8 = { VIPS_IMAGE_ADDR(scene, 0, 0), scene->Xsize, scene->Ysize,
+					 VIPS_IMAGE_SIZEOF_LINE(scene), 3 };
+		lk_described *d = malloc(sizeof *d);
+		rc = d ? lk__describe(d, w->e, &img8, LK_MAX_REGIONS) : LK_ENOMEM;
+		if (rc == LK_OK) {
+			im->scene = d->whole;
+			im->n_windows = d->n_parts;
+			if (d->n_parts && !(im->windows = malloc(sizeof *im->windows * (size_t)d->n_parts)))
+				rc = LK_ENOMEM;
+			else if (d->n_parts)
+				memcpy(im->windows, d->parts, sizeof *im->windows * (size_t)d->n_parts);
+		}
+		free(d);
 		/* A few of the test split's scenes, for a person to see what the queries look like. */
 		if (w->examples && split == SPLIT_TEST && (im->rank == 1 || im->character < 0) &&
 		    (im->character < 0 ? im->seed % 40 == 1 : (unsigned)im->character % 25 == 0))
@@ -197,7 +209,9 @@ int id_describe(id_track *t, const id_photos *p, lk_embedder *e, int threads, co
 static uint64_t fingerprint(const id_track *t, lk_embedder *e)
 {
 	uint64_t h = 1469598103934665603ull;
+	/* The layout of the file itself: v2 added the scenes' windows. */
 	const char *id = lk_embedder_id(e);
+	h = (h ^ 2) * 1099511628211ull;
 	for (const char *c = id; *c; c++)
 		h = (h ^ (unsigned char)*c) * 1099511628211ull;
 	for (int i = 0; i < t->n_images; i++) {
@@ -226,6 +240,17 @@ int id_cache_load(id_track *t, lk_embedder *e, const char *path)
 		}
 		/* The style and codec names are the program's own strings: not kept. */
 		im->info.style = im->info.codec = NULL;
+		if (fread(&im->n_windows, sizeof im->n_windows, 1, f) != 1 || im->n_windows < 0 ||
+		    im->n_windows > LK_MAX_REGIONS) {
+			rc = -1;
+			break;
+		}
+		if (im->n_windows && (!(im->windows = malloc(sizeof *im->windows * (size_t)im->n_windows)) ||
+				      fread(im->windows, sizeof *im->windows, (size_t)im->n_windows, f) !=
+					      (size_t)im->n_windows)) {
+			rc = -1;
+			break;
+		}
 		if (im->ok && im->character >= 0 && im->rank < ID_MAX_K) {
 			if (!(im->views = malloc(sizeof *im->views * LK_VIEWS)) ||
 			    fread(im->views, sizeof *im->views, LK_VIEWS, f) != LK_VIEWS)
@@ -236,7 +261,10 @@ int id_cache_load(id_track *t, lk_embedder *e, const char *path)
 	if (rc)
 		for (int i = 0; i < t->n_images; i++) {
 			free(t->images[i].views);
+			free(t->images[i].windows);
 			t->images[i].views = NULL;
+			t->images[i].windows = NULL;
+			t->images[i].n_windows = 0;
 			t->images[i].ok = 0;
 		}
 	return rc;
@@ -254,7 +282,10 @@ int id_cache_save(const id_track *t, lk_embedder *e, const char *path)
 	for (int i = 0; !rc && i < t->n_images; i++) {
 		const id_image *im = &t->images[i];
 		if (fwrite(&im->ok, sizeof im->ok, 1, f) != 1 || fwrite(&im->plain, sizeof im->plain, 1, f) != 1 ||
-		    fwrite(&im->scene, sizeof im->scene, 1, f) != 1 || fwrite(&im->info, sizeof im->info, 1, f) != 1)
+		    fwrite(&im->scene, sizeof im->scene, 1, f) != 1 || fwrite(&im->info, sizeof im->info, 1, f) != 1 ||
+		    fwrite(&im->n_windows, sizeof im->n_windows, 1, f) != 1 ||
+		    (im->n_windows &&
+		     fwrite(im->windows, sizeof *im->windows, (size_t)im->n_windows, f) != (size_t)im->n_windows))
 			rc = -1;
 		if (!rc && im->ok && im->character >= 0 && im->rank < ID_MAX_K &&
 		    fwrite(im->views, sizeof *im->views, LK_VIEWS, f) != LK_VIEWS)

@@ -101,20 +101,32 @@ static void centred(float *out, const lk_embedding *e, const registry *r)
 	lk__emb_centre(out, r->mean);
 }
 
-
-static int add_query(query_set *q, const lk_embedding *e, int truth, int source)
+/* `image`: the picture `e` describes (NULL for a bank copy). */
+static int add_query(query_set *q, const lk_embedding *e, const id_image *image, int truth, int source)
 {
 	const lk_embedding **ge = realloc(q->emb, sizeof *ge * (size_t)(q->n + 1));
+	const id_image **gw = realloc(q->image, sizeof *gw * (size_t)(q->n + 1));
 	scored *gs = realloc(q->s, sizeof *gs * (size_t)(q->n + 1));
 	if (ge)
 		q->emb = ge;
+	if (gw)
+		q->image = gw;
 	if (gs)
 		q->s = gs;
-	if (!ge || !gs)
+	if (!ge || !gw || !gs)
 		return -1;
 	q->emb[q->n] = e;
+	q->image[q->n] = image;
 	q->s[q->n++] = (scored){ .truth = truth, .source = source };
 	return 0;
+}
+
+void id_query_set_free(query_set *q)
+{
+	free(q->emb);
+	free(q->image);
+	free(q->s);
+	memset(q, 0, sizeof *q);
 }
 
 static int desc_double(const void *a, const void *b)
@@ -247,7 +259,7 @@ static int make_cohort(cohort *c, const registry *r, const float *bank, int n_ba
 	/* The bank is centred already; score_all centres again, which leaves it as it is. */
 	for (int i = 0; i < n_bank; i++) {
 		memcpy(copies[i].v, bank + (size_t)i * LK_EMBEDDING_DIM, sizeof copies[i].v);
-		if (add_query(&b, &copies[i], -1, -1))
+		if (add_query(&b, &copies[i], NULL, -1, -1))
 			goto out;
 	}
 	registry uncentred = *r;
@@ -266,8 +278,7 @@ out:
 	free(copies);
 	free(full);
 	free(col);
-	free(b.emb);
-	free(b.s);
+	id_query_set_free(&b);
 	return rc;
 }
 
@@ -300,6 +311,7 @@ result id_measure(const query_set *q, const query_set *neg, const id_track *t, i
 		const int held = s->source == t->held_out;
 		res.held_out_queries += held;
 		res.at1 += right;
+		res.franchise_at1 += same_franchise;
 		if (v >= t1) {
 			res.recall1 += right;
 			res.wrong1 += !right;
@@ -319,7 +331,7 @@ result id_measure(const query_set *q, const query_set *neg, const id_track *t, i
 	res.map = metrics_micro_ap(pred, (size_t)n_pred, (size_t)q->n, NULL, NULL, 0);
 	const double n = q->n ? q->n : 1, h = res.held_out_queries ? res.held_out_queries : 1;
 	res.recall1 /= n, res.recall01 /= n, res.at1 /= n, res.wrong1 /= n;
-	res.franchise1 /= n, res.franchise01 /= n, res.wrong_franchise1 /= n;
+	res.franchise1 /= n, res.franchise01 /= n, res.wrong_franchise1 /= n, res.franchise_at1 /= n;
 	res.held_out1 /= h, res.held_out_franchise1 /= h;
 	free(ns);
 	free(pred);
@@ -395,12 +407,9 @@ out:
 	free(bank);
 	free(c.mu);
 	free(c.sd);
-	for (int f = 0; f < FORMS; f++) {
-		free(q[f].emb);
-		free(q[f].s);
-	}
-	free(neg.emb);
-	free(neg.s);
+	for (int f = 0; f < FORMS; f++)
+		id_query_set_free(&q[f]);
+	id_query_set_free(&neg);
 	return rc;
 }
 
@@ -411,7 +420,7 @@ int id_collect(query_set q[FORMS], query_set *neg, const id_track *t, id_split s
 		if (!im->ok)
 			continue;
 		if (im->character < 0) {
-			if (im->photo_split == split && add_query(neg, &im->scene, -1, -1))
+			if (im->photo_split == split && add_query(neg, &im->scene, im, -1, -1))
 				return -1;
 			continue;
 		}
@@ -419,11 +428,11 @@ int id_collect(query_set q[FORMS], query_set *neg, const id_track *t, id_split s
 		if (ch->split != split)
 			continue;
 		if (!ch->registered) {
-			if (add_query(neg, &im->plain, -1, -1) || add_query(neg, &im->scene, -1, -1))
+			if (add_query(neg, &im->plain, im, -1, -1) || add_query(neg, &im->scene, im, -1, -1))
 				return -1;
 		} else if (ch->n > k && im->rank >= k) {
-			if (add_query(&q[FORM_PLAIN], &im->plain, im->character, ch->source) ||
-			    add_query(&q[FORM_SCENE], &im->scene, im->character, ch->source))
+			if (add_query(&q[FORM_PLAIN], &im->plain, im, im->character, ch->source) ||
+			    add_query(&q[FORM_SCENE], &im->scene, im, im->character, ch->source))
 				return -1;
 		}
 	}

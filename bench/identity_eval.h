@@ -28,14 +28,20 @@ typedef struct scored {
 /* Vectors to score, each with what it is. */
 typedef struct query_set {
 	const lk_embedding **emb;
+	const id_image **image;   /* per vector: the picture it describes (its plain or scene form, or
+	                             its windows), NULL for a bank copy */
 	scored *s;
 	int n;
 } query_set;
+
+void id_query_set_free(query_set *q);
 
 typedef struct result {
 	int queries, negatives, held_out_queries;
 	double recall1, recall01, at1, map, wrong1, franchise1, franchise01, wrong_franchise1, held_out1,
 		held_out_franchise1;
+	double franchise_at1; /* the top character is of the right franchise, at any score: the ceiling
+	                         a threshold can reach by franchise, as at1 is by character */
 } result;
 
 /* "on white", "in a scene" */

@@ -9,18 +9,31 @@
 #include "index/store/store.h"
 #include "stats.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
+/* Scenes searched in parts too (--regions 9): the character model on the whole and on each
+ * window, best of them; and today's region rule, the best window's lead over the next character
+ * (lk_registry_region_lead), naming that window's nearest character. */
+enum { WINDOWS_CHARACTER, WINDOWS_LEAD, WINDOW_RULES };
+
 typedef struct product_run {
 	query_set q[FORMS], neg;
+	struct {
+		query_set scene, neg; /* the scene queries, the negatives that are scenes, rescored */
+	} win[WINDOW_RULES];
 	double *score_us, *nearest_us; /* per call */
 	int n_calls;
+	int *ref_character; /* reference id -> character */
+	int64_t n_ref_ids;
 } product_run;
 
-static int add_registry(lk_registry **out, char *dir, const id_track *t, id_split split, int k, lk_embedder *e)
+static int add_registry(lk_registry **out, product_run *p, char *dir, const id_track *t, id_split split, int k,
+			lk_embedder *e)
 {
 	if (!mkdtemp(dir))
 		return -1;
@@ -48,8 +61,22 @@ static int add_registry(lk_registry **out, char *dir, const id_track *t, id_spli
 			if (im->ok && im->views)
 				memcpy(views + n++ * LK_VIEWS * LK_EMBEDDING_DIM, im->views, sizeof(lk_embedding) * LK_VIEWS);
 		}
+		int64_t first;
 		if (rc == LK_OK && n)
-			rc = lk__reference_add_embedded(NULL, reg, lc.slug, views, n, LK_VIEWS, id);
+			rc = lk__reference_add_embedded(&first, reg, lc.slug, views, n, LK_VIEWS, id);
+		if (rc == LK_OK && n) {
+			int *grown = realloc(p->ref_character, sizeof *grown * (size_t)(first + (int64_t)n));
+			if (!grown)
+				rc = LK_ENOMEM;
+			else {
+				p->ref_character = grown;
+				for (int64_t r = p->n_ref_ids; r < first; r++)
+					grown[r] = -1;
+				for (size_t r = 0; r < n; r++)
+					grown[first + (int64_t)r] = c;
+				p->n_ref_ids = first + (int64_t)n;
+			}
+		}
 	}
 	free(views);
 	/* The bank: the train split's pictures in both forms and its empty scenes. */
@@ -87,6 +114,8 @@ static int add_registry(lk_registry **out, char *dir, const id_track *t, id_spli
 	return 0;
 }
 
+static int character_of(const char *slug, const id_track *t);
+
 /* Scores one vector as a check would; the time of that call and of today's nearest-reference
  * search beside it. */
 static int score_one(scored *s, lk_registry *reg, const lk_embedding *v, const id_track *t, double *us, double *near_us)
@@ -105,12 +134,65 @@ static int score_one(scored *s, lk_registry *reg, const lk_embedding *v, const i
 	for (int nm = 0; nm < NORMS; nm++)
 		for (int a = 0; a < AGGS; a++)
 			s->score[nm][a] = -INFINITY, s->top_of[nm][a] = -1;
-	if (d.character[0] == 'c') {
-		const int c = atoi(d.character + 1);
-		if (c >= 0 && c < t->n_characters) {
-			s->score[NORM_NONE][AGG_NEAREST] = d.score;
-			s->top_of[NORM_NONE][AGG_NEAREST] = c;
+	const int c = d.character[0] ? character_of(d.character, t) : -1;
+	if (c >= 0) {
+		s->score[NORM_NONE][AGG_NEAREST] = d.score;
+		s->top_of[NORM_NONE][AGG_NEAREST] = c;
+	}
+	return 0;
+}
+
+static int character_of(const char *slug, const id_track *t)
+{
+	const int c = slug[0] == 'c' ? atoi(slug + 1) : -1;
+	return c >= 0 && c < t->n_characters ? c : -1;
+}
+
+/* A copy of scene item i of `from`, rescored by each window rule. */
+static int rescore_windows(product_run *p, const query_set *from, int i, int is_negative, lk_registry *reg,
+			   const id_track *t)
+{
+	const id_image *im = from->image[i];
+	double best[WINDOW_RULES];
+	int top[WINDOW_RULES];
+	best[WINDOWS_CHARACTER] = from->s[i].score[NORM_NONE][AGG_NEAREST];
+	top[WINDOWS_CHARACTER] = from->s[i].top_of[NORM_NONE][AGG_NEAREST];
+	best[WINDOWS_LEAD] = -INFINITY;
+	top[WINDOWS_LEAD] = -1;
+	for (int w = 0; w < im->n_windows; w++) {
+		lk_character_decision d;
+		if (lk_registry_character_score(&d, reg, &im->windows[w]) != LK_OK)
+			return -1;
+		if (d.character[0] && d.score > best[WINDOWS_CHARACTER])
+			best[WINDOWS_CHARACTER] = d.score, top[WINDOWS_CHARACTER] = character_of(d.character, t);
+		float lead, sim;
+		int64_t ref;
+		if (lk_registry_region_lead(&lead, &sim, &ref, reg, &im->windows[w]) != LK_OK)
+			return -1;
+		if (ref >= 0 && ref < p->n_ref_ids && lead > best[WINDOWS_LEAD]) {
+			best[WINDOWS_LEAD] = lead;
+			top[WINDOWS_LEAD] = p->ref_character[ref];
 		}
+	}
+	for (int v = 0; v < WINDOW_RULES; v++) {
+		query_set *dst = is_negative ? &p->win[v].neg : &p->win[v].scene;
+		const lk_embedding **ge = realloc(dst->emb, sizeof *ge * (size_t)(dst->n + 1));
+		const id_image **gw = realloc(dst->image, sizeof *gw * (size_t)(dst->n + 1));
+		scored *gs = realloc(dst->s, sizeof *gs * (size_t)(dst->n + 1));
+		if (ge)
+			dst->emb = ge;
+		if (gw)
+			dst->image = gw;
+		if (gs)
+			dst->s = gs;
+		if (!ge || !gw || !gs)
+			return -1;
+		dst->emb[dst->n] = from->emb[i];
+		dst->image[dst->n] = im;
+		scored s = from->s[i];
+		s.score[NORM_NONE][AGG_NEAREST] = best[v];
+		s.top_of[NORM_NONE][AGG_NEAREST] = top[v];
+		dst->s[dst->n++] = s;
 	}
 	return 0;
 }
@@ -119,7 +201,7 @@ static int run_split(product_run *p, const id_track *t, id_split split, int k, l
 {
 	char dir[] = "/tmp/likeness-identity-XXXXXX";
 	lk_registry *reg;
-	if (add_registry(&reg, dir, t, split, k, e))
+	if (add_registry(&reg, p, dir, t, split, k, e))
 		return -1;
 	int rc = id_collect(p->q, &p->neg, t, split, k);
 	const int total = p->neg.n + p->q[0].n + p->q[1].n;
@@ -133,6 +215,12 @@ static int run_split(product_run *p, const id_track *t, id_split split, int k, l
 		for (int i = 0; !rc && i < sets[s]->n; i++, p->n_calls++)
 			rc = score_one(&sets[s]->s[i], reg, sets[s]->emb[i], t, &p->score_us[p->n_calls],
 				       &p->nearest_us[p->n_calls]);
+	/* The scenes once more, in parts. */
+	for (int i = 0; !rc && i < p->neg.n; i++)
+		if (p->neg.image[i] && p->neg.emb[i] == &p->neg.image[i]->scene)
+			rc = rescore_windows(p, &p->neg, i, 1, reg, t);
+	for (int i = 0; !rc && i < p->q[FORM_SCENE].n; i++)
+		rc = rescore_windows(p, &p->q[FORM_SCENE], i, 0, reg, t);
 	lk_registry_close(reg);
 	char cmd[sizeof dir + 16];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -143,14 +231,20 @@ static int run_split(product_run *p, const id_track *t, id_split split, int k, l
 
 static void free_run(product_run *p)
 {
-	for (int f = 0; f < FORMS; f++) {
-		free(p->q[f].emb);
-		free(p->q[f].s);
+	for (int f = 0; f < FORMS; f++)
+		id_query_set_free(&p->q[f]);
+	id_query_set_free(&p->neg);
+	for (int v = 0; v < WINDOW_RULES; v++) {
+		free(p->win[v].scene.emb);
+		free(p->win[v].scene.image);
+		free(p->win[v].scene.s);
+		free(p->win[v].neg.emb);
+		free(p->win[v].neg.image);
+		free(p->win[v].neg.s);
 	}
-	free(p->neg.emb);
-	free(p->neg.s);
 	free(p->score_us);
 	free(p->nearest_us);
+	free(p->ref_character);
 	memset(p, 0, sizeof *p);
 }
 
@@ -165,7 +259,100 @@ static double share_at(const query_set *set, double threshold, int need_right)
 	return set->n ? (double)n / set->n : 0;
 }
 
-int id_product(const id_track *t, lk_embedder *e, FILE *md)
+/* A file copied byte for byte; 0 or -1. */
+static int copy_file(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+	int rc = in && out ? 0 : -1;
+	char buf[65536];
+	size_t n;
+	while (!rc && (n = fread(buf, 1, sizeof buf, in)) > 0)
+		rc = fwrite(buf, 1, n, out) == n ? 0 : -1;
+	if (in)
+		fclose(in);
+	if (out && fclose(out))
+		rc = -1;
+	return rc;
+}
+
+static int by_score_desc(const void *a, const void *b)
+{
+	const scored *x = *(const scored *const *)a, *y = *(const scored *const *)b;
+	const double u = x->score[NORM_NONE][AGG_NEAREST], v = y->score[NORM_NONE][AGG_NEAREST];
+	return (u < v) - (u > v);
+}
+
+/* One row of the misses page, its pictures copied beside it. */
+static void miss_row(FILE *md, const char *dir, int n, const id_track *t, const id_image *query, const scored *s)
+{
+	const int top = s->top_of[NORM_NONE][AGG_NEAREST];
+	const id_character *own = &t->characters[s->truth];
+	char to[4096], cell[3][300];
+	const id_image *pictures[3] = { query, &t->images[own->first], top >= 0 ? &t->images[t->characters[top].first] : NULL };
+	static const char *const names[3] = { "query", "own", "taken" };
+	for (int i = 0; i < 3; i++) {
+		snprintf(cell[i], sizeof cell[i], "-");
+		if (!pictures[i])
+			continue;
+		snprintf(to, sizeof to, "%s/%s-%02d-%s.png", dir, t->name, n, names[i]);
+		if (!copy_file(pictures[i]->path, to))
+			snprintf(cell[i], sizeof cell[i], "![](misses/%s-%02d-%s.png)", t->name, n, names[i]);
+	}
+	fprintf(md, "| %s | %s (%s) | %s | %s %s | %s | %.3f |\n", cell[0], own->name, query->pose, cell[1],
+		top >= 0 ? t->characters[top].name : "-", top == s->truth ? "(right)" : "(wrong)", cell[2],
+		s->score[NORM_NONE][AGG_NEAREST]);
+}
+
+/* The worst misses at k: the queries on white taken most confidently for another character, and
+ * the right answers that scored lowest. */
+static int write_misses(const product_run *test, const id_track *t, int k, const char *out)
+{
+	char path[4096], dir[4096];
+	snprintf(dir, sizeof dir, "%s/misses", out);
+	snprintf(path, sizeof path, "%s/misses.md", out);
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -1;
+	FILE *md = fopen(path, "a"); /* each track adds its part (bench_identity starts it empty) */
+	const query_set *q = &test->q[FORM_PLAIN];
+	const scored **order = malloc(sizeof *order * (size_t)(q->n ? q->n : 1));
+	if (!md || !order) {
+		if (md)
+			fclose(md);
+		free(order);
+		return -1;
+	}
+	int n = 0;
+	for (int i = 0; i < q->n; i++)
+		order[i] = &q->s[i];
+	qsort(order, (size_t)q->n, sizeof *order, by_score_desc);
+	fprintf(md, "## %s track, k = %d, on white: taken for another character with the highest scores\n\n", t->name, k);
+	fprintf(md, "| query | its character (pose) | its first reference | taken for | that one's first reference | score |\n");
+	fprintf(md, "|---|---|---|---|---|---:|\n");
+	int shown = 0;
+	for (int i = 0; i < q->n && shown < 10; i++) {
+		const scored *s = order[i];
+		if (s->top_of[NORM_NONE][AGG_NEAREST] == s->truth)
+			continue;
+		miss_row(md, dir, n++, t, q->image[s - q->s], s);
+		shown++;
+	}
+	fprintf(md, "\n## %s track, k = %d, on white: named right with the lowest scores\n\n", t->name, k);
+	fprintf(md, "| query | its character (pose) | its first reference | named | first reference | score |\n");
+	fprintf(md, "|---|---|---|---|---|---:|\n");
+	shown = 0;
+	for (int i = q->n - 1; i >= 0 && shown < 10; i--) {
+		const scored *s = order[i];
+		if (s->top_of[NORM_NONE][AGG_NEAREST] != s->truth)
+			continue;
+		miss_row(md, dir, n++, t, q->image[s - q->s], s);
+		shown++;
+	}
+	fprintf(md, "\n");
+	free(order);
+	return fclose(md) ? -1 : 0;
+}
+
+int id_product(const id_track *t, lk_embedder *e, FILE *md, const char *out)
 {
 	fprintf(md, "#### %s track through the library (lk_registry_character_score)\n\n", t->name);
 	fprintf(md, "Each registry holds the split's registered characters with their franchises and first k "
@@ -173,8 +360,10 @@ int id_product(const id_track *t, lk_embedder *e, FILE *md)
 		    "bank. The threshold is calibrated on the validation split's negatives at 1%% false positives "
 		    "and applied to the test split unchanged; the other columns are measured on the test split "
 		    "alone. Times: median per call on one thread, the character decision against today's "
-		    "nearest-reference search (lk_registry_best_similarity) on the same registry.\n\n");
-	fprintf(md, "| k | queries | recall at 1%% FP | at 0.1%% FP | recall@1 | micro-AP | wrong character at 1%% | "
+		    "nearest-reference search (lk_registry_best_similarity) on the same registry. The --regions rows "
+		    "score the scenes again with their 9 region-search windows, against the negatives that are "
+		    "scenes (the empty ones and the unregistered franchises painted in).\n\n");
+	fprintf(md, "| k | queries | recall at 1%% FP | at 0.1%% FP | recall@1 (franchise) | micro-AP | wrong character at 1%% | "
 		    "franchise at 1%% | wrong franchise at 1%% | %s at 1%% (franchise) | at the validation threshold: "
 		    "test FP, recall (franchise) | µs per call (nearest alone) |\n",
 		t->held_out >= 0 ? t->sources[t->held_out] : "held-out source");
@@ -205,9 +394,9 @@ int id_product(const id_track *t, lk_embedder *e, FILE *md)
 				franchise_hits += s->score[NORM_NONE][AGG_NEAREST] >= threshold && top >= 0 &&
 						  t->characters[top].franchise == t->characters[s->truth].franchise;
 			}
-			fprintf(md, "| %d | %s | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | ", k,
-				id_form_name(f), 100 * x.recall1, 100 * x.recall01, 100 * x.at1, 100 * x.map, 100 * x.wrong1,
-				100 * x.franchise1, 100 * x.wrong_franchise1);
+			fprintf(md, "| %d | %s | %.1f%% | %.1f%% | %.1f%% (%.1f%%) | %.1f%% | %.1f%% | %.1f%% | %.1f%% | ", k,
+				id_form_name(f), 100 * x.recall1, 100 * x.recall01, 100 * x.at1, 100 * x.franchise_at1, 100 * x.map,
+				100 * x.wrong1, 100 * x.franchise1, 100 * x.wrong_franchise1);
 			if (t->held_out >= 0 && x.held_out_queries)
 				fprintf(md, "%.1f%% (%.1f%%) | ", 100 * x.held_out1, 100 * x.held_out_franchise1);
 			else
@@ -215,6 +404,22 @@ int id_product(const id_track *t, lk_embedder *e, FILE *md)
 			fprintf(md, "%.2f%%, %.1f%% (%.1f%%) | %.0f (%.0f) |\n", 100 * fp, 100 * share_at(&test.q[f], threshold, 1),
 				test.q[f].n ? 100.0 * franchise_hits / test.q[f].n : 0, score_us, nearest_us);
 		}
+		static const char *const rules[WINDOW_RULES] = {
+			"in a scene, --regions 9: character model, best of whole and windows",
+			"in a scene, --regions 9: today's rule (best window's lead)",
+		};
+		for (int v = 0; v < WINDOW_RULES; v++) {
+			const result x = id_measure(&test.win[v].scene, &test.win[v].neg, t, NORM_NONE, AGG_NEAREST, 0);
+			fprintf(md, "| %d | %s | %.1f%% | %.1f%% | %.1f%% (%.1f%%) | %.1f%% | %.1f%% | %.1f%% | %.1f%% | ", k, rules[v],
+				100 * x.recall1, 100 * x.recall01, 100 * x.at1, 100 * x.franchise_at1, 100 * x.map, 100 * x.wrong1,
+				100 * x.franchise1, 100 * x.wrong_franchise1);
+			if (t->held_out >= 0 && x.held_out_queries)
+				fprintf(md, "%.1f%% (%.1f%%) | - | - |\n", 100 * x.held_out1, 100 * x.held_out_franchise1);
+			else
+				fprintf(md, "- | - | - |\n");
+		}
+		if (k == 3 && write_misses(&test, t, k, out))
+			fprintf(stderr, "bench_identity: could not write %s/misses.md\n", out);
 		free_run(&val);
 		free_run(&test);
 	}

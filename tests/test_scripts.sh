@@ -71,6 +71,7 @@ expect 2 "test without the reference vectors" "the reference test vectors are mi
   -- env LK_SHARED_DIR="$tmp/no-shared" "$root/scripts/test.sh"
 expect 2 "demo-registry without arguments" "usage: scripts/demo-registry.sh" -- "$root/scripts/demo-registry.sh"
 expect 2 "suite with a wrong option" "usage: bench/suite.sh" -- "$root/bench/suite.sh" --large
+expect 2 "identity with a wrong option" "usage: bench/identity.sh" -- "$root/bench/identity.sh" --large
 expect 2 "fresh-check with a wrong option" "usage: scripts/fresh-check.sh" -- "$root/scripts/fresh-check.sh" --twice
 if [ "$(id -u)" -eq 0 ]; then # as root it would go on to work in the folder
   mkdir "$tmp/precious" && echo keep > "$tmp/precious/file"
