@@ -155,7 +155,8 @@ int main(int argc, char **argv)
 			}
 			if (cache && id_cache_save(t, e, cached))
 				fprintf(stderr, "bench_identity: could not write %s\n", cached);
-		}
+		} else if (examples && id_examples(t, &photos, examples))
+			fprintf(stderr, "bench_identity: could not draw the example scenes: %s\n", vips_error_buffer());
 		int failed = 0;
 		for (int j = 0; j < t->n_images; j++)
 			failed += !t->images[j].ok;

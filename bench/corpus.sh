@@ -156,6 +156,8 @@ touch "$out/photos/.complete"
 # The identity track: characters of four games in other poses and from other directions, by
 # their own artists (bench/identity_manifest.js picks the frames from each game's animation
 # descriptions, build/bench_identity_frames cuts them and drops near-repeats).
+# The frame choice's version: a part made by another is made again.
+identity_version=2
 identity() {
 rm -rf "$out/identity"
 mkdir -p "$out/identity"
@@ -168,13 +170,13 @@ done
 . "$root/scripts/need-npm.sh" # node reads the games' animation descriptions
 node "$root/bench/identity_manifest.js" "${roots[@]}" > "$out/identity/manifest.tsv"
 "$bin/bench_identity_frames" "$out/identity" < "$out/identity/manifest.tsv" > "$out/identity/identity.tsv"
-touch "$out/identity/.complete"
+echo "$identity_version" > "$out/identity/.complete"
 }
 
 [ -f "$out/characters/.complete" ] || characters
 [ -f "$out/distractors/.complete" ] || distractors
 [ -f "$out/photos/.complete" ] || photos
-[ -f "$out/identity/.complete" ] || identity
+[ "$(cat "$out/identity/.complete" 2>/dev/null)" = "$identity_version" ] || identity
 # The licence list of the whole corpus, made anew from the parts' own lists on every run.
 cat "$out/characters/LICENCES" "$out/distractors/LICENCES" "$out/photos/LICENCES" "$out/identity/LICENCES" |
   sort -u > "$out/LICENCES.tmp"

@@ -76,6 +76,10 @@ void id_photos_free(id_photos *p);
  * fails is reported and left out (ok = 0). Writes a few scenes to `examples` when not NULL. */
 int id_describe(id_track *t, const id_photos *p, lk_embedder *e, int threads, const char *examples);
 
+/* Writes the example scenes into `examples` again (they are drawn from the seed: the same as
+ * when the pictures were described), for a run whose descriptions came from the cache. */
+int id_examples(const id_track *t, const id_photos *p, const char *examples);
+
 /* Descriptions kept between runs (--cache): loaded only when written for the same pictures,
  * seeds and embedder. 0, or -1 (nothing loaded). */
 int id_cache_load(id_track *t, lk_embedder *e, const char *path);

@@ -97,16 +97,24 @@ typedef struct work {
 	pthread_mutex_t lock;
 } work;
 
-static void save_example(const work *w, const id_image *im, VipsImage *scene)
+static void save_example(const char *examples, const id_track *t, const id_image *im, VipsImage *scene)
 {
 	char path[4096];
-	snprintf(path, sizeof path, "%s/%s-%s-%s-%s-%08x.jpg", w->examples, w->t->name,
-		 im->character >= 0 ? w->t->characters[im->character].name : "empty", im->pose,
+	snprintf(path, sizeof path, "%s/%s-%s-%s-%s-%08x.jpg", examples, t->name,
+		 im->character >= 0 ? t->characters[im->character].name : "empty", im->pose,
 		 scene_background_name(im->info.background), im->seed);
-	for (char *c = path + strlen(w->examples) + 1; *c; c++)
+	for (char *c = path + strlen(examples) + 1; *c; c++)
 		*c = *c == '/' || *c == ' ' || *c == ':' ? '_' : *c;
 	if (vips_jpegsave(scene, path, "Q", 85, NULL))
 		vips_error_clear();
+}
+
+/* The pictures shown as examples: a few of the test split's scenes. */
+static int is_example(const id_track *t, const id_image *im)
+{
+	const id_split split = im->character >= 0 ? t->characters[im->character].split : im->photo_split;
+	return split == SPLIT_TEST && (im->rank == 1 || im->character < 0) &&
+	       (im->character < 0 ? im->seed % 40 == 1 : (unsigned)im->character % 25 == 0);
 }
 
 static int describe(const work *w, id_image *im)
@@ -152,9 +160,8 @@ static int describe(const work *w, id_image *im)
 		}
 		free(d);
 		/* A few of the test split's scenes, for a person to see what the queries look like. */
-		if (w->examples && split == SPLIT_TEST && (im->rank == 1 || im->character < 0) &&
-		    (im->character < 0 ? im->seed % 40 == 1 : (unsigned)im->character % 25 == 0))
-			save_example(w, im, scene);
+		if (w->examples && is_example(w->t, im))
+			save_example(w->examples, w->t, im, scene);
 	}
 	if (scene)
 		g_object_unref(scene);
@@ -202,6 +209,33 @@ int id_describe(id_track *t, const id_photos *p, lk_embedder *e, int threads, co
 		pthread_join(th[i], NULL);
 	free(th);
 	return 0;
+}
+
+int id_examples(const id_track *t, const id_photos *p, const char *examples)
+{
+	int rc = 0;
+	for (int i = 0; i < t->n_images && !rc; i++) {
+		const id_image *im = &t->images[i];
+		if (!is_example(t, im))
+			continue;
+		/* The same seed and sources as when it was described: the same scene. */
+		photo_pool pool = { p, im->character >= 0 ? t->characters[im->character].split : im->photo_split };
+		const bench_edit_sources src = { NULL, photo, &pool };
+		unsigned seed = im->seed;
+		scene_info info;
+		VipsImage *art = im->character >= 0 ? load_art(im->path) : NULL;
+		VipsImage *scene = im->character < 0 || art ? scene_compose(art, 0.15, 0.70, &seed, &src, &info) : NULL;
+		if (scene) {
+			id_image shown = *im;
+			shown.info = info;
+			save_example(examples, t, &shown, scene);
+			g_object_unref(scene);
+		} else
+			rc = -1;
+		if (art)
+			g_object_unref(art);
+	}
+	return rc;
 }
 
 /* What makes a cache file belong to a run: the embedder, every picture's path, pose, rank and

@@ -121,6 +121,11 @@ static int add_query(query_set *q, const lk_embedding *e, const id_image *image,
 	return 0;
 }
 
+int id_add_negative(query_set *neg, const lk_embedding *e, const id_image *image)
+{
+	return add_query(neg, e, image, -1, -1);
+}
+
 void id_query_set_free(query_set *q)
 {
 	free(q->emb);

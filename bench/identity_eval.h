@@ -35,6 +35,8 @@ typedef struct query_set {
 } query_set;
 
 void id_query_set_free(query_set *q);
+/* Appends a negative (a picture of no registered character). 0 or -1. */
+int id_add_negative(query_set *neg, const lk_embedding *e, const id_image *image);
 
 typedef struct result {
 	int queries, negatives, held_out_queries;

@@ -38,17 +38,24 @@ function walk(dir, files = []) {
 
 // Wesnoth: units/<race>/[...]/<unit>[+variant][-animation[N]].png, 72x72 sprites. A unit's
 // female form or another rank of its line is a character of its own, in the race's franchise.
+// Unit names have dashes too (great-mage): a frame belongs to the longest dash-separated prefix
+// of its name that is a picture of its own in the same folder (the unit's base picture).
 function wesnothFrames(root) {
   const units = path.join(root, "usr/share/games/wesnoth/1.16/data/core/images/units");
   const byUnit = new Map();
-  for (const file of walk(units).sort()) {
+  const files = walk(units).sort();
+  const exists = new Set(files);
+  for (const file of files) {
     const rel = path.relative(units, file);
     if (!rel.endsWith(".png") || !rel.includes("/")) continue;
     const base = path.basename(rel, ".png");
     if (/mask|shadow|-ranged-|halo|flare|bolt|glow|missile|splash|projectile/.test(base)) continue;
-    const dash = base.indexOf("-");
-    const unit = dash < 0 ? base : base.slice(0, dash);
-    const anim = dash < 0 ? "base" : base.slice(dash + 1).replace(/-?\d+$/, "");
+    const parts = base.split("-");
+    let n = parts.length - 1;
+    while (n > 0 && !exists.has(path.join(path.dirname(file), parts.slice(0, n).join("-") + ".png"))) n--;
+    if (n === 0) n = parts.length; // no shorter picture: this is a base picture itself
+    const unit = parts.slice(0, n).join("-");
+    const anim = n === parts.length ? "base" : parts.slice(n).join("-").replace(/-?\d+$/, "");
     const key = path.join(path.dirname(rel), unit);
     if (!byUnit.has(key)) byUnit.set(key, new Map());
     const anims = byUnit.get(key);

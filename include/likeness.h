@@ -758,7 +758,7 @@ typedef struct lk_character_decision {
  * (README, "Characters"). */
 #define LK_CHARACTER_BANK_WEIGHT 0.75f
 #define LK_CHARACTER_BANK_NEAREST 10
-#define LK_DEFAULT_CHARACTER_THRESHOLD 0.20f
+#define LK_DEFAULT_CHARACTER_THRESHOLD 0.54f
 /* Below this margin over the franchise's next character, the character is uncertain. */
 #define LK_CHARACTER_MARGIN 0.02f
 

@@ -16,3 +16,4 @@ cmake -S "$root" -B "$build" -G Ninja -DLK_FAISS_PREFIX="$faiss" -DLK_MODELS_DIR
   ${LK_BUILD_TYPE:+-DCMAKE_BUILD_TYPE=$LK_BUILD_TYPE} ${LK_SHARED_DIR:+-DLK_SHARED_DIR="$LK_SHARED_DIR"} >/dev/null
 cmake --build "$build" -j "$(nproc)"
 "$root/scripts/prepare-prior.sh" "$build" "$models"
+"$root/scripts/prepare-bank.sh" "$build" "$models"

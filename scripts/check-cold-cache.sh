@@ -24,6 +24,7 @@ export BUILD_DIR="$build" # where bench/corpus.sh finds its programs
 # The warm side: what the build and the benchmark used (made now if they were never made).
 warm_models=$("$root/scripts/fetch-models.sh")
 "$root/scripts/prepare-prior.sh" "$build" "$warm_models"
+"$root/scripts/prepare-bank.sh" "$build" "$warm_models"
 warm_corpus=$("$root/bench/corpus.sh")
 
 cold=$(mktemp -d "${TMPDIR:-/tmp}/likeness-cold-cache.XXXXXX")
@@ -84,7 +85,7 @@ same() {
 
 step models "$root/scripts/fetch-models.sh"
 cold_models=$(cat "$cold/models.out")
-same "the CNN models" "$warm_models" "$cold_models" -x 'embedding-prior.*'
+same "the CNN models" "$warm_models" "$cold_models" -x 'embedding-prior.*' -x 'negative-bank.*'
 
 step prior "$root/scripts/prepare-prior.sh" "$build" "$cold_models"
 cmp "$warm_models/embedding-prior.f32" "$cold_models/embedding-prior.f32" \
@@ -92,9 +93,15 @@ cmp "$warm_models/embedding-prior.f32" "$cold_models/embedding-prior.f32" \
 cmp "$warm_models/embedding-prior.txt" "$cold_models/embedding-prior.txt" \
   || { echo "check-cold-cache: the embedding prior's description differs" >&2; exit 1; }
 
+step bank "$root/scripts/prepare-bank.sh" "$build" "$cold_models"
+cmp "$warm_models/negative-bank.f32" "$cold_models/negative-bank.f32" \
+  || { echo "check-cold-cache: the default negative bank made from an empty cache differs" >&2; exit 1; }
+cmp "$warm_models/negative-bank.txt" "$cold_models/negative-bank.txt" \
+  || { echo "check-cold-cache: the default negative bank's description differs" >&2; exit 1; }
+
 step corpus "$root/bench/corpus.sh"
 cold_corpus=$(cat "$cold/corpus.out")
 same "the benchmark corpus" "$warm_corpus" "$cold_corpus"
 [ -s "$cold_corpus/LICENCES" ] || { echo "check-cold-cache: the corpus has no LICENCES" >&2; exit 1; }
 
-echo "check-cold-cache: models, prior and corpus rebuilt from nothing but the downloads, identical" >&2
+echo "check-cold-cache: models, prior, bank and corpus rebuilt from nothing but the downloads, identical" >&2
