@@ -274,3 +274,23 @@ Test(character_model, calibration_sets_the_threshold_and_the_rarity_of_a_score)
 	cr_expect_eq(lk_registry_set_character_calibration(fx.reg, 0.1f, nan_score, 1, 10), LK_EINVAL);
 	cr_expect_eq(lk_registry_set_character_calibration(fx.reg, 0.1f, NULL, 1, 10), LK_EINVAL);
 }
+
+/* A snapshot made before the embedder was attached is not reused after: the embedder brings
+ * the default bank (and the embedding search), as a program that opens, checks, then attaches
+ * would otherwise never see them. */
+Test(character_model, attaching_an_embedder_takes_effect_at_the_next_check)
+{
+	lk_registry *reg;
+	cr_assert_eq(lk_registry_open(&reg, fx.dir), LK_OK);
+	lk_check_result r;
+	cr_assert_eq(lk_check_file(&r, reg, fx_pdq_image("char1_rot5.png"), NULL), LK_OK);
+	cr_expect_eq(r.signals, LK_SIGNAL_PDQ, "hash-only before the embedder");
+	cr_assert_eq(lk_registry_set_embedder(reg, fx.embedder), LK_OK);
+	cr_assert_eq(lk_check_file(&r, reg, fx_pdq_image("char1_rot5.png"), NULL), LK_OK);
+	cr_expect(r.signals & LK_SIGNAL_EMBEDDING);
+	const lk_check_result attached_first = check("char1_rot5.png");
+	cr_expect_eq(r.character.bank_pictures, attached_first.character.bank_pictures,
+		     "the same bank as a handle with the embedder attached from the start");
+	cr_expect_eq(r.character.score, attached_first.character.score);
+	lk_registry_close(reg);
+}

@@ -618,12 +618,20 @@ Test(serve_check_embedding, check_with_embedding_and_overrides, .timeout = 240)
 	cr_assert(json_is_real(json_object_get(match, "similarity")), "match without similarity: %.300s", r.body);
 	cr_assert_str_neq(json_string_value(json_object_get(j, "verdict")), "allow", "a blurred copy of the reference");
 	expect_server_timing(&r, 1);
+	/* The character model's decision, as `likeness check --json` writes it. */
+	json_t *ch = json_object_get(j, "character");
+	cr_assert(json_is_object(ch), "no character decision: %.400s", r.body);
+	cr_expect_str_eq(json_string_value(json_object_get(ch, "character")), "char1");
+	cr_expect_str_eq(json_string_value(json_object_get(ch, "franchise")), "char1", "its own franchise");
+	cr_expect(json_is_real(json_object_get(ch, "score")) && json_is_real(json_object_get(ch, "threshold")));
+	cr_expect_eq(json_array_size(json_object_get(ch, "nearest")), 1, "one reference: %.400s", r.body);
 	json_decref(j);
 	sc_response_free(&r);
 
 	sc_post_vector(s.port, "/v1/check?hash_only=1", "image/png", "char1_blur.png", &r);
 	j = expect_ok_json(&r);
 	cr_assert_eq(json_array_size(json_object_get(j, "signals")), 1, "%.300s", r.body);
+	cr_expect(!json_object_get(j, "character"), "no embedding, no character decision: %.300s", r.body);
 	expect_server_timing(&r, 0);
 	json_decref(j);
 	sc_response_free(&r);

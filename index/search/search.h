@@ -44,6 +44,7 @@ struct snap_code {
 struct snapshot {
 	atomic_int refcount;
 	uint64_t version;
+	unsigned embedder_generation;      /* the registry's when it was built */
 	size_t n_refs;
 	struct snap_reference *refs;
 	/* Every hash the references store: for image references their 8 transforms (hashed from

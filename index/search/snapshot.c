@@ -260,6 +260,7 @@ static int build(struct snapshot **out, lk_registry *reg, uint64_t version)
 		return lk__fail(LK_ENOMEM, "building a registry snapshot");
 	atomic_init(&s->refcount, 1);
 	s->version = version;
+	s->embedder_generation = reg->embedder_generation;
 	s->max_review_threshold = -1;
 	int64_t *char_ids = NULL;
 	struct gathering g = { 0 };
@@ -292,7 +293,8 @@ int lk__snapshot_acquire(struct snapshot **out, lk_registry *reg)
 	struct snapshot *fresh = NULL;
 	if (rc == LK_OK) {
 		pthread_mutex_lock(&reg->snap_lock);
-		const int stale = !reg->snap || reg->snap->version != version;
+		const int stale = !reg->snap || reg->snap->version != version ||
+				  reg->snap->embedder_generation != reg->embedder_generation;
 		pthread_mutex_unlock(&reg->snap_lock);
 		/* Rebuilt while holding db_lock, so two threads noticing the change build it once, and
 		 * inside one read transaction, so a writer in another process committing meanwhile

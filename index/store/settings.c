@@ -56,6 +56,7 @@ int lk_registry_set_embedder(lk_registry *reg, lk_embedder *e)
 		return lk__fail(LK_EINVAL, "lk_registry_set_embedder: NULL registry");
 	if (!e) {
 		reg->embedder = NULL;
+		reg->embedder_generation++;
 		return LK_OK;
 	}
 	char recorded[LK_EMBEDDER_ID_MAX];
@@ -64,8 +65,10 @@ int lk_registry_set_embedder(lk_registry *reg, lk_embedder *e)
 	pthread_mutex_unlock(&reg->db_lock);
 	if (rc == LK_OK && recorded[0] && strcmp(recorded, lk_embedder_id(e)))
 		rc = refuse_embedder(reg, recorded, lk_embedder_id(e));
-	if (rc == LK_OK)
+	if (rc == LK_OK) {
 		reg->embedder = e;
+		reg->embedder_generation++; /* the next check builds a snapshot with its bank */
+	}
 	return rc;
 }
 

@@ -20,6 +20,8 @@ struct lk_registry {
 	pthread_mutex_t snap_lock; /* guards `snap` (the pointer, not what it points to) */
 	struct snapshot *snap;
 	lk_embedder *embedder;     /* borrowed; NULL: hash-only */
+	unsigned embedder_generation; /* counts attachments: a snapshot built before the last one
+	                                 lacks what the embedder brings (its default negative bank) */
 	struct lk_ivf_cache *ivf_cache; /* the index file as last verified (under db_lock) */
 };
 

@@ -131,6 +131,22 @@ class OlderPipelinesAndDirectCalls(unittest.TestCase):
         self.assertIn("1 of 2", cm.output[0])
         self.assertIn("sunny", cm.output[0])
 
+    def test_a_character_decision_is_summarised_by_its_character(self):
+        from types import SimpleNamespace
+        from likeness.adapters._common import summary
+        match = SimpleNamespace(character="sunny", character_name="Sunny", distance=None, similarity=0.41)
+        decision = SimpleNamespace(character="bolt", character_name="Bolt", franchise="demo", score=0.6123,
+                                   false_positive_rate=0.002)
+        flagged = SimpleNamespace(verdict="review", reason_code="character", score=0.41, matches=[match],
+                                  registry_version=7, character=decision)
+        self.assertEqual(summary(flagged), {"verdict": "review", "reason": "character", "score": 0.41,
+                                            "character": "bolt", "name": "Bolt", "franchise": "demo",
+                                            "character_score": 0.612, "false_positive_rate": 0.002,
+                                            "registry_version": 7})
+        similar = SimpleNamespace(verdict="review", reason_code="similar", score=0.41, matches=[match],
+                                  registry_version=7, character=decision)
+        self.assertEqual(summary(similar)["character"], "sunny", "a match decided: its character")
+
     def test_on_result_and_an_open_registry(self):
         seen = []
         reg = _common.open_registry(R.path)

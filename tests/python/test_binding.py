@@ -233,8 +233,16 @@ class TestCheck(Fixture):
         self.assertGreater(m.similarity, 0.9)
         self.assertEqual((m.verdict, m.reason, m.allow, m.region), ("block", "copy", False, None))
         self.assertEqual(json.loads(r.to_json()), r.to_dict())
+        # The character model names the character too (a copy keeps its own reason).
+        c = r.character
+        self.assertIsNotNone(c)
+        self.assertEqual((c.character, c.character_name, c.franchise), ("bolt", "Bolt", "bolt"))
+        self.assertEqual(c.nearest[0][0], m.reference_id)
+        self.assertGreater(c.bank_pictures, 0, "the default bank (scripts/prepare-bank.sh)")
+        self.assertEqual(r.to_dict()["character"]["character"], "bolt")
         h = self.reg.check(self.rgb, hash_only=True)
         self.assertEqual(h.signals, ["pdq"])
+        self.assertIsNone(h.character)
         self.assertIsNone(h.matches[0].similarity)
         self.assertLess(h.timings_ms["embed"], 1.0)  # no CNN pass: well under its ~20 ms
 

@@ -63,10 +63,19 @@ def tensor_numpy(t):
 
 
 def summary(result):
-    """The few fields a person reading a log line or an image's metadata needs."""
+    """The few fields a person reading a log line or an image's metadata needs: the character a
+    flag names (the character model's when that decided, else the closest match's)."""
     top = result.matches[0] if result.matches else None
     out = {"verdict": result.verdict, "reason": result.reason_code, "score": round(result.score, 3)}
-    if top is not None:
+    decision = getattr(result, "character", None)
+    if result.reason_code == "character" and decision is not None:
+        out["character"] = decision.character
+        out["name"] = decision.character_name
+        out["franchise"] = decision.franchise
+        out["character_score"] = round(decision.score, 3)
+        if decision.false_positive_rate is not None:
+            out["false_positive_rate"] = decision.false_positive_rate
+    elif top is not None:
         out["character"] = top.character
         out["name"] = top.character_name
         if top.distance is not None:
