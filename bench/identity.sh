@@ -45,7 +45,9 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
   sed 's/^/- /' "$corpus/LICENCES"
   echo
   echo "Every character's split is in split.tsv; every measure of both splits in identity.tsv; the"
-  echo "scenes in examples/ show what generated-looking queries look like; misses.md the worst misses."
+  echo "scenes in examples/ show what generated-looking queries look like; misses.md the worst misses"
+  echo "(its pictures, in misses/, and the examples are made by the command and never committed: they"
+  echo "are the games' art)."
   echo
   cat "$out/identity.md"
 } > "$out/README.md"
