@@ -157,7 +157,7 @@ touch "$out/photos/.complete"
 # their own artists (bench/identity_manifest.js picks the frames from each game's animation
 # descriptions, build/bench_identity_frames cuts them and drops near-repeats).
 # The frame choice's version: a part made by another is made again.
-identity_version=2
+identity_version=3
 identity() {
 rm -rf "$out/identity"
 mkdir -p "$out/identity"
@@ -168,8 +168,12 @@ for spec in "${debs[@]}"; do
     >> "$out/identity/LICENCES"
 done
 . "$root/scripts/need-npm.sh" # node reads the games' animation descriptions
-node "$root/bench/identity_manifest.js" "${roots[@]}" > "$out/identity/manifest.tsv"
-"$bin/bench_identity_frames" "$out/identity" < "$out/identity/manifest.tsv" > "$out/identity/identity.tsv"
+# The frame list names files in this machine's cache: used here, not kept in the corpus.
+local manifest
+manifest=$(mktemp "${TMPDIR:-/tmp}/likeness-identity-manifest.XXXXXX")
+node "$root/bench/identity_manifest.js" "${roots[@]}" > "$manifest"
+"$bin/bench_identity_frames" "$out/identity" < "$manifest" > "$out/identity/identity.tsv"
+rm -f "$manifest"
 echo "$identity_version" > "$out/identity/.complete"
 }
 
