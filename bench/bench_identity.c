@@ -6,8 +6,8 @@
  * empty scenes. Every way of deciding per character is measured on a split by character with
  * one whole source held out (bench/identity_data.c).
  *
- *   bench_identity [--seed S] [--held-out SOURCE] [--concepts N] [--empty N] [--threads N]
- *                  [--examples DIR] [--cache DIR] [--no-product] --out DIR CORPUS_DIR
+ *   bench_identity --identity DIR [--seed S] [--held-out SOURCE] [--concepts N] [--empty N]
+ *                  [--threads N] [--examples DIR] [--cache DIR] [--no-product] --out DIR CORPUS_DIR
  *
  * Each track is measured twice: every scoring rule studied from the descriptions alone
  * (identity_eval.c), then the rule the library ships, through the library itself
@@ -17,7 +17,8 @@
  * made from the same pictures, seeds and embedder (describing takes minutes; measuring,
  * seconds).
  *
- * CORPUS_DIR is bench/corpus.sh's folder (identity/, characters/, photos/). Writes
+ * --identity names bench/identity_corpus.sh's folder (the game characters), CORPUS_DIR
+ * bench/corpus.sh's (characters/: the emoji, photos/: the scenes' photographs). Writes
  * OUT/identity.md (the tables), OUT/identity.tsv (every measure, validation and test) and
  * OUT/split.tsv (each character's split). Exit status 0, 2 for wrong arguments, 1 on failure. */
 #include "identity.h"
@@ -31,8 +32,8 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: bench_identity [--seed S] [--held-out SOURCE] [--concepts N] [--empty N] "
-			"[--threads N] [--examples DIR] [--cache DIR] [--no-product] --out DIR CORPUS_DIR\n");
+	fprintf(stderr, "usage: bench_identity --identity DIR [--seed S] [--held-out SOURCE] [--concepts N] "
+			"[--empty N] [--threads N] [--examples DIR] [--cache DIR] [--no-product] --out DIR CORPUS_DIR\n");
 	return 2;
 }
 
@@ -60,7 +61,8 @@ static FILE *open_out(const char *dir, const char *name)
 int main(int argc, char **argv)
 {
 	long seed = 20261202, concepts = 300, empty = 600, threads = sysconf(_SC_NPROCESSORS_ONLN);
-	const char *held_out = "freedroid", *out = NULL, *examples = NULL, *corpus = NULL, *cache = NULL;
+	const char *held_out = "freedroid", *out = NULL, *examples = NULL, *corpus = NULL, *cache = NULL,
+		   *identity = NULL;
 	int product = 1;
 	for (int i = 1; i < argc; i++) {
 		const int more = i + 1 < argc;
@@ -84,6 +86,8 @@ int main(int argc, char **argv)
 			examples = argv[++i];
 		else if (!strcmp(argv[i], "--cache") && more)
 			cache = argv[++i];
+		else if (!strcmp(argv[i], "--identity") && more)
+			identity = argv[++i];
 		else if (!strcmp(argv[i], "--no-product"))
 			product = 0;
 		else if (argv[i][0] != '-' && !corpus)
@@ -91,7 +95,7 @@ int main(int argc, char **argv)
 		else
 			return usage();
 	}
-	if (!out || !corpus)
+	if (!out || !corpus || !identity)
 		return usage();
 	if (mkdir(out, 0755) && errno != EEXIST) {
 		fprintf(stderr, "bench_identity: cannot make %s: %s\n", out, strerror(errno));
@@ -113,7 +117,7 @@ int main(int argc, char **argv)
 	int n_tracks = 0, rc = 0;
 	if (id_photos_load(&photos, corpus))
 		return 1;
-	if (id_track_identity(&tracks[n_tracks], corpus, (unsigned)seed, held_out) == 0)
+	if (id_track_identity(&tracks[n_tracks], identity, (unsigned)seed, held_out) == 0)
 		n_tracks++;
 	else
 		rc = 1;

@@ -25,7 +25,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/cache-dir.sh"
 out=${1:-"$cache_root/corpus-v2"}
 bin=${BUILD_DIR:-"$root/build"}
-for tool in likeness-iconify bench_photo_crops bench_identity_frames; do
+for tool in likeness-iconify bench_photo_crops; do
   [ -x "$bin/$tool" ] || { echo "corpus: no $bin/$tool: run scripts/build.sh first" >&2; exit 2; }
 done
 mkdir -p "$out"
@@ -153,36 +153,10 @@ done
 touch "$out/photos/.complete"
 }
 
-# The identity track: characters of four games in other poses and from other directions, by
-# their own artists (bench/identity_manifest.js picks the frames from each game's animation
-# descriptions, build/bench_identity_frames cuts them and drops near-repeats).
-# The frame choice's version: a part made by another is made again.
-identity_version=3
-identity() {
-rm -rf "$out/identity"
-mkdir -p "$out/identity"
-local debs=(wesnoth-1.16-data=1:1.16.9-1 widelands-data=2:1.1-3 freedroidrpg-data=1.0-1 flare-game=1.14-1) roots=()
-for spec in "${debs[@]}"; do
-  roots+=("$("$root/scripts/fetch-deb.sh" "$spec")")
-  echo "Debian package ${spec%%=*} ${spec#*=}: game art (sprites), licences in its /usr/share/doc/${spec%%=*}/copyright" \
-    >> "$out/identity/LICENCES"
-done
-. "$root/scripts/need-npm.sh" # node reads the games' animation descriptions
-# The frame list names files in this machine's cache: used here, not kept in the corpus.
-local manifest
-manifest=$(mktemp "${TMPDIR:-/tmp}/likeness-identity-manifest.XXXXXX")
-node "$root/bench/identity_manifest.js" "${roots[@]}" > "$manifest"
-"$bin/bench_identity_frames" "$out/identity" < "$manifest" > "$out/identity/identity.tsv"
-rm -f "$manifest"
-echo "$identity_version" > "$out/identity/.complete"
-}
-
 [ -f "$out/characters/.complete" ] || characters
 [ -f "$out/distractors/.complete" ] || distractors
 [ -f "$out/photos/.complete" ] || photos
-[ "$(cat "$out/identity/.complete" 2>/dev/null)" = "$identity_version" ] || identity
 # The licence list of the whole corpus, made anew from the parts' own lists on every run.
-cat "$out/characters/LICENCES" "$out/distractors/LICENCES" "$out/photos/LICENCES" "$out/identity/LICENCES" |
-  sort -u > "$out/LICENCES.tmp"
+cat "$out/characters/LICENCES" "$out/distractors/LICENCES" "$out/photos/LICENCES" | sort -u > "$out/LICENCES.tmp"
 mv "$out/LICENCES.tmp" "$out/LICENCES"
 echo "$out"

@@ -59,8 +59,8 @@ typedef struct id_photos {
 	int n;
 } id_photos;
 
-/* Reads OUTDIR/identity/identity.tsv (bench/identity.sh). -1 with a message on failure. */
-int id_track_identity(id_track *t, const char *corpus, unsigned seed, const char *held_out);
+/* Reads DIR/identity.tsv (bench/identity_corpus.sh). -1 with a message on failure. */
+int id_track_identity(id_track *t, const char *dir, unsigned seed, const char *held_out);
 /* The corpus' emoji: each concept's drawings by the four vendors (at most `limit` concepts). */
 int id_track_concept(id_track *t, const char *corpus, unsigned seed, int limit);
 /* Adds `n` empty scenes, their backgrounds split like the photographs. */

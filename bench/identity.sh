@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The identity benchmark in one command: installs and builds what it needs, builds the corpus
-# (bench/corpus.sh; its identity part is the game characters of four Debian game-data packages),
+# The identity benchmark in one command: installs and builds what it needs, builds the corpora
+# (bench/identity_corpus.sh: the game characters of four Debian game-data packages;
+# bench/corpus.sh: the emoji, photographs and distractors),
 # runs build/bench_identity and writes OUT/README.md with the tables, the split, the command, the
 # machine and the corpus' licences.
 #
@@ -26,12 +27,14 @@ cache="$root/build/identity-cache"
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh" "$root/build" >/dev/null
 corpus=$("$root/bench/corpus.sh")
+identity=$("$root/bench/identity_corpus.sh")
 [ "$fresh" -eq 0 ] || rm -rf "$cache"
 rm -rf "$out"
 mkdir -p "$out"
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-"$root/build/bench_identity" --cache "$cache" --examples "$out/examples" --out "$out" "$corpus" 2> "$out/log.txt" ||
+"$root/build/bench_identity" --identity "$identity" --cache "$cache" --examples "$out/examples" --out "$out" "$corpus" \
+  2> "$out/log.txt" ||
   { tail -20 "$out/log.txt" >&2; echo "identity: bench_identity failed" >&2; exit 1; }
 {
   echo "# likeness identity benchmark"
@@ -40,9 +43,9 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores online," \
        "$(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo); load average $load_before before," \
        "$(cut -d' ' -f1-3 /proc/loadavg) after."
-  echo "Corpus: $(wc -l < "$corpus/identity/identity.tsv") game-character pictures, $(wc -l < "$corpus/characters.tsv") lines in characters.tsv; licences:"
+  echo "Corpus: $(wc -l < "$identity/identity.tsv") game-character pictures, $(wc -l < "$corpus/characters.tsv") lines in characters.tsv; licences:"
   echo
-  sed 's/^/- /' "$corpus/LICENCES"
+  sort -u "$corpus/LICENCES" "$identity/LICENCES" | sed 's/^/- /'
   echo
   echo "Every character's split is in split.tsv; every measure of both splits in identity.tsv; the"
   echo "scenes in examples/ show what generated-looking queries look like; misses.md the worst misses"

@@ -96,9 +96,13 @@ static void order_images(id_track *t, unsigned seed, const char *first_pose)
 		}
 		qsort(o, (size_t)ch->n, sizeof *o, by_key);
 		for (int i = 0; i < ch->n; i++) {
-			t->images[ch->first + i] = copy[o[i].index];
-			t->images[ch->first + i].rank = i;
-			t->images[ch->first + i].seed = draw(t->images[ch->first + i].path, seed) | 1u;
+			id_image *im = &t->images[ch->first + i];
+			*im = copy[o[i].index];
+			im->rank = i;
+			/* From the character and pose, not the file's path: the corpus may live anywhere. */
+			char key[1024];
+			snprintf(key, sizeof key, "%s/%s", ch->name, im->pose);
+			im->seed = draw(key, seed ^ 0x9e3779b9u) | 1u;
 		}
 		free(o);
 		free(copy);
@@ -132,7 +136,7 @@ static int add_character(id_track *t, const char *name, const char *franchise, c
 	return t->n_characters++;
 }
 
-int id_track_identity(id_track *t, const char *corpus, unsigned seed, const char *held_out)
+int id_track_identity(id_track *t, const char *dir, unsigned seed, const char *held_out)
 {
 	*t = (id_track){ .name = "identity",
 			 .what = "game characters (Wesnoth, Widelands, FreedroidRPG, Flare), each drawn by its own "
@@ -141,10 +145,10 @@ int id_track_identity(id_track *t, const char *corpus, unsigned seed, const char
 			 .ks = { 1, 3, 8 },
 			 .n_ks = 3 };
 	char list[4096], line[8192];
-	snprintf(list, sizeof list, "%s/identity/identity.tsv", corpus);
+	snprintf(list, sizeof list, "%s/identity.tsv", dir);
 	FILE *f = fopen(list, "r");
 	if (!f) {
-		fprintf(stderr, "bench_identity: cannot read %s (bench/identity.sh makes it)\n", list);
+		fprintf(stderr, "bench_identity: cannot read %s (bench/identity_corpus.sh makes it)\n", list);
 		return -1;
 	}
 	int c = -1, rc = 0;
@@ -162,7 +166,7 @@ int id_track_identity(id_track *t, const char *corpus, unsigned seed, const char
 		if (c < 0 || strcmp(t->characters[c].name, field[2]))
 			c = add_character(t, field[2], field[1], field[0]);
 		char *path = NULL, *pose = strdup(field[3]);
-		if (c < 0 || asprintf(&path, "%s/identity/%s", corpus, field[4]) < 0 || !pose ||
+		if (c < 0 || asprintf(&path, "%s/%s", dir, field[4]) < 0 || !pose ||
 		    add_image(t, c, path, pose))
 			rc = -1;
 	}

@@ -3,8 +3,8 @@
 # scripts/ and bench/ loads scripts/on-error.sh before its first command, that the trap names the
 # failing command, its line and each pipeline stage's status, and that wrong arguments get a
 # sentence and exit status 2. Prints "N passed, M failed".
-# With a build folder, also the programs corpus.sh calls: the photo cropper (bench_photo_crops) and
-# the identity track's frame cutter (bench_identity_frames).
+# With a build folder, also the programs the corpora are made with: the photo cropper
+# (bench_photo_crops) and the identity track's frame cutter (bench_identity_frames).
 #   tests/test_scripts.sh [BUILD_DIR]
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-}
@@ -67,6 +67,9 @@ expect 2 "prepare-prior without arguments" "usage: scripts/prepare-prior.sh" -- 
 expect 2 "corpus without a build" "run scripts/build.sh first" \
   -- env BUILD_DIR="$tmp/no-build" LIKENESS_CACHE="$tmp/cache" "$root/bench/corpus.sh" "$tmp/corpus"
 [ -e "$tmp/corpus" ] && fail "corpus without a build made its folder anyway" || pass
+expect 2 "identity corpus without a build" "run scripts/build.sh first" \
+  -- env BUILD_DIR="$tmp/no-build" LIKENESS_CACHE="$tmp/cache" "$root/bench/identity_corpus.sh" "$tmp/identity"
+[ -e "$tmp/identity" ] && fail "identity corpus without a build made its folder anyway" || pass
 expect 2 "test without the reference vectors" "the reference test vectors are missing" \
   -- env LK_SHARED_DIR="$tmp/no-shared" "$root/scripts/test.sh"
 expect 2 "demo-registry without arguments" "usage: scripts/demo-registry.sh" -- "$root/scripts/demo-registry.sh"
