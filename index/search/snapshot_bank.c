@@ -17,26 +17,12 @@ void lk__bank_free(struct snap_bank *b)
 	free(b);
 }
 
-/* A real number from the meta table, else `fallback` (caller holds db_lock). */
-static double meta_number(lk_registry *reg, const char *key, double fallback)
-{
-	sqlite3_stmt *st;
-	double value = fallback;
-	if (sqlite3_prepare_v2(reg->db, "SELECT CAST(value AS REAL) FROM meta WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
-		return fallback;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		value = sqlite3_column_double(st, 0);
-	sqlite3_finalize(st);
-	return value;
-}
-
 /* The calibration's negative scores: "s1,s2,..." highest first, as calibration wrote them. A
  * damaged list is dropped whole: the estimate is then "not calibrated", never wrong. */
 static int read_calibration(struct snapshot *snap, lk_registry *reg)
 {
-	snap->character_threshold = (float)meta_number(reg, "character_threshold", LK_DEFAULT_CHARACTER_THRESHOLD);
-	snap->calibration_negatives = (int64_t)meta_number(reg, "character_calibration_negatives", 0);
+	snap->character_threshold = (float)lk__db_meta_number(reg, "character_threshold", LK_DEFAULT_CHARACTER_THRESHOLD);
+	snap->calibration_negatives = (int64_t)lk__db_meta_number(reg, "character_calibration_negatives", 0);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(reg->db, "SELECT value FROM meta WHERE key = 'character_calibration'", -1, &st, NULL) !=
 	    SQLITE_OK)

@@ -83,20 +83,6 @@ void lk__emb_centre(float *v, const float *mean)
 		v[j] *= scale;
 }
 
-/* A threshold from the meta table (set by calibration), else `fallback`. */
-static float meta_threshold(lk_registry *reg, const char *key, float fallback)
-{
-	sqlite3_stmt *st;
-	float value = fallback;
-	if (sqlite3_prepare_v2(reg->db, "SELECT CAST(value AS REAL) FROM meta WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
-		return fallback;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		value = (float)sqlite3_column_double(st, 0);
-	sqlite3_finalize(st);
-	return value;
-}
-
 /* The most results one faiss search is asked for. */
 #define LK_EMB_SEARCH_MAX 160
 
@@ -156,10 +142,10 @@ int lk__emb_finish(struct snapshot *snap, struct emb_builder *b, lk_registry *re
 			rc = lk__fail(LK_ENOMEM, "building a registry snapshot");
 	}
 	if (e) {
-		e->copy = meta_threshold(reg, "embed_copy", LK_DEFAULT_EMBED_COPY);
-		e->similar = meta_threshold(reg, "embed_similar", LK_DEFAULT_EMBED_SIMILAR);
-		e->region_copy = meta_threshold(reg, "region_copy", LK_DEFAULT_REGION_COPY);
-		e->region_similar = meta_threshold(reg, "region_similar", LK_DEFAULT_REGION_SIMILAR);
+		e->copy = (float)lk__db_meta_number(reg, "embed_copy", LK_DEFAULT_EMBED_COPY);
+		e->similar = (float)lk__db_meta_number(reg, "embed_similar", LK_DEFAULT_EMBED_SIMILAR);
+		e->region_copy = (float)lk__db_meta_number(reg, "region_copy", LK_DEFAULT_REGION_COPY);
+		e->region_similar = (float)lk__db_meta_number(reg, "region_similar", LK_DEFAULT_REGION_SIMILAR);
 		rc = use_ivf(e, b, snap, reg);
 		if (rc != LK_OK) {
 			lk__emb_free(e);

@@ -51,6 +51,19 @@ void lk__db_rollback(lk_registry *reg)
 	sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+double lk__db_meta_number(lk_registry *reg, const char *key, double fallback)
+{
+	sqlite3_stmt *st;
+	double value = fallback;
+	if (sqlite3_prepare_v2(reg->db, "SELECT CAST(value AS REAL) FROM meta WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
+		return fallback;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		value = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	return value;
+}
+
 int lk__db_version(lk_registry *reg, uint64_t *out)
 {
 	sqlite3_stmt *st = reg->version_stmt;

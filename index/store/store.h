@@ -36,6 +36,9 @@ int lk__db_fail(lk_registry *reg, const char *what);
 int lk__db_begin(lk_registry *reg);
 int lk__db_commit(lk_registry *reg);
 void lk__db_rollback(lk_registry *reg);
+/* A number from the meta table (a calibrated threshold, say), else `fallback` when the key is
+ * absent or unreadable (caller holds db_lock). */
+double lk__db_meta_number(lk_registry *reg, const char *key, double fallback);
 /* The committed version (reads the database; caller holds db_lock). */
 int lk__db_version(lk_registry *reg, uint64_t *out);
 /* Looks up a character's row id by slug (caller holds db_lock). */
