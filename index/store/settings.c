@@ -72,8 +72,8 @@ int lk_registry_set_embedder(lk_registry *reg, lk_embedder *e)
 	return rc;
 }
 
-/* Stores a validated pair of thresholds under the two meta keys, as one change. */
-static int set_thresholds(lk_registry *reg, const char *const keys[2], float copy, float similar)
+/* Stores n values under their meta keys, as one change; `what` names it in errors. */
+static int set_meta(lk_registry *reg, const char *const *keys, const char *const *values, int n, const char *what)
 {
 	pthread_mutex_lock(&reg->db_lock);
 	sqlite3_stmt *st = NULL;
@@ -81,22 +81,34 @@ static int set_thresholds(lk_registry *reg, const char *const keys[2], float cop
 	if (rc == LK_OK)
 		rc = lk__db_prepare(reg, &st, "INSERT INTO meta(key, value) VALUES(?1, ?2)"
 					      " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-	const float values[2] = { copy, similar };
-	for (int i = 0; i < 2 && rc == LK_OK; i++) {
-		/* 9 significant digits give the float back exactly: a threshold placed just above a
-		 * negative's score must not round below it. */
-		char text[32];
-		snprintf(text, sizeof text, "%.9g", (double)values[i]);
+	for (int i = 0; i < n && rc == LK_OK; i++) {
 		sqlite3_bind_text(st, 1, keys[i], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, values[i], -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = lk__db_fail(reg, "setting thresholds");
+			rc = lk__db_fail(reg, what);
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
 	rc = rc == LK_OK ? lk__db_commit(reg) : (lk__db_rollback(reg), rc);
 	pthread_mutex_unlock(&reg->db_lock);
 	return rc;
+}
+
+/* 9 significant digits give a float back exactly: a threshold placed just above a negative's
+ * score must not round below it. */
+static void float_text(char text[32], float v)
+{
+	snprintf(text, 32, "%.9g", (double)v);
+}
+
+/* Stores a validated pair of thresholds under the two meta keys, as one change. */
+static int set_thresholds(lk_registry *reg, const char *const keys[2], float copy, float similar)
+{
+	char texts[2][32];
+	float_text(texts[0], copy);
+	float_text(texts[1], similar);
+	const char *const values[2] = { texts[0], texts[1] };
+	return set_meta(reg, keys, values, 2, "setting thresholds");
 }
 
 int lk_registry_set_embedding_thresholds(lk_registry *reg, float copy, float similar)
@@ -160,26 +172,11 @@ int lk_registry_set_character_calibration(lk_registry *reg, float threshold, con
 		at += (size_t)snprintf(text + at, 16 * n_scores + 1 - at, "%s%.9g", i ? "," : "", (double)sorted[i]);
 	free(sorted);
 	char t[32], n[32];
-	snprintf(t, sizeof t, "%.9g", (double)threshold);
+	float_text(t, threshold);
 	snprintf(n, sizeof n, "%lld", (long long)negatives);
 	const char *const keys[3] = { "character_threshold", "character_calibration", "character_calibration_negatives" };
 	const char *const values[3] = { t, text, n };
-	pthread_mutex_lock(&reg->db_lock);
-	sqlite3_stmt *st = NULL;
-	int rc = lk__db_begin(reg);
-	if (rc == LK_OK)
-		rc = lk__db_prepare(reg, &st, "INSERT INTO meta(key, value) VALUES(?1, ?2)"
-					      " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-	for (int i = 0; i < 3 && rc == LK_OK; i++) {
-		sqlite3_bind_text(st, 1, keys[i], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, values[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = lk__db_fail(reg, "setting the character calibration");
-		sqlite3_reset(st);
-	}
-	sqlite3_finalize(st);
-	rc = rc == LK_OK ? lk__db_commit(reg) : (lk__db_rollback(reg), rc);
-	pthread_mutex_unlock(&reg->db_lock);
+	const int rc = set_meta(reg, keys, values, 3, "setting the character calibration");
 	free(text);
 	return rc;
 }
