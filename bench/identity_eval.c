@@ -101,8 +101,7 @@ static void centred(float *out, const lk_embedding *e, const registry *r)
 	lk__emb_centre(out, r->mean);
 }
 
-/* `image`: the picture `e` describes (NULL for a bank copy). */
-static int add_query(query_set *q, const lk_embedding *e, const id_image *image, int truth, int source)
+int id_add_query(query_set *q, const lk_embedding *e, const id_image *image, int truth, int source)
 {
 	const lk_embedding **ge = realloc(q->emb, sizeof *ge * (size_t)(q->n + 1));
 	const id_image **gw = realloc(q->image, sizeof *gw * (size_t)(q->n + 1));
@@ -119,11 +118,6 @@ static int add_query(query_set *q, const lk_embedding *e, const id_image *image,
 	q->image[q->n] = image;
 	q->s[q->n++] = (scored){ .truth = truth, .source = source };
 	return 0;
-}
-
-int id_add_negative(query_set *neg, const lk_embedding *e, const id_image *image)
-{
-	return add_query(neg, e, image, -1, -1);
 }
 
 void id_query_set_free(query_set *q)
@@ -264,7 +258,7 @@ static int make_cohort(cohort *c, const registry *r, const float *bank, int n_ba
 	/* The bank is centred already; score_all centres again, which leaves it as it is. */
 	for (int i = 0; i < n_bank; i++) {
 		memcpy(copies[i].v, bank + (size_t)i * LK_EMBEDDING_DIM, sizeof copies[i].v);
-		if (add_query(&b, &copies[i], NULL, -1, -1))
+		if (id_add_query(&b, &copies[i], NULL, -1, -1))
 			goto out;
 	}
 	registry uncentred = *r;
@@ -425,7 +419,7 @@ int id_collect(query_set q[FORMS], query_set *neg, const id_track *t, id_split s
 		if (!im->ok)
 			continue;
 		if (im->character < 0) {
-			if (im->photo_split == split && add_query(neg, &im->scene, im, -1, -1))
+			if (im->photo_split == split && id_add_query(neg, &im->scene, im, -1, -1))
 				return -1;
 			continue;
 		}
@@ -433,11 +427,11 @@ int id_collect(query_set q[FORMS], query_set *neg, const id_track *t, id_split s
 		if (ch->split != split)
 			continue;
 		if (!ch->registered) {
-			if (add_query(neg, &im->plain, im, -1, -1) || add_query(neg, &im->scene, im, -1, -1))
+			if (id_add_query(neg, &im->plain, im, -1, -1) || id_add_query(neg, &im->scene, im, -1, -1))
 				return -1;
 		} else if (ch->n > k && im->rank >= k) {
-			if (add_query(&q[FORM_PLAIN], &im->plain, im, im->character, ch->source) ||
-			    add_query(&q[FORM_SCENE], &im->scene, im, im->character, ch->source))
+			if (id_add_query(&q[FORM_PLAIN], &im->plain, im, im->character, ch->source) ||
+			    id_add_query(&q[FORM_SCENE], &im->scene, im, im->character, ch->source))
 				return -1;
 		}
 	}

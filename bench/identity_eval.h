@@ -35,8 +35,9 @@ typedef struct query_set {
 } query_set;
 
 void id_query_set_free(query_set *q);
-/* Appends a negative (a picture of no registered character). 0 or -1. */
-int id_add_negative(query_set *neg, const lk_embedding *e, const id_image *image);
+/* Appends a vector with what it is: `image` the picture it describes (NULL for a bank copy),
+ * `truth` its character (-1 for a negative) and that character's source. 0 or -1. */
+int id_add_query(query_set *q, const lk_embedding *e, const id_image *image, int truth, int source);
 
 typedef struct result {
 	int queries, negatives, held_out_queries;

@@ -182,23 +182,12 @@ static int rescore_windows(product_run *p, const query_set *from, int i, int is_
 	}
 	for (int v = 0; v < WINDOW_RULES; v++) {
 		query_set *dst = is_negative ? &p->win[v].neg : &p->win[v].scene;
-		const lk_embedding **ge = realloc(dst->emb, sizeof *ge * (size_t)(dst->n + 1));
-		const id_image **gw = realloc(dst->image, sizeof *gw * (size_t)(dst->n + 1));
-		scored *gs = realloc(dst->s, sizeof *gs * (size_t)(dst->n + 1));
-		if (ge)
-			dst->emb = ge;
-		if (gw)
-			dst->image = gw;
-		if (gs)
-			dst->s = gs;
-		if (!ge || !gw || !gs)
+		if (id_add_query(dst, from->emb[i], im, from->s[i].truth, from->s[i].source))
 			return -1;
-		dst->emb[dst->n] = from->emb[i];
-		dst->image[dst->n] = im;
-		scored s = from->s[i];
-		s.score[NORM_NONE][AGG_NEAREST] = best[v];
-		s.top_of[NORM_NONE][AGG_NEAREST] = top[v];
-		dst->s[dst->n++] = s;
+		scored *s = &dst->s[dst->n - 1];
+		*s = from->s[i];
+		s->score[NORM_NONE][AGG_NEAREST] = best[v];
+		s->top_of[NORM_NONE][AGG_NEAREST] = top[v];
 	}
 	return 0;
 }
@@ -226,7 +215,7 @@ static int run_split(product_run *p, const id_track *t, id_split split, int k, l
 		for (int f = 0; !rc && f < FORMS; f++)
 			for (int i = 0; !rc && i < q_train[f].n; i++)
 				if (!held[t->characters[q_train[f].s[i].truth].franchise])
-					rc = id_add_negative(&p->neg, q_train[f].emb[i], q_train[f].image[i]);
+					rc = id_add_query(&p->neg, q_train[f].emb[i], q_train[f].image[i], -1, -1);
 		for (int f = 0; f < FORMS; f++)
 			id_query_set_free(&q_train[f]);
 		free(held);
@@ -262,12 +251,8 @@ static void free_run(product_run *p)
 		id_query_set_free(&p->q[f]);
 	id_query_set_free(&p->neg);
 	for (int v = 0; v < WINDOW_RULES; v++) {
-		free(p->win[v].scene.emb);
-		free(p->win[v].scene.image);
-		free(p->win[v].scene.s);
-		free(p->win[v].neg.emb);
-		free(p->win[v].neg.image);
-		free(p->win[v].neg.s);
+		id_query_set_free(&p->win[v].scene);
+		id_query_set_free(&p->win[v].neg);
 	}
 	free(p->score_us);
 	free(p->nearest_us);
@@ -282,6 +267,19 @@ static double share_at(const query_set *set, double threshold, int need_right)
 	for (int i = 0; i < set->n; i++) {
 		const scored *s = &set->s[i];
 		n += s->score[NORM_NONE][AGG_NEAREST] >= threshold && (!need_right || s->top_of[NORM_NONE][AGG_NEAREST] == s->truth);
+	}
+	return set->n ? (double)n / set->n : 0;
+}
+
+/* The share of queries scoring at least `threshold` whose top character is of their franchise. */
+static double franchise_share_at(const query_set *set, const id_track *t, double threshold)
+{
+	int n = 0;
+	for (int i = 0; i < set->n; i++) {
+		const scored *s = &set->s[i];
+		const int top = s->top_of[NORM_NONE][AGG_NEAREST];
+		n += s->score[NORM_NONE][AGG_NEAREST] >= threshold && top >= 0 &&
+		     t->characters[top].franchise == t->characters[s->truth].franchise;
 	}
 	return set->n ? (double)n / set->n : 0;
 }
@@ -419,16 +417,9 @@ static int default_bank(const id_track *t, lk_embedder *e, FILE *md)
 		const double shipped = LK_DEFAULT_CHARACTER_THRESHOLD;
 		for (int f = 0; f < FORMS; f++) {
 			const result x = id_measure(&test.q[f], &test.neg, t, NORM_NONE, AGG_NEAREST, 0);
-			int franchise_hits = 0;
-			for (int i = 0; i < test.q[f].n; i++) {
-				const scored *s = &test.q[f].s[i];
-				const int top = s->top_of[NORM_NONE][AGG_NEAREST];
-				franchise_hits += s->score[NORM_NONE][AGG_NEAREST] >= shipped && top >= 0 &&
-						  t->characters[top].franchise == t->characters[s->truth].franchise;
-			}
 			fprintf(md, "| %d | %s | %.1f%% | %.1f%% | %.1f%% | %.2f%%, %.1f%% (%.1f%%) |\n", t->ks[ki], id_form_name(f),
 				100 * x.recall1, 100 * x.recall01, 100 * x.franchise1, 100 * share_at(&test.neg, shipped, 0),
-				100 * share_at(&test.q[f], shipped, 1), test.q[f].n ? 100.0 * franchise_hits / test.q[f].n : 0);
+				100 * share_at(&test.q[f], shipped, 1), 100 * franchise_share_at(&test.q[f], t, shipped));
 		}
 		free_run(&test);
 	}
@@ -471,14 +462,6 @@ int id_product(const id_track *t, lk_embedder *e, FILE *md, const char *out)
 		const double nearest_us = bench_median(test.nearest_us, test.n_calls);
 		for (int f = 0; f < FORMS; f++) {
 			const result x = id_measure(&test.q[f], &test.neg, t, NORM_NONE, AGG_NEAREST, 0);
-			/* Franchise at the threshold: the top character's franchise is the truth's. */
-			int franchise_hits = 0;
-			for (int i = 0; i < test.q[f].n; i++) {
-				const scored *s = &test.q[f].s[i];
-				const int top = s->top_of[NORM_NONE][AGG_NEAREST];
-				franchise_hits += s->score[NORM_NONE][AGG_NEAREST] >= threshold && top >= 0 &&
-						  t->characters[top].franchise == t->characters[s->truth].franchise;
-			}
 			fprintf(md, "| %d | %s | %.1f%% | %.1f%% | %.1f%% (%.1f%%) | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | ", k,
 				id_form_name(f), 100 * x.recall1, 100 * x.recall01, 100 * x.at1, 100 * x.franchise_at1, 100 * x.map,
 				100 * x.wrong1, 100 * x.franchise1, 100 * x.franchise01, 100 * x.wrong_franchise1);
@@ -487,7 +470,7 @@ int id_product(const id_track *t, lk_embedder *e, FILE *md, const char *out)
 			else
 				fprintf(md, "- | ");
 			fprintf(md, "%.2f%%, %.1f%% (%.1f%%) | %.0f (%.0f) |\n", 100 * fp, 100 * share_at(&test.q[f], threshold, 1),
-				test.q[f].n ? 100.0 * franchise_hits / test.q[f].n : 0, score_us, nearest_us);
+				100 * franchise_share_at(&test.q[f], t, threshold), score_us, nearest_us);
 		}
 		static const char *const rules[WINDOW_RULES] = {
 			"in a scene, --regions 9: character model, best of whole and windows",
