@@ -7,11 +7,13 @@
  * one whole source held out (bench/identity_data.c).
  *
  *   bench_identity --identity DIR [--seed S] [--held-out SOURCE] [--concepts N] [--empty N]
- *                  [--threads N] [--examples DIR] [--cache DIR] [--no-product] --out DIR CORPUS_DIR
+ *                  [--threads N] [--examples DIR] [--cache DIR] [--no-product | --calibration-only]
+ *                  --out DIR CORPUS_DIR
  *
- * Each track is measured twice: every scoring rule studied from the descriptions alone
+ * Each track is measured three times: every scoring rule studied from the descriptions alone
  * (identity_eval.c), then the rule the library ships, through the library itself
- * (identity_product.c; --no-product leaves that out).
+ * (identity_product.c), then its calibration per character (identity_calibration.c).
+ * --no-product leaves out the last two, --calibration-only the first two.
  *
  * --cache keeps each track's descriptions in DIR/<track>.cache and reuses them when they were
  * made from the same pictures, seeds and embedder (describing takes minutes; measuring,
@@ -33,7 +35,8 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: bench_identity --identity DIR [--seed S] [--held-out SOURCE] [--concepts N] "
-			"[--empty N] [--threads N] [--examples DIR] [--cache DIR] [--no-product] --out DIR CORPUS_DIR\n");
+			"[--empty N] [--threads N] [--examples DIR] [--cache DIR] [--no-product | --calibration-only] "
+			"--out DIR CORPUS_DIR\n");
 	return 2;
 }
 
@@ -63,7 +66,7 @@ int main(int argc, char **argv)
 	long seed = 20261202, concepts = 300, empty = 600, threads = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *held_out = "freedroid", *out = NULL, *examples = NULL, *corpus = NULL, *cache = NULL,
 		   *identity = NULL;
-	int product = 1;
+	int product = 1, study = 1;
 	for (int i = 1; i < argc; i++) {
 		const int more = i + 1 < argc;
 		if (!strcmp(argv[i], "--seed") && more) {
@@ -90,6 +93,8 @@ int main(int argc, char **argv)
 			identity = argv[++i];
 		else if (!strcmp(argv[i], "--no-product"))
 			product = 0;
+		else if (!strcmp(argv[i], "--calibration-only"))
+			study = 0;
 		else if (argv[i][0] != '-' && !corpus)
 			corpus = argv[i];
 		else
@@ -167,7 +172,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_identity: %s: %d pictures described in %.0f s, %d failed\n", t->name, t->n_images,
 			bench_wall_s() - t0, failed);
 		id_track_write_split(t, split);
-		if (id_evaluate(t, md, tsv) || (product && id_product(t, e, md, out)))
+		if ((study && id_evaluate(t, md, tsv)) || (study && product && id_product(t, e, md, out)) ||
+		    (product && id_calibration(t, e, md)))
 			rc = 1;
 		if (failed)
 			fprintf(md, "%d of the track's %d pictures could not be described and were left out.\n\n", failed,

@@ -89,6 +89,10 @@ int id_cache_save(const id_track *t, lk_embedder *e, const char *path);
  * k, every picture through lk_registry_character_score; a table of the test split, and the worst
  * misses at k = 3 in OUT/misses.md (pictures in OUT/misses/). */
 int id_product(const id_track *t, lk_embedder *e, FILE *md, const char *out);
+/* Each character calibrated at the operator's rate (identity_calibration.c,
+ * lk_registry_calibrate_characters) at each strength of the per-character term, the strength
+ * chosen on the validation split and every strength measured on the test split; a table. */
+int id_calibration(const id_track *t, lk_embedder *e, FILE *md);
 
 /* Measures every method at every k, on the test split (and the validation split, which tunes),
  * and writes the tables. */

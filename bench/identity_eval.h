@@ -58,4 +58,12 @@ int id_collect(query_set q[FORMS], query_set *neg, const id_track *t, id_split s
  * (NORM_BANK: less beta times the bank term). */
 result id_measure(const query_set *q, const query_set *neg, const id_track *t, int nm, int a, double beta);
 
+/* identity_product.c: the registry of a split at k as the library track makes it (its
+ * registered characters, their first k pictures, the train split's pictures as its bank), in a
+ * new folder made from the template `dir` (mkdtemp); 0 or -1. id_registry_remove closes it and
+ * deletes the folder. id_character_of: the character a registry slug stands for, -1 none. */
+int id_registry_open(lk_registry **out, char *dir, const id_track *t, id_split split, int k, lk_embedder *e);
+void id_registry_remove(lk_registry *reg, const char *dir);
+int id_character_of(const char *slug, const id_track *t);
+
 #endif

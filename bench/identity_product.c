@@ -68,7 +68,7 @@ static int add_registry(lk_registry **out, product_run *p, char *dir, const id_t
 		int64_t first;
 		if (rc == LK_OK && n)
 			rc = lk__reference_add_embedded(&first, reg, lc.slug, views, n, LK_VIEWS, id);
-		if (rc == LK_OK && n) {
+		if (rc == LK_OK && n && p) {
 			int *grown = realloc(p->ref_character, sizeof *grown * (size_t)(first + (int64_t)n));
 			if (!grown)
 				rc = LK_ENOMEM;
@@ -120,7 +120,20 @@ static int add_registry(lk_registry **out, product_run *p, char *dir, const id_t
 	return 0;
 }
 
-static int character_of(const char *slug, const id_track *t);
+int id_registry_open(lk_registry **out, char *dir, const id_track *t, id_split split, int k, lk_embedder *e)
+{
+	return add_registry(out, NULL, dir, t, split, k, e, 1);
+}
+
+void id_registry_remove(lk_registry *reg, const char *dir)
+{
+	lk_registry_close(reg);
+	char cmd[4200];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_identity: could not remove %s\n", dir);
+}
+
 
 /* Scores one vector as a check would; the time of that call and of today's nearest-reference
  * search beside it. */
@@ -140,7 +153,7 @@ static int score_one(scored *s, lk_registry *reg, const lk_embedding *v, const i
 	for (int nm = 0; nm < NORMS; nm++)
 		for (int a = 0; a < AGGS; a++)
 			s->score[nm][a] = -INFINITY, s->top_of[nm][a] = -1;
-	const int c = d.character[0] ? character_of(d.character, t) : -1;
+	const int c = d.character[0] ? id_character_of(d.character, t) : -1;
 	if (c >= 0) {
 		s->score[NORM_NONE][AGG_NEAREST] = d.score;
 		s->top_of[NORM_NONE][AGG_NEAREST] = c;
@@ -148,7 +161,7 @@ static int score_one(scored *s, lk_registry *reg, const lk_embedding *v, const i
 	return 0;
 }
 
-static int character_of(const char *slug, const id_track *t)
+int id_character_of(const char *slug, const id_track *t)
 {
 	const int c = slug[0] == 'c' ? atoi(slug + 1) : -1;
 	return c >= 0 && c < t->n_characters ? c : -1;
@@ -170,7 +183,7 @@ static int rescore_windows(product_run *p, const query_set *from, int i, int is_
 		if (lk_registry_character_score(&d, reg, &im->windows[w]) != LK_OK)
 			return -1;
 		if (d.character[0] && d.score > best[WINDOWS_CHARACTER])
-			best[WINDOWS_CHARACTER] = d.score, top[WINDOWS_CHARACTER] = character_of(d.character, t);
+			best[WINDOWS_CHARACTER] = d.score, top[WINDOWS_CHARACTER] = id_character_of(d.character, t);
 		float lead, sim;
 		int64_t ref;
 		if (lk_registry_region_lead(&lead, &sim, &ref, reg, &im->windows[w]) != LK_OK)
@@ -237,11 +250,7 @@ static int run_split(product_run *p, const id_track *t, id_split split, int k, l
 			rc = rescore_windows(p, &p->neg, i, 1, reg, t);
 	for (int i = 0; !rc && i < p->q[FORM_SCENE].n; i++)
 		rc = rescore_windows(p, &p->q[FORM_SCENE], i, 0, reg, t);
-	lk_registry_close(reg);
-	char cmd[sizeof dir + 16];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "bench_identity: could not remove %s\n", dir);
+	id_registry_remove(reg, dir);
 	return rc;
 }
 

@@ -733,8 +733,11 @@ typedef struct lk_character_decision {
 	char character_name[LK_TEXT_MAX];
 	char franchise[LK_SLUG_MAX];   /* its franchise (its own slug when it has none) */
 	float score;                   /* its character score, which is also the franchise's */
-	float threshold;               /* the score that flags it: the character's own, else the
-	                                  registry's (calibrated, else LK_DEFAULT_CHARACTER_THRESHOLD) */
+	float threshold;               /* the score that flags it: the character's own, else the one
+	                                  lk_registry_calibrate_characters gave it, else the
+	                                  registry's (calibrated, else LK_DEFAULT_CHARACTER_THRESHOLD).
+	                                  The character named is the one whose score exceeds its
+	                                  threshold by most (with one threshold for all, the best) */
 	float margin;                  /* score less that of the franchise's next character; the score
 	                                  itself when no other character of the franchise was scored */
 	char runner_up[LK_SLUG_MAX];   /* that next character, "" when none */
@@ -779,6 +782,33 @@ LK_API int lk_registry_character_score(lk_character_decision *out, lk_registry *
  * check in every process. */
 LK_API int lk_registry_set_character_calibration(lk_registry *reg, float threshold, const float *scores,
 						 size_t n_scores, int64_t negatives);
+
+/* How strongly lk_registry_calibrate_characters holds each character to its own negatives: chosen
+ * on bench/identity.sh's validation split (README, "Characters"). */
+#define LK_CHARACTER_PER_CHARACTER 0.5f
+
+/* Calibrates the character model at the operator's false-positive rate on `n` of the operator's
+ * own unrelated pictures (embedded by the attached embedder; a sample of the platform's outputs
+ * that a person has cleared is best), as one change in effect for the next check.
+ *
+ * Each character's threshold is the registry's plus per_character (0..1) times how far the mean
+ * of its LK_CHARACTER_CALIBRATION_TAIL highest scores of these pictures lies from the median
+ * character's: a character that unrelated pictures come close to is held to a higher score than
+ * one they never resemble. The registry's threshold is then the lowest that flags at most
+ * floor(false_positive_rate * n) of the pictures against any character, each held to its own;
+ * their highest scores on that scale stay for "1 in N" estimates. per_character 0 gives one
+ * threshold for all (lk_registry_set_character_calibration). A character added later takes the
+ * registry's threshold; one given its own (lk_character.character_threshold) keeps it. This
+ * replaces any earlier character calibration.
+ *
+ * *out_threshold: the registry's threshold; *out_flagged: how many of the pictures it flags.
+ * LK_EINVAL without pictures, with a rate outside [0, 1), or when no reference has an
+ * embedding. Scores each picture twice; memory grows with the characters, not the pictures.
+ * Thread-safe. */
+LK_API int lk_registry_calibrate_characters(float *out_threshold, size_t *out_flagged, lk_registry *reg,
+					    const lk_embedding *negatives, size_t n, double false_positive_rate,
+					    float per_character);
+#define LK_CHARACTER_CALIBRATION_TAIL 5
 
 typedef struct lk_check_result {
 	lk_verdict verdict;

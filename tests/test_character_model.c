@@ -294,3 +294,134 @@ Test(character_model, attaching_an_embedder_takes_effect_at_the_next_check)
 	cr_expect_eq(r.character.score, attached_first.character.score);
 	lk_registry_close(reg);
 }
+
+/* An embedding of a picture of the test vectors. */
+static lk_embedding embedding_of(const char *image)
+{
+	lk_embedding e;
+	cr_assert_eq(lk_embed_file(&e, fx.embedder, fx_pdq_image(image), NULL), LK_OK, "%s: %s", image, lk_error_detail());
+	return e;
+}
+
+/* wa * a + wb * b, at unit length: a picture that looks partly like each. */
+static lk_embedding blend(const lk_embedding *a, float wa, const lk_embedding *b, float wb)
+{
+	lk_embedding out;
+	double norm = 0;
+	for (int j = 0; j < LK_EMBEDDING_DIM; j++) {
+		out.v[j] = wa * a->v[j] + wb * b->v[j];
+		norm += (double)out.v[j] * out.v[j];
+	}
+	for (int j = 0; j < LK_EMBEDDING_DIM; j++)
+		out.v[j] = (float)(out.v[j] / sqrt(norm));
+	return out;
+}
+
+/* The operator's unrelated pictures: blends of the photographs, gradient, noise, grey and an
+ * unregistered character, and a few that half resemble char1 (an operator's outputs in a
+ * style close to it), so that char1 is the character unrelated pictures come closest to. */
+#define N_OPERATOR 48
+static void operator_pictures(lk_embedding out[N_OPERATOR])
+{
+	static const char *const bases[] = { "bench_b0000_1024.jpg", "bench_b0001_1024.jpg", "bench_b0002_1024.jpg",
+					     "noise_200x150_grey.png", "hgradient.png", "flat_grey.png", "char7_1024x640.png" };
+	enum { BASES = sizeof bases / sizeof bases[0] };
+	lk_embedding base[BASES];
+	for (int i = 0; i < BASES; i++)
+		base[i] = embedding_of(bases[i]);
+	const lk_embedding like_char1 = embedding_of("char1_hue.png");
+	int n = 0;
+	for (int i = 0; i < BASES && n < N_OPERATOR - 6; i++)
+		for (int j = i + 1; j < BASES && n < N_OPERATOR - 6; j++) {
+			out[n++] = blend(&base[i], 0.7f, &base[j], 0.3f);
+			out[n++] = blend(&base[i], 0.3f, &base[j], 0.7f);
+		}
+	for (int i = 0; n < N_OPERATOR; i++)
+		out[n++] = blend(&like_char1, 0.45f, &base[i % BASES], 0.55f);
+}
+
+/* How many of the pictures a check's character decision flags. */
+static size_t flagged_by_checks(const lk_embedding *v, size_t n)
+{
+	size_t flagged = 0;
+	for (size_t i = 0; i < n; i++) {
+		lk_character_decision d;
+		cr_assert_eq(lk_registry_character_score(&d, fx.reg, &v[i]), LK_OK, "%s", lk_error_detail());
+		flagged += d.verdict != LK_VERDICT_ALLOW;
+	}
+	return flagged;
+}
+
+/* Calibrating each character on the operator's pictures: checks then flag exactly as many of
+ * them as the calibration said, never more than the rate allows; with a per-character strength,
+ * the character those pictures come close to is held to a higher score than the others. */
+Test(character_model, each_character_is_calibrated_at_the_operators_rate)
+{
+	add_bank();
+	static lk_embedding negatives[N_OPERATOR];
+	operator_pictures(negatives);
+	const double rate = 0.05; /* 2 of 48 */
+	float one_for_all, per_character;
+	size_t flagged;
+
+	cr_assert_eq(lk_registry_calibrate_characters(&one_for_all, &flagged, fx.reg, negatives, N_OPERATOR, rate, 0),
+		     LK_OK, "%s", lk_error_detail());
+	cr_expect_leq(flagged, 2);
+	cr_expect_eq(flagged_by_checks(negatives, N_OPERATOR), flagged, "a check decides as the calibration measured");
+	lk_check_result one = check("char1_rot5.png"), two = check("char2_rot5.png");
+	cr_assert_str_eq(one.character.character, "char1", "%s", one.reason);
+	cr_assert_str_eq(two.character.character, "char2", "%s", two.reason);
+	cr_expect_eq(one.character.threshold, one_for_all, "strength 0: one threshold for all");
+	cr_expect_eq(two.character.threshold, one_for_all);
+	cr_expect_eq(one.character.calibration_negatives, N_OPERATOR);
+
+	cr_assert_eq(lk_registry_calibrate_characters(&per_character, &flagged, fx.reg, negatives, N_OPERATOR, rate, 1),
+		     LK_OK, "%s", lk_error_detail());
+	cr_expect_leq(flagged, 2);
+	cr_expect_eq(flagged_by_checks(negatives, N_OPERATOR), flagged, "the same with a threshold per character");
+	one = check("char1_rot5.png");
+	two = check("char2_rot5.png");
+	cr_assert_str_eq(one.character.character, "char1", "%s", one.reason);
+	cr_expect_gt(one.character.threshold, two.character.threshold + 0.01f,
+		     "unrelated pictures come close to char1: it needs a higher score (%g against %g)",
+		     (double)one.character.threshold, (double)two.character.threshold);
+
+	/* A character's own threshold outranks its calibrated one, and the calibration counts what
+	 * it flags. */
+	set_character("char2", NULL, 0, -1.5f);
+	two = check("char2_rot5.png");
+	cr_expect_eq(two.character.threshold, -1.5f);
+	cr_assert_eq(lk_registry_calibrate_characters(&per_character, &flagged, fx.reg, negatives, N_OPERATOR, rate, 1),
+		     LK_OK, "%s", lk_error_detail());
+	cr_expect_eq(flagged_by_checks(negatives, N_OPERATOR), flagged, "pictures char2 flags at -1.5 are counted");
+	set_character("char2", NULL, 0, 0);
+
+	/* A registry-wide calibration clears the per-character thresholds. */
+	const float scores[1] = { 0.1f };
+	cr_assert_eq(lk_registry_set_character_calibration(fx.reg, 0.3f, scores, 1, 10), LK_OK, "%s", lk_error_detail());
+	one = check("char1_rot5.png");
+	two = check("char2_rot5.png");
+	cr_expect_eq(one.character.threshold, 0.3f);
+	cr_expect_eq(two.character.threshold, 0.3f);
+
+	cr_expect_eq(lk_registry_calibrate_characters(&per_character, &flagged, fx.reg, negatives, 0, rate, 1), LK_EINVAL);
+	cr_expect_eq(lk_registry_calibrate_characters(&per_character, &flagged, fx.reg, negatives, 4, 1.0, 1), LK_EINVAL);
+	cr_expect_eq(lk_registry_calibrate_characters(&per_character, &flagged, fx.reg, negatives, 4, 0.01, 1.5f), LK_EINVAL);
+	cr_expect_eq(lk_registry_calibrate_characters(&per_character, &flagged, fx.reg, NULL, 4, 0.01, 1), LK_EINVAL);
+}
+
+/* Without a reference embedding there is nothing to calibrate, and the registry says so. */
+Test(character_model, calibrating_a_registry_without_embeddings_is_refused)
+{
+	char dir[400];
+	snprintf(dir, sizeof dir, "%s/hash-only", fx_temp_dir());
+	fx_make_registry(dir, "char1", "char1_orig.png");
+	lk_registry *reg;
+	cr_assert_eq(lk_registry_open(&reg, dir), LK_OK, "%s", lk_error_detail());
+	const lk_embedding e = embedding_of("bench_b0000_1024.jpg");
+	float t;
+	size_t flagged;
+	cr_expect_eq(lk_registry_calibrate_characters(&t, &flagged, reg, &e, 1, 0.01, 0.5f), LK_EINVAL);
+	cr_expect(strstr(lk_error_detail(), "no reference has an embedding"), "%s", lk_error_detail());
+	lk_registry_close(reg);
+}

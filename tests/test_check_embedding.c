@@ -140,7 +140,7 @@ Test(check_embedding, another_embedder_is_refused)
 }
 
 /* A registry written by the schema before embeddings (2) opens, is upgraded in place through 3
- * and 4 to 5, keeps its references and takes embeddings from then on. */
+ * to 6, keeps its references and takes embeddings from then on. */
 Test(check_embedding, schema_2_registries_are_upgraded)
 {
 	char old[400];
@@ -154,7 +154,8 @@ Test(check_embedding, schema_2_registries_are_upgraded)
 	cr_assert_eq(sqlite3_exec(db, "ALTER TABLE refs DROP COLUMN embedding; ALTER TABLE characters DROP COLUMN embed_copy;"
 				  " ALTER TABLE characters DROP COLUMN embed_similar; ALTER TABLE characters DROP COLUMN franchise;"
 				  " ALTER TABLE characters DROP COLUMN block_on_character;"
-				  " ALTER TABLE characters DROP COLUMN character_threshold; DROP TABLE negatives;"
+				  " ALTER TABLE characters DROP COLUMN character_threshold;"
+				  " ALTER TABLE characters DROP COLUMN calibrated_threshold; DROP TABLE negatives;"
 				  " UPDATE meta SET value = '2' WHERE key = 'schema'",
 				  NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
 	sqlite3_close(db);
@@ -179,6 +180,13 @@ Test(check_embedding, schema_2_registries_are_upgraded)
 	size_t negatives = 1;
 	cr_expect_eq(lk_negative_list(NULL, 0, &negatives, r2), LK_OK, "%s", lk_error_detail());
 	cr_expect_eq(negatives, 0);
+	/* Schema 6: each character can hold a calibrated threshold. */
+	float threshold;
+	size_t flagged;
+	lk_embedding unrelated;
+	cr_assert_eq(lk_embed_file(&unrelated, fx.embedder, fx_pdq_image("bench_b0000_1024.jpg"), NULL), LK_OK);
+	cr_expect_eq(lk_registry_calibrate_characters(&threshold, &flagged, r2, &unrelated, 1, 0.01, 0.5f), LK_OK, "%s",
+		     lk_error_detail());
 	lk_registry_close(r2);
 
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);

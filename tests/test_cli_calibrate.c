@@ -83,6 +83,8 @@ Test(cli_calibrate, thresholds_keep_negatives_within_the_rates)
 	r = run("calibrate --copy-fpr 0.2 --similar-fpr 0.4 '%s'", negatives);
 	cr_assert_eq(r->status, 0, "%s", r->err);
 	cr_expect(strstr(r->out, "thresholds set"), "%s", r->out);
+	cr_expect(strstr(r->out, "character threshold: ") && strstr(r->out, "each character held to its own"), "%s",
+		  r->out);
 	r = fx_cli_env(env, "stats");
 	cr_expect_gt(strtol(strstr(r->out, "version: ") + 9, NULL, 10), before, "setting thresholds is a change");
 	cr_expect(strstr(r->out, "(calibrated)") && strstr(r->out, "references: 3 (3 with embeddings)") &&

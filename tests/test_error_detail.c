@@ -204,6 +204,13 @@ static int call_registry_set_character_calibration(void)
 	return lk_registry_set_character_calibration(s.reg, 0.25f, scores, 2, 100);
 }
 
+static int call_registry_calibrate_characters(void)
+{
+	float threshold;
+	size_t flagged;
+	return lk_registry_calibrate_characters(&threshold, &flagged, s.reg, &s.embedding, 1, 0.01, 0.5f);
+}
+
 static int call_registry_set_embedding_thresholds(void)
 {
 	return lk_registry_set_embedding_thresholds(s.reg, 0.9f, 0.6f);
@@ -309,6 +316,7 @@ static const struct entry {
 	CASE(negative_remove),
 	CASE(registry_character_score),
 	CASE(registry_set_character_calibration),
+	CASE(registry_calibrate_characters),
 	CASE(registry_set_embedding_thresholds),
 	CASE(registry_set_region_thresholds),
 	CASE(registry_region_lead),

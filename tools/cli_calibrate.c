@@ -18,8 +18,10 @@ const char lk_cli_calibrate_usage[] =
 	"character (generated images a person has cleared, unrelated art; files or folders): the\n"
 	"copy threshold so that at most --copy-fpr of them would be blocked by the embedding, the\n"
 	"similar threshold so that at most --similar-fpr would be sent to review, and the character\n"
-	"threshold (the character model, likeness.h lk_character_decision) at --similar-fpr too; its\n"
-	"highest negative scores are kept for the \"1 in N unrelated pictures\" estimate. Prints the curve\n"
+	"thresholds (the character model, likeness.h lk_character_decision) at --similar-fpr too:\n"
+	"each character is held to a higher or lower score by how close these images come to it\n"
+	"(lk_registry_calibrate_characters), and their highest scores are kept for the \"1 in N\n"
+	"unrelated pictures\" estimate. A dry run shows the character scores before that. Prints the curve\n"
 	"it used and the negatives that came closest, with the reference each resembles. The\n"
 	"thresholds hold for the registry as it is: calibrate again after large changes.\n"
 	"With --regions N the region thresholds are set the same way from the best lead (a window's\n"
@@ -48,6 +50,7 @@ struct negative {
 	float similarity[SIGNALS]; /* the region's is its best window's lead, the character's its best
 	                              character score; -2 (-3 for a character score): not measured */
 	int64_t reference[SIGNALS];
+	lk_embedding *whole;       /* the image's embedding, which the character calibration needs */
 	int ok;
 };
 
@@ -75,6 +78,7 @@ static int push_file(const char *file, void *ctx)
 	if (!(r->v[r->n].path = strdup(file)))
 		return -1;
 	r->v[r->n].ok = 0;
+	r->v[r->n].whole = NULL;
 	r->n++;
 	return 0;
 }
@@ -111,11 +115,14 @@ static void *worker(void *arg)
 				neg->reference[REGION] = ref;
 			}
 		}
+		if (rc == LK_OK && !(neg->whole = malloc(sizeof whole)))
+			rc = LK_ENOMEM;
 		if (rc != LK_OK) {
 			lk_cli_report(rc);
 			atomic_fetch_add(&r->failed, 1);
 			continue;
 		}
+		*neg->whole = whole;
 		neg->ok = 1;
 	}
 	return NULL;
@@ -187,8 +194,8 @@ static void calibrate_signal(float *copy, float *similar, struct negative *v, si
 		printf("  %.3f  reference %lld  %s\n", (double)v[i].similarity[signal], (long long)v[i].reference[signal],
 		       v[i].path);
 	if (signal == CHARACTER) {
-		printf("\ncharacter threshold: %.4f (%zu negatives at or above, at most %g allowed)\n\n", (double)*similar,
-		       reaching(v, n, signal, *similar), similar_fpr);
+		printf("\none character threshold for all would be %.4f (%zu negatives at or above, at most %g "
+		       "allowed)\n\n", (double)*similar, reaching(v, n, signal, *similar), similar_fpr);
 		return;
 	}
 	printf("\n%s copy threshold:    %.4f (%zu negatives at or above, at most %g allowed)\n", what, (double)*copy,
@@ -281,8 +288,10 @@ int lk_cli_calibrate(int argc, char **argv)
 		for (size_t i = 0; i < r.n; i++)
 			if (r.v[i].ok && r.v[i].similarity[WHOLE] > -2)
 				r.v[n++] = r.v[i];
-			else
+			else {
 				free(r.v[i].path);
+				free(r.v[i].whole);
+			}
 		r.n = n;
 		if (atomic_load(&r.failed))
 			input_error = 1;
@@ -301,34 +310,37 @@ int lk_cli_calibrate(int argc, char **argv)
 		if (regions)
 			calibrate_signal(&region_copy, &region_similar, r.v, r.n, REGION, copy_fpr, similar_fpr);
 		/* The character model sends to review (or blocks where a character says so) at the
-		 * rate a review is allowed; its highest negative scores stay for "1 in N" estimates. */
+		 * rate a review is allowed. The curve printed is of the scores as they stand. */
 		float unused, character;
 		calibrate_signal(&unused, &character, r.v, r.n, CHARACTER, copy_fpr, similar_fpr);
-		const size_t kept = r.n < LK_CHARACTER_CALIBRATION_MAX ? r.n : LK_CHARACTER_CALIBRATION_MAX;
-		float *scores = malloc(sizeof *scores * kept);
-		size_t n_scores = 0;
-		for (size_t i = 0; scores && i < kept; i++)
-			if (r.v[i].similarity[CHARACTER] > -3)
-				scores[n_scores++] = r.v[i].similarity[CHARACTER];
+		lk_embedding *wholes = malloc(sizeof *wholes * r.n);
+		for (size_t i = 0; wholes && i < r.n; i++)
+			wholes[i] = *r.v[i].whole;
 		if (dry_run) {
 			printf("dry run: the registry is unchanged\n");
 		} else {
-			int rc = scores ? lk_registry_set_embedding_thresholds(r.reg, copy, similar) : LK_ENOMEM;
+			int rc = wholes ? lk_registry_set_embedding_thresholds(r.reg, copy, similar) : LK_ENOMEM;
 			if (rc == LK_OK && regions)
 				rc = lk_registry_set_region_thresholds(r.reg, region_copy, region_similar);
+			size_t flagged = 0;
 			if (rc == LK_OK)
-				rc = lk_registry_set_character_calibration(r.reg, character, scores, n_scores, (int64_t)r.n);
+				rc = lk_registry_calibrate_characters(&character, &flagged, r.reg, wholes, r.n, similar_fpr,
+								      LK_CHARACTER_PER_CHARACTER);
 			if (rc != LK_OK) {
 				lk_cli_report(rc);
 				exit_code = LK_EXIT_FAILURE;
 			} else {
+				printf("character threshold: %.4f, each character held to its own from there (%zu negatives "
+				       "flagged, at most %g allowed)\n", (double)character, flagged, similar_fpr);
 				printf("thresholds set\n");
 			}
 		}
-		free(scores);
+		free(wholes);
 	}
-	for (size_t i = 0; i < r.n; i++)
+	for (size_t i = 0; i < r.n; i++) {
 		free(r.v[i].path);
+		free(r.v[i].whole);
+	}
 	free(r.v);
 	if (r.reg)
 		lk_registry_close(r.reg);

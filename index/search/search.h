@@ -21,7 +21,8 @@ struct snap_character {
 	                                      once the snapshot has embeddings */
 	char franchise[LK_SLUG_MAX];       /* its own slug when it has none */
 	int block_on_character;
-	float character_threshold;         /* resolved like the embedding thresholds */
+	float character_threshold;         /* its own, else its calibrated one, else the registry's */
+	int own_character_threshold;       /* 1: set on the character (a calibration leaves it) */
 	int embedded_refs;                 /* its references with embeddings */
 };
 
@@ -168,6 +169,16 @@ void lk__bank_free(struct snap_bank *b);
 int lk__bank_term(float *out, const struct snapshot *snap, const lk_embedding *query);
 
 /* ---- index/search/character_score.c */
+/* One character's score for an image (likeness.h, lk_character_decision). */
+struct character_score {
+	uint32_t character; /* index into the snapshot's characters */
+	float score;
+	int nearest;        /* the hit of its nearest reference */
+};
+/* The score of every character among `hits` (at most LK_EMB_HITS, nearest reference first)
+ * into out[*n]; none without embeddings or hits. LK_OK or an error. */
+int lk__character_scores(struct character_score *out, int *n, const struct snapshot *snap,
+			 const lk_embedding *query, const struct emb_hits *hits);
 /* The character model's decision for an image described by `query`, whose nearest views are
  * `hits` (lk__snapshot_search's): every field of *out but verdict-independent ones the check
  * adds. Leaves out->character "" when nothing could be scored. */

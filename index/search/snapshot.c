@@ -92,8 +92,8 @@ static int read_characters(struct snapshot *s, int64_t **ids_out, lk_registry *r
 	sqlite3_stmt *st = NULL;
 	int rc = lk__db_prepare(reg, &st,
 				"SELECT id, slug, name, COALESCE(block_threshold, ?1), COALESCE(review_threshold, ?2),"
-				" embed_copy, embed_similar, franchise, block_on_character, character_threshold"
-				" FROM characters WHERE enabled ORDER BY id");
+				" embed_copy, embed_similar, franchise, block_on_character,"
+				" character_threshold, calibrated_threshold FROM characters WHERE enabled ORDER BY id");
 	if (rc != LK_OK)
 		return rc;
 	sqlite3_bind_int(st, 1, LK_DEFAULT_BLOCK_THRESHOLD);
@@ -127,8 +127,12 @@ static int read_characters(struct snapshot *s, int64_t **ids_out, lk_registry *r
 		const unsigned char *franchise = sqlite3_column_text(st, 7);
 		snprintf(c->franchise, sizeof c->franchise, "%s", franchise && *franchise ? (const char *)franchise : c->slug);
 		c->block_on_character = sqlite3_column_int(st, 8);
-		c->character_threshold = sqlite3_column_type(st, 9) == SQLITE_NULL ? LK_EMBED_INHERIT
-										   : (float)sqlite3_column_double(st, 9);
+		/* Its own threshold, else the one a calibration gave it, else (resolved below) the
+		 * registry's. */
+		c->own_character_threshold = sqlite3_column_type(st, 9) != SQLITE_NULL;
+		const int from = c->own_character_threshold ? 9 : 10;
+		c->character_threshold = sqlite3_column_type(st, from) == SQLITE_NULL ? LK_EMBED_INHERIT
+										      : (float)sqlite3_column_double(st, from);
 		c->embedded_refs = 0;
 		if (c->review_threshold > s->max_review_threshold)
 			s->max_review_threshold = c->review_threshold;

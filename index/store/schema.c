@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #define DB_NAME "registry.db"
-#define SCHEMA_VERSION "5"
+#define SCHEMA_VERSION "6"
 
 /* The negative bank: pictures of no protected character, kept as their embeddings (the
  * attached embedder's full view, LK_EMBEDDING_DIM float32). */
@@ -39,7 +39,8 @@ static const char schema_sql[] =
 	"  embed_similar REAL,"
 	"  franchise TEXT NOT NULL DEFAULT '',"       /* '': its own */
 	"  block_on_character INTEGER NOT NULL DEFAULT 0,"
-	"  character_threshold REAL);"  /* NULL: the registry's */
+	"  character_threshold REAL,"   /* NULL: the registry's */
+	"  calibrated_threshold REAL);" /* set by lk_registry_calibrate_characters; NULL: none */
 	"CREATE TABLE refs("
 	"  id INTEGER PRIMARY KEY,"
 	"  character_id INTEGER NOT NULL REFERENCES characters(id) ON DELETE CASCADE,"
@@ -173,6 +174,9 @@ static const struct {
 	       " ALTER TABLE characters ADD COLUMN block_on_character INTEGER NOT NULL DEFAULT 0;"
 	       " ALTER TABLE characters ADD COLUMN character_threshold REAL;" NEGATIVES_SQL
 	       " UPDATE meta SET value = '5' WHERE key = 'schema';" },
+	/* characters gain the threshold a calibration chose for each of them */
+	{ "5", "ALTER TABLE characters ADD COLUMN calibrated_threshold REAL;"
+	       " UPDATE meta SET value = '6' WHERE key = 'schema';" },
 };
 
 /* Brings a registry of an earlier schema up to this one, in one transaction: a crash leaves it

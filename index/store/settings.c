@@ -141,20 +141,43 @@ static int desc_float(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
-int lk_registry_set_character_calibration(lk_registry *reg, float threshold, const float *scores, size_t n_scores,
-					  int64_t negatives)
+/* The meta keys of a character calibration, and every character's own calibrated threshold
+ * (NULL for all but those listed), as one change (caller holds db_lock, inside a transaction). */
+static int write_character_calibration(lk_registry *reg, const char *const values[3], const char *const *slugs,
+				       const float *thresholds, size_t n_thresholds)
 {
-	lk__clear_error();
-	if (!reg || (n_scores && !scores))
-		return lk__fail(LK_EINVAL, "lk_registry_set_character_calibration: NULL argument");
-	if (!(threshold >= -2 && threshold <= 2))
-		return lk__fail(LK_EINVAL, "a character threshold is a score from -2 to 2, not %g", (double)threshold);
-	if (n_scores > LK_CHARACTER_CALIBRATION_MAX || negatives < 0 || (int64_t)n_scores > negatives)
-		return lk__fail(LK_EINVAL, "%zu scores of %lld negatives: at most %d, and no more than the negatives",
-				n_scores, (long long)negatives, LK_CHARACTER_CALIBRATION_MAX);
-	for (size_t i = 0; i < n_scores; i++)
-		if (!isfinite(scores[i]))
-			return lk__fail(LK_EINVAL, "score %zu is not a number", i);
+	const char *const keys[3] = { "character_threshold", "character_calibration", "character_calibration_negatives" };
+	sqlite3_stmt *st = NULL;
+	int rc = lk__db_prepare(reg, &st, "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+					  " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+	for (int i = 0; i < 3 && rc == LK_OK; i++) {
+		sqlite3_bind_text(st, 1, keys[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, values[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = lk__db_fail(reg, "setting the character calibration");
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc == LK_OK)
+		rc = lk__db_exec(reg, "UPDATE characters SET calibrated_threshold = NULL");
+	if (rc == LK_OK && n_thresholds)
+		rc = lk__db_prepare(reg, &st, "UPDATE characters SET calibrated_threshold = ?1 WHERE slug = ?2");
+	for (size_t i = 0; i < n_thresholds && rc == LK_OK; i++) {
+		sqlite3_bind_double(st, 1, thresholds[i]);
+		sqlite3_bind_text(st, 2, slugs[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = lk__db_fail(reg, "setting a character's calibrated threshold");
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int lk__store_character_calibration(lk_registry *reg, float threshold, const float *scores, size_t n_scores,
+				    int64_t negatives, const char *const *slugs, const float *thresholds,
+				    size_t n_thresholds)
+{
 	float *sorted = malloc(sizeof *sorted * (n_scores ? n_scores : 1));
 	/* "%.9g," per score: at most 16 bytes each. */
 	char *text = malloc(16 * n_scores + 1);
@@ -174,11 +197,32 @@ int lk_registry_set_character_calibration(lk_registry *reg, float threshold, con
 	char t[32], n[32];
 	float_text(t, threshold);
 	snprintf(n, sizeof n, "%lld", (long long)negatives);
-	const char *const keys[3] = { "character_threshold", "character_calibration", "character_calibration_negatives" };
 	const char *const values[3] = { t, text, n };
-	const int rc = set_meta(reg, keys, values, 3, "setting the character calibration");
+	pthread_mutex_lock(&reg->db_lock);
+	int rc = lk__db_begin(reg);
+	if (rc == LK_OK)
+		rc = write_character_calibration(reg, values, slugs, thresholds, n_thresholds);
+	rc = rc == LK_OK ? lk__db_commit(reg) : (lk__db_rollback(reg), rc);
+	pthread_mutex_unlock(&reg->db_lock);
 	free(text);
 	return rc;
+}
+
+int lk_registry_set_character_calibration(lk_registry *reg, float threshold, const float *scores, size_t n_scores,
+					  int64_t negatives)
+{
+	lk__clear_error();
+	if (!reg || (n_scores && !scores))
+		return lk__fail(LK_EINVAL, "lk_registry_set_character_calibration: NULL argument");
+	if (!(threshold >= -2 && threshold <= 2))
+		return lk__fail(LK_EINVAL, "a character threshold is a score from -2 to 2, not %g", (double)threshold);
+	if (n_scores > LK_CHARACTER_CALIBRATION_MAX || negatives < 0 || (int64_t)n_scores > negatives)
+		return lk__fail(LK_EINVAL, "%zu scores of %lld negatives: at most %d, and no more than the negatives",
+				n_scores, (long long)negatives, LK_CHARACTER_CALIBRATION_MAX);
+	for (size_t i = 0; i < n_scores; i++)
+		if (!isfinite(scores[i]))
+			return lk__fail(LK_EINVAL, "score %zu is not a number", i);
+	return lk__store_character_calibration(reg, threshold, scores, n_scores, negatives, NULL, NULL, 0);
 }
 
 int lk_registry_info_get(lk_registry_info *out, lk_registry *reg)

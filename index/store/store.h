@@ -75,6 +75,12 @@ void lk__store_close(lk_registry *reg);
 /* Records `id` as the embedder of this registry's embeddings if none is recorded; LK_EREGISTRY
  * if another is (caller holds db_lock, inside a write transaction). */
 int lk__db_claim_embedder(lk_registry *reg, const char *id);
+/* Stores a character calibration as one change: the registry's threshold, the highest scores of
+ * its `negatives` (any order), and the calibrated thresholds of the characters named in `slugs`
+ * (every other character's is cleared). Arguments already checked. */
+int lk__store_character_calibration(lk_registry *reg, float threshold, const float *scores, size_t n_scores,
+				    int64_t negatives, const char *const *slugs, const float *thresholds,
+				    size_t n_thresholds);
 
 /* ---- embedding fingerprints (index/store/fingerprint.c) */
 /* A checksum of bytes for damage detection (not against tampering); `seed` chains calls. */
