@@ -183,7 +183,7 @@ int id_calibration(const id_track *t, lk_embedder *e, FILE *md)
 		    "holds each character to s times how far its %d highest calibration scores lie from the median "
 		    "character's; 0 is one threshold for all. Validation (its registry calibrated on half of its "
 		    "negatives, by character, and measured on the other half) chose **s = %.2f** by recall at 1%% on "
-		    "white, mean over k (LK_CHARACTER_PER_CHARACTER is %.2f). Test: the test registry calibrated on "
+		    "white, mean over k (the default, LK_CHARACTER_PER_CHARACTER, is %.2f: the identity track's choice). Test: the test registry calibrated on "
 		    "all the validation split's negatives.\n\n",
 		LK_CHARACTER_CALIBRATION_TAIL, (double)strengths[chosen], (double)LK_CHARACTER_PER_CHARACTER);
 	fprintf(md, "| k | s | validation: recall at 1%% | test: calibrated threshold | its test FP | its recall on white | in a "

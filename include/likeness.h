@@ -783,9 +783,14 @@ LK_API int lk_registry_character_score(lk_character_decision *out, lk_registry *
 LK_API int lk_registry_set_character_calibration(lk_registry *reg, float threshold, const float *scores,
 						 size_t n_scores, int64_t negatives);
 
-/* How strongly lk_registry_calibrate_characters holds each character to its own negatives: chosen
- * on bench/identity.sh's validation split (README, "Characters"). */
-#define LK_CHARACTER_PER_CHARACTER 0.5f
+/* How strongly `likeness calibrate` holds each character to its own negatives
+ * (lk_registry_calibrate_characters' per_character) unless told otherwise: chosen on the
+ * validation split of bench/identity.sh's identity track (game characters, the case likeness
+ * exists for, and the larger validation set), which preferred one threshold for all at every k.
+ * The concept track's validation, 93 negatives per half, preferred 0.75; on both tracks' test
+ * splits a per-character term lost recall at a matched false-positive rate (README,
+ * "Characters"). */
+#define LK_CHARACTER_PER_CHARACTER 0.0f
 
 /* Calibrates the character model at the operator's false-positive rate on `n` of the operator's
  * own unrelated pictures (embedded by the attached embedder; a sample of the platform's outputs

@@ -18,9 +18,9 @@ const char lk_cli_calibrate_usage[] =
 	"character (generated images a person has cleared, unrelated art; files or folders): the\n"
 	"copy threshold so that at most --copy-fpr of them would be blocked by the embedding, the\n"
 	"similar threshold so that at most --similar-fpr would be sent to review, and the character\n"
-	"thresholds (the character model, likeness.h lk_character_decision) at --similar-fpr too:\n"
-	"each character is held to a higher or lower score by how close these images come to it\n"
-	"(lk_registry_calibrate_characters), and their highest scores are kept for the \"1 in N\n"
+	"threshold (the character model, likeness.h lk_character_decision) at --similar-fpr too, with\n"
+	"--per-character S each character held S times higher or lower by how close these images come\n"
+	"to it (lk_registry_calibrate_characters); their highest scores are kept for the \"1 in N\n"
 	"unrelated pictures\" estimate. A dry run shows the character scores before that. Prints the curve\n"
 	"it used and the negatives that came closest, with the reference each resembles. The\n"
 	"thresholds hold for the registry as it is: calibrate again after large changes.\n"
@@ -31,6 +31,8 @@ const char lk_cli_calibrate_usage[] =
 	"options:\n"
 	"  --copy-fpr RATE       false positives allowed at the copy threshold (default 0.001)\n"
 	"  --similar-fpr RATE    false positives allowed at the similar threshold (default 0.01)\n"
+	"  --per-character S     0..1: how far each character's threshold follows its own negatives\n"
+	"                        (default 0, one threshold for all: README, \"Characters\")\n"
 	"  --dry-run             print the thresholds, leave the registry as it is\n"
 	LK_CLI_REGIONS_HELP
 	"  -j, --jobs N          threads (default: the number of cores)\n"
@@ -40,7 +42,7 @@ const char lk_cli_calibrate_usage[] =
 	"Exit status: 0 done; 2 wrong arguments or too few negatives; 3 some image could not be read\n"
 	"(the others were used) or the registry has no embeddings; 4 failure.\n";
 
-enum { OPT_COPY_FPR = 3000, OPT_SIMILAR_FPR, OPT_DRY_RUN };
+enum { OPT_COPY_FPR = 3000, OPT_SIMILAR_FPR, OPT_DRY_RUN, OPT_PER_CHARACTER };
 
 /* The signals calibrated: the whole image, the best of its windows, the character model. */
 enum { WHOLE, REGION, CHARACTER, SIGNALS };
@@ -217,6 +219,7 @@ int lk_cli_calibrate(int argc, char **argv)
 		{ "copy-fpr", required_argument, NULL, OPT_COPY_FPR },
 		{ "similar-fpr", required_argument, NULL, OPT_SIMILAR_FPR },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "per-character", required_argument, NULL, OPT_PER_CHARACTER },
 		{ "regions", required_argument, NULL, LK_CLI_OPT_REGIONS },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "registry", required_argument, NULL, 'r' },
@@ -225,6 +228,7 @@ int lk_cli_calibrate(int argc, char **argv)
 	const char *registry = NULL;
 	double copy_fpr = 0.001, similar_fpr = 0.01;
 	int dry_run = 0, regions = 0, opt;
+	float per_character = LK_CHARACTER_PER_CHARACTER;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	while ((opt = getopt_long(argc, argv, "j:r:", options, NULL)) != -1) {
 		unsigned long long v;
@@ -237,6 +241,17 @@ int lk_cli_calibrate(int argc, char **argv)
 			}
 			break;
 		case OPT_DRY_RUN: dry_run = 1; break;
+		case OPT_PER_CHARACTER: {
+			char *end;
+			const double v = strtod(optarg, &end);
+			if (*end || end == optarg || !(v >= 0 && v <= 1)) {
+				fprintf(stderr, "likeness calibrate: --per-character needs a number from 0 to 1, not '%s'\n",
+					optarg);
+				return LK_EXIT_USAGE;
+			}
+			per_character = (float)v;
+			break;
+		}
 		case LK_CLI_OPT_REGIONS:
 			if (lk_cli_parse_regions("calibrate", optarg, &regions))
 				return LK_EXIT_USAGE;
@@ -314,8 +329,11 @@ int lk_cli_calibrate(int argc, char **argv)
 		float unused, character;
 		calibrate_signal(&unused, &character, r.v, r.n, CHARACTER, copy_fpr, similar_fpr);
 		lk_embedding *wholes = malloc(sizeof *wholes * r.n);
-		for (size_t i = 0; wholes && i < r.n; i++)
+		for (size_t i = 0; wholes && i < r.n; i++) {
 			wholes[i] = *r.v[i].whole;
+			free(r.v[i].whole); /* one copy of each at a time: they are 7 KB apiece */
+			r.v[i].whole = NULL;
+		}
 		if (dry_run) {
 			printf("dry run: the registry is unchanged\n");
 		} else {
@@ -325,13 +343,14 @@ int lk_cli_calibrate(int argc, char **argv)
 			size_t flagged = 0;
 			if (rc == LK_OK)
 				rc = lk_registry_calibrate_characters(&character, &flagged, r.reg, wholes, r.n, similar_fpr,
-								      LK_CHARACTER_PER_CHARACTER);
+								      per_character);
 			if (rc != LK_OK) {
 				lk_cli_report(rc);
 				exit_code = LK_EXIT_FAILURE;
 			} else {
-				printf("character threshold: %.4f, each character held to its own from there (%zu negatives "
-				       "flagged, at most %g allowed)\n", (double)character, flagged, similar_fpr);
+				printf("character threshold: %.4f%s (%zu negatives flagged, at most %g allowed)\n",
+				       (double)character, per_character > 0 ? ", each character held to its own from there" : "",
+				       flagged, similar_fpr);
 				printf("thresholds set\n");
 			}
 		}

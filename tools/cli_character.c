@@ -29,7 +29,8 @@ const char lk_cli_character_usage[] =
 	"                         name the franchise too ('' : none, the character is its own)\n"
 	"  --on-character ACTION  review (default) or block a picture that shows this character\n"
 	"                         without copying one of its references (the stricter standard)\n"
-	"  --character-threshold S  the character score that flags it (-2..2; 0: the registry's)\n"
+	"  --character-threshold S  the character score that flags it (-2..2; 0: the one calibrate gave\n"
+	"                           it, else the registry's)\n"
 	"  -r, --registry DIR     the registry (default: $LIKENESS_REGISTRY)\n";
 
 enum { OPT_NAME = 1000, OPT_ALIASES, OPT_HOLDER, OPT_LICENCE, OPT_LABELS, OPT_BLOCK, OPT_REVIEW, OPT_EMBED_COPY,
