@@ -8,12 +8,14 @@
  *
  *   bench_identity --identity DIR [--seed S] [--held-out SOURCE] [--concepts N] [--empty N]
  *                  [--threads N] [--examples DIR] [--cache DIR] [--no-product | --calibration-only]
- *                  --out DIR CORPUS_DIR
+ *                  [--whiten N] --out DIR CORPUS_DIR
  *
  * Each track is measured three times: every scoring rule studied from the descriptions alone
  * (identity_eval.c), then the rule the library ships, through the library itself
  * (identity_product.c), then its calibration per character (identity_calibration.c).
- * --no-product leaves out the last two, --calibration-only the first two.
+ * --no-product leaves out the last two, --calibration-only the first two. --whiten N then projects
+ * every description onto N directions learned from the train split (identity_whiten.c) and
+ * studies the rules once more, as track "<track>-lda<N>".
  *
  * --cache keeps each track's descriptions in DIR/<track>.cache and reuses them when they were
  * made from the same pictures, seeds and embedder (describing takes minutes; measuring,
@@ -36,7 +38,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: bench_identity --identity DIR [--seed S] [--held-out SOURCE] [--concepts N] "
 			"[--empty N] [--threads N] [--examples DIR] [--cache DIR] [--no-product | --calibration-only] "
-			"--out DIR CORPUS_DIR\n");
+			"[--whiten N] --out DIR CORPUS_DIR\n");
 	return 2;
 }
 
@@ -63,7 +65,7 @@ static FILE *open_out(const char *dir, const char *name)
 
 int main(int argc, char **argv)
 {
-	long seed = 20261202, concepts = 300, empty = 600, threads = sysconf(_SC_NPROCESSORS_ONLN);
+	long seed = 20261202, concepts = 300, empty = 600, threads = sysconf(_SC_NPROCESSORS_ONLN), whiten = 0;
 	const char *held_out = "freedroid", *out = NULL, *examples = NULL, *corpus = NULL, *cache = NULL,
 		   *identity = NULL;
 	int product = 1, study = 1;
@@ -74,6 +76,9 @@ int main(int argc, char **argv)
 				return usage();
 		} else if (!strcmp(argv[i], "--concepts") && more) {
 			if (number(argv[++i], 100000, &concepts))
+				return usage();
+		} else if (!strcmp(argv[i], "--whiten") && more) {
+			if (number(argv[++i], LK_EMBEDDING_DIM, &whiten) || whiten < 1)
 				return usage();
 		} else if (!strcmp(argv[i], "--empty") && more) {
 			if (number(argv[++i], 100000, &empty))
@@ -175,6 +180,16 @@ int main(int argc, char **argv)
 		if ((study && id_evaluate(t, md, tsv)) || (study && product && id_product(t, e, md, out)) ||
 		    (product && id_calibration(t, e, md)))
 			rc = 1;
+		if (!rc && whiten) {
+			/* Last: the projection replaces the descriptions (a cache was saved before). */
+			char name[64];
+			snprintf(name, sizeof name, "%s-lda%ld", t->name, whiten);
+			const char *own = t->name;
+			t->name = name;
+			if (id_whiten(t, (int)whiten, md) || id_evaluate(t, md, tsv))
+				rc = 1;
+			t->name = own;
+		}
 		if (failed)
 			fprintf(md, "%d of the track's %d pictures could not be described and were left out.\n\n", failed,
 				t->n_images);

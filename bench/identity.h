@@ -94,6 +94,11 @@ int id_product(const id_track *t, lk_embedder *e, FILE *md, const char *out);
  * chosen on the validation split and every strength measured on the test split; a table. */
 int id_calibration(const id_track *t, lk_embedder *e, FILE *md);
 
+/* Projects every description of the track, in place, onto the `dims` directions of a linear
+ * discriminant analysis of its train split's characters, and writes a paragraph saying so
+ * (identity_whiten.c). 0 or -1. */
+int id_whiten(id_track *t, int dims, FILE *md);
+
 /* Measures every method at every k, on the test split (and the validation split, which tunes),
  * and writes the tables. */
 int id_evaluate(const id_track *t, FILE *md, FILE *tsv);
